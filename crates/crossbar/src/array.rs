@@ -1,0 +1,80 @@
+//! The `Crossbar` trait: what a learning rule may do with a synapse array.
+
+use nalgebra::DMatrix;
+
+/// A weight update handed to an array by the learning rule.
+///
+/// Batches are matrices whose columns are samples.
+#[derive(Clone, Copy, Debug)]
+pub enum Update<'a> {
+    /// Add ΔW (outputs × inputs) to the weights, as computed by a digital optimiser in the periphery.
+    Delta(&'a DMatrix<f32>),
+    /// W ← W − lr·Σ_b d_b·x_bᵀ: the rank-B outer product the reference analog simulator applies,
+    /// with x the pre-synaptic signal (inputs × B) and d the post-synaptic error (outputs × B).
+    OuterProduct {
+        /// Pre-synaptic activity, one column per sample.
+        x: &'a DMatrix<f32>,
+        /// Post-synaptic error, one column per sample.
+        d: &'a DMatrix<f32>,
+        /// Learning rate applied to the summed outer product.
+        lr: f32,
+    },
+}
+
+/// What an update cost on the hardware.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UpdateReport {
+    /// Device pulses applied (0 for arrays written in floating point), an energy proxy.
+    pub pulses: u64,
+}
+
+/// A synapse layer: a weight matrix W (outputs × inputs) that lives on some hardware.
+///
+/// Reads take `&mut self` because a physical read draws noise.
+pub trait Crossbar: Send {
+    /// Number of output lines (rows of W).
+    fn outputs(&self) -> usize;
+    /// Number of input lines (columns of W).
+    fn inputs(&self) -> usize;
+    /// y ← W·x for every column of `x` (`x`: inputs × B, `y`: outputs × B).
+    fn read(&mut self, x: &DMatrix<f32>, y: &mut DMatrix<f32>);
+    /// z ← Wᵀ·d for every column of `d` (`d`: outputs × B, `z`: inputs × B).
+    fn read_transposed(&mut self, d: &DMatrix<f32>, z: &mut DMatrix<f32>);
+    /// Program an update into the array.
+    fn update(&mut self, update: Update<'_>) -> UpdateReport;
+    /// The effective weights as a perfect, noise-free read would see them.
+    fn weights(&self) -> DMatrix<f32>;
+    /// Set the weights directly, as a chip is programmed before training or inference.
+    fn program(&mut self, weights: &DMatrix<f32>);
+    /// Let `seconds` pass since programming (conductance drift); ideal arrays do not change.
+    fn age(&mut self, seconds: f64) {
+        let _ = seconds;
+    }
+}
+
+impl<C: Crossbar + ?Sized> Crossbar for Box<C> {
+    fn outputs(&self) -> usize {
+        (**self).outputs()
+    }
+    fn inputs(&self) -> usize {
+        (**self).inputs()
+    }
+    fn read(&mut self, x: &DMatrix<f32>, y: &mut DMatrix<f32>) {
+        (**self).read(x, y)
+    }
+    fn read_transposed(&mut self, d: &DMatrix<f32>, z: &mut DMatrix<f32>) {
+        (**self).read_transposed(d, z)
+    }
+    fn update(&mut self, update: Update<'_>) -> UpdateReport {
+        (**self).update(update)
+    }
+    fn weights(&self) -> DMatrix<f32> {
+        (**self).weights()
+    }
+    fn program(&mut self, weights: &DMatrix<f32>) {
+        (**self).program(weights)
+    }
+    fn age(&mut self, seconds: f64) {
+        (**self).age(seconds)
+    }
+}

@@ -1,0 +1,231 @@
+//! Multilayer dyadic networks: crossbar synapse layers with digital biases.
+
+use crate::activation::Activation;
+use crate::dyads::Dyads;
+use crate::loss::Loss;
+use crossbar::{Crossbar, IdealArray};
+use nalgebra::{DMatrix, DVector};
+use rand::Rng;
+use rand_distr::{Distribution, Uniform};
+use thiserror::Error;
+
+/// One synapse layer: the weights on a crossbar and a bias vector held in the digital periphery.
+#[derive(Clone, Debug)]
+pub struct Layer<C> {
+    /// The weight array Wₖ (outputs × inputs).
+    pub array: C,
+    /// The bias bₖ.
+    pub bias: DVector<f32>,
+}
+
+/// A network whose shape does not chain.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum NetworkError {
+    /// Fewer than two sizes (an input and an output).
+    #[error("a network needs at least an input and an output size (got {0} sizes)")]
+    TooShallow(usize),
+    /// A layer of width zero.
+    #[error("layer {0} has zero neurons")]
+    EmptyLayer(usize),
+    /// Layer k's array does not read layer k−1.
+    #[error("layer {layer}: array is {outputs}×{inputs} but the layers around it need {expected_outputs}×{expected_inputs}")]
+    Shape {
+        /// 1-based layer index.
+        layer: usize,
+        /// Array outputs.
+        outputs: usize,
+        /// Array inputs.
+        inputs: usize,
+        /// Required outputs.
+        expected_outputs: usize,
+        /// Required inputs.
+        expected_inputs: usize,
+    },
+}
+
+/// A feed-forward stack of dyadic layers; hidden layers use `activation`, the output layer is linear.
+#[derive(Clone, Debug)]
+pub struct Network<C> {
+    /// Synapse layers 1..L.
+    pub layers: Vec<Layer<C>>,
+    /// Transfer function of the hidden neurons.
+    pub activation: Activation,
+    /// Training loss on the linear output.
+    pub loss: Loss,
+    sizes: Vec<usize>,
+}
+
+/// Initial weights and biases drawn as PyTorch's `Linear` does: U(−1/√fan_in, 1/√fan_in).
+pub fn initial_parameters(
+    sizes: &[usize],
+    rng: &mut impl Rng,
+) -> Vec<(DMatrix<f32>, DVector<f32>)> {
+    sizes
+        .windows(2)
+        .map(|w| {
+            let bound = 1.0 / (w[0] as f32).sqrt();
+            let u = Uniform::new_inclusive(-bound, bound).expect("finite bound");
+            let weights = DMatrix::from_fn(w[1], w[0], |_, _| u.sample(rng));
+            let bias = DVector::from_fn(w[1], |_, _| u.sample(rng));
+            (weights, bias)
+        })
+        .collect()
+}
+
+impl Network<IdealArray> {
+    /// A randomly initialised network on ideal arrays.
+    pub fn ideal(
+        sizes: &[usize],
+        activation: Activation,
+        loss: Loss,
+        rng: &mut impl Rng,
+    ) -> Result<Self, NetworkError> {
+        check_sizes(sizes)?;
+        let layers = initial_parameters(sizes, rng)
+            .into_iter()
+            .map(|(w, bias)| Layer {
+                array: IdealArray::new(w),
+                bias,
+            })
+            .collect();
+        Network::new(layers, activation, loss)
+    }
+}
+
+fn check_sizes(sizes: &[usize]) -> Result<(), NetworkError> {
+    if sizes.len() < 2 {
+        return Err(NetworkError::TooShallow(sizes.len()));
+    }
+    if let Some(k) = sizes.iter().position(|&n| n == 0) {
+        return Err(NetworkError::EmptyLayer(k));
+    }
+    Ok(())
+}
+
+impl<C: Crossbar> Network<C> {
+    /// Assemble a network from layers whose shapes chain.
+    pub fn new(layers: Vec<Layer<C>>, activation: Activation, loss: Loss) -> Result<Self, NetworkError> {
+        if layers.is_empty() {
+            return Err(NetworkError::TooShallow(1));
+        }
+        let mut sizes = vec![layers[0].array.inputs()];
+        for (i, layer) in layers.iter().enumerate() {
+            let (outputs, inputs) = (layer.array.outputs(), layer.array.inputs());
+            let expected_inputs = sizes[i];
+            if inputs != expected_inputs || layer.bias.len() != outputs {
+                return Err(NetworkError::Shape {
+                    layer: i + 1,
+                    outputs,
+                    inputs,
+                    expected_outputs: layer.bias.len(),
+                    expected_inputs,
+                });
+            }
+            sizes.push(outputs);
+        }
+        check_sizes(&sizes)?;
+        Ok(Self {
+            layers,
+            activation,
+            loss,
+            sizes,
+        })
+    }
+
+    /// Layer widths, input first.
+    pub fn sizes(&self) -> &[usize] {
+        &self.sizes
+    }
+
+    /// Number of synapse layers L.
+    pub fn depth(&self) -> usize {
+        self.layers.len()
+    }
+
+    /// The same network on ideal arrays holding the weights as a perfect read sees them.
+    pub fn to_ideal(&self) -> Network<IdealArray> {
+        Network {
+            layers: self
+                .layers
+                .iter()
+                .map(|l| Layer {
+                    array: IdealArray::new(l.array.weights()),
+                    bias: l.bias.clone(),
+                })
+                .collect(),
+            activation: self.activation,
+            loss: self.loss,
+            sizes: self.sizes.clone(),
+        }
+    }
+
+    /// The activation of layer `k` (1-based): the hidden transfer function, or identity at the output.
+    pub fn activation_of(&self, k: usize) -> Activation {
+        if k == self.depth() {
+            Activation::Identity
+        } else {
+            self.activation
+        }
+    }
+
+    /// The free forward pass of `x`: every dyad at f(aₖ), δ = 0; returns nothing, fills `dyads`.
+    pub fn free_phase(&mut self, x: &DMatrix<f32>, dyads: &mut Dyads) {
+        dyads.ensure_batch(x.ncols());
+        dyads.input.copy_from(x);
+        for k in 1..=self.depth() {
+            let f = self.activation_of(k);
+            let layer = &mut self.layers[k - 1];
+            let (below, drive) = split_below(dyads, k);
+            layer.array.read(below, drive);
+            add_bias(drive, &layer.bias);
+            let i = k - 1;
+            for ((((a, p), m), s), d) in dyads.drive[i]
+                .iter()
+                .zip(dyads.plus[i].iter_mut())
+                .zip(dyads.minus[i].iter_mut())
+                .zip(dyads.mean[i].iter_mut())
+                .zip(dyads.diff[i].iter_mut())
+            {
+                let v = f.apply(*a);
+                *p = v;
+                *m = v;
+                *s = v;
+                *d = 0.0;
+            }
+        }
+        let l = self.depth() - 1;
+        dyads.prediction.copy_from(&dyads.drive[l]);
+    }
+
+    /// The network's output for `x` (allocates; for evaluation, not for the settling loop).
+    pub fn predict(&mut self, x: &DMatrix<f32>) -> DMatrix<f32> {
+        let mut h = x.clone();
+        for k in 1..=self.depth() {
+            let f = self.activation_of(k);
+            let layer = &mut self.layers[k - 1];
+            let mut a = DMatrix::zeros(layer.array.outputs(), x.ncols());
+            layer.array.read(&h, &mut a);
+            add_bias(&mut a, &layer.bias);
+            a.apply(|v| *v = f.apply(*v));
+            h = a;
+        }
+        h
+    }
+}
+
+/// The mean state below layer `k` and layer k's drive buffer, borrowed together.
+pub(crate) fn split_below(dyads: &mut Dyads, k: usize) -> (&DMatrix<f32>, &mut DMatrix<f32>) {
+    let below = if k == 1 {
+        &dyads.input
+    } else {
+        &dyads.mean[k - 2]
+    };
+    (below, &mut dyads.drive[k - 1])
+}
+
+/// Add `bias` to every column of `m`.
+pub(crate) fn add_bias(m: &mut DMatrix<f32>, bias: &DVector<f32>) {
+    for mut col in m.column_iter_mut() {
+        col += bias;
+    }
+}
