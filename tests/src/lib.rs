@@ -1,1 +1,46 @@
-//! Shared helpers for the integration tests.
+//! Helpers shared by the integration tests: run the CLI in-process, find the workspace, make
+//! scratch folders.
+
+use std::path::{Path, PathBuf};
+
+/// What a CLI invocation returned.
+#[derive(Debug)]
+pub struct Output {
+    /// Exit code.
+    pub code: u8,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+/// Run `dyadsim ARGS...` exactly as the binary does, capturing both streams.
+pub fn dyadsim(args: &[&str]) -> Output {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let argv = std::iter::once("dyadsim").chain(args.iter().copied());
+    let code = dyadsim::run(argv, &mut out, &mut err);
+    Output {
+        code,
+        stdout: String::from_utf8_lossy(&out).into_owned(),
+        stderr: String::from_utf8_lossy(&err).into_owned(),
+    }
+}
+
+/// The workspace root (where Cargo.toml, experiments/ and device-models/ live).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the tests package sits in the workspace root")
+        .to_owned()
+}
+
+/// A fresh, empty scratch folder for test `name`.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir()
+        .join(format!("dyadsim-tests-{}", std::process::id()))
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir is writable");
+    dir
+}

@@ -1,0 +1,97 @@
+//! Command-line arguments.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Simulate neuromorphic analog hardware that learns with dual propagation (DP and DP⊤).
+#[derive(Debug, Parser)]
+#[command(name = "dyadsim", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train what an experiment file describes and write metrics, summary and plots.
+    Run {
+        /// The experiment file (RON).
+        experiment: PathBuf,
+        /// Results folder [default: runs/<experiment name>].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Discard earlier results in the folder instead of resuming.
+        #[arg(long)]
+        fresh: bool,
+    },
+    /// Compare the local rule's gradient estimate with backprop on a seeded random network.
+    Gradcheck(GradcheckArgs),
+}
+
+/// Arguments of `gradcheck`.
+#[derive(Debug, clap::Args)]
+pub struct GradcheckArgs {
+    /// The algorithm whose estimate is checked.
+    #[arg(long, value_enum, default_value = "dp-top")]
+    pub algorithm: AlgorithmArg,
+    /// Nudging asymmetry α in [0, 1].
+    #[arg(long, default_value_t = 0.5)]
+    pub alpha: f32,
+    /// Nudging strength β > 0.
+    #[arg(long, default_value_t = 1e-3)]
+    pub beta: f32,
+    /// Layer widths, input first (the digits: 64 in, 10 out).
+    #[arg(long, value_delimiter = ',', default_value = "64,32,16,10")]
+    pub layers: Vec<usize>,
+    /// Loss.
+    #[arg(long, value_enum, default_value = "ce")]
+    pub loss: LossArg,
+    /// Hidden activation.
+    #[arg(long, value_enum, default_value = "relu")]
+    pub activation: ActivationArg,
+    /// Settling passes K.
+    #[arg(long, default_value_t = 10)]
+    pub passes: usize,
+    /// Batch size.
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    /// Seed of the weights and the batch.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `--algorithm` values.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum AlgorithmArg {
+    /// DP⊤, the adjoint form.
+    DpTop,
+    /// Original dual propagation.
+    Dp,
+}
+
+/// `--loss` values.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LossArg {
+    /// Softmax cross-entropy.
+    Ce,
+    /// Mean squared error.
+    Mse,
+}
+
+/// `--activation` values.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ActivationArg {
+    /// max(0, x).
+    Relu,
+    /// clip(x, 0, 1).
+    HardSigmoid,
+    /// tanh(x).
+    Tanh,
+    /// x.
+    Identity,
+}

@@ -1,0 +1,213 @@
+//! One training run: build the network, train it epoch by epoch, measure it.
+
+use crate::dataset::{Dataset, Split};
+use crate::error::{LabError, Result};
+use crate::seed::{Purpose, stream};
+use crate::spec::Experiment;
+use crossbar::{Crossbar, IdealArray};
+use dualprop::loss::accuracy;
+use dualprop::network::initial_parameters;
+use dualprop::{AlgorithmKind, Backprop, Dyads, Gradients, Layer, Network, Optimizer, estimate};
+use nalgebra::DMatrix;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The network type every run uses: layers on whatever hardware the experiment describes.
+pub type Net = Network<Box<dyn Crossbar>>;
+
+/// Loss and accuracy on both splits after an epoch (epoch 0 = before training).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochMetrics {
+    /// Epochs completed.
+    pub epoch: usize,
+    /// Mean loss on the training split.
+    pub train_loss: f64,
+    /// Accuracy on the training split, a fraction in [0, 1].
+    pub train_acc: f64,
+    /// Mean loss on the test split.
+    pub test_loss: f64,
+    /// Accuracy on the test split, a fraction in [0, 1].
+    pub test_acc: f64,
+}
+
+/// Where a run first produced NaN or Inf.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Divergence {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// 0-based mini-batch within that epoch.
+    pub batch: usize,
+    /// What went non-finite.
+    pub reason: String,
+}
+
+/// The outcome of a run: its metrics per epoch and whether it diverged.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunOutcome {
+    /// Metrics from epoch 0 to the last completed epoch.
+    pub epochs: Vec<EpochMetrics>,
+    /// Set when training stopped on a non-finite value.
+    pub divergence: Option<Divergence>,
+}
+
+/// Progress reports from a run; every method has an empty default.
+pub trait Observer: Sync {
+    /// A mini-batch finished.
+    fn batch(&self, _done: usize, _total: usize) {}
+    /// An epoch finished and was measured.
+    fn epoch(&self, _metrics: &EpochMetrics) {}
+}
+
+/// An observer that ignores everything.
+pub struct Silent;
+impl Observer for Silent {}
+
+/// Build the network of `exp` for replicate `replicate`, initial weights from its own stream.
+pub fn build_network(exp: &Experiment, replicate: u64) -> Result<Net> {
+    let mut rng = stream(exp.seed, replicate, Purpose::Init);
+    let layers = initial_parameters(&exp.network.layers, &mut rng)
+        .into_iter()
+        .map(|(w, bias)| Layer {
+            array: Box::new(IdealArray::new(w)) as Box<dyn Crossbar>,
+            bias,
+        })
+        .collect();
+    Network::new(layers, exp.network.activation, exp.network.loss).map_err(|e| LabError::Invalid {
+        path: Path::new(&exp.name).to_owned(),
+        position: None,
+        field: "network.layers".into(),
+        message: e.to_string(),
+    })
+}
+
+/// Check that the network's input and output widths fit the dataset.
+pub fn check_shapes(exp: &Experiment, data: &Dataset, path: &Path) -> Result<()> {
+    let layers = &exp.network.layers;
+    let (first, last) = (layers[0], *layers.last().unwrap_or(&0));
+    if first != data.inputs() || last != data.outputs() {
+        return Err(LabError::Invalid {
+            path: path.to_owned(),
+            position: None,
+            field: "network.layers".into(),
+            message: format!(
+                "must start with the dataset's {} inputs and end with its {} outputs (got {layers:?})",
+                data.inputs(),
+                data.outputs()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Mean loss and accuracy of `net` on `split`, evaluated in chunks.
+pub fn evaluate(net: &mut Net, split: &Split) -> (f64, f64) {
+    const CHUNK: usize = 1000;
+    let (mut loss, mut hits) = (0.0, 0.0);
+    let n = split.len();
+    let mut start = 0;
+    while start < n {
+        let len = CHUNK.min(n - start);
+        let x = split.x.columns(start, len).into_owned();
+        let y = split.y.columns(start, len).into_owned();
+        let out = net.predict(&x);
+        loss += net.loss.value(&out, &y) * len as f64;
+        hits += accuracy(&out, &y) * len as f64;
+        start += len;
+    }
+    (loss / n.max(1) as f64, hits / n.max(1) as f64)
+}
+
+fn measure(net: &mut Net, data: &Dataset, epoch: usize) -> EpochMetrics {
+    let (train_loss, train_acc) = evaluate(net, &data.train);
+    let (test_loss, test_acc) = evaluate(net, &data.test);
+    EpochMetrics {
+        epoch,
+        train_loss,
+        train_acc,
+        test_loss,
+        test_acc,
+    }
+}
+
+fn all_finite(g: &Gradients) -> bool {
+    g.weights.iter().all(|w| w.iter().all(|v| v.is_finite()))
+        && g.biases.iter().all(|b| b.iter().all(|v| v.is_finite()))
+}
+
+/// Train replicate `replicate` of `exp` on `data`, reporting progress to `observer`.
+pub fn train(
+    exp: &Experiment,
+    data: &Dataset,
+    replicate: u64,
+    observer: &dyn Observer,
+) -> Result<RunOutcome> {
+    let mut net = build_network(exp, replicate)?;
+    let sizes = exp.network.layers.clone();
+    let t = &exp.training;
+    let mut optimizer = Optimizer::new(
+        t.optimizer,
+        t.learning_rate,
+        t.momentum,
+        t.weight_decay,
+        &sizes,
+    );
+    let mut dyads = Dyads::new(&sizes, t.batch_size);
+    let mut backprop = Backprop::new(&sizes, t.batch_size);
+    let mut grads = Gradients::zeros(&sizes);
+    let dynamics = exp.algorithm.dynamics();
+    let mut shuffle = stream(exp.seed, replicate, Purpose::Shuffle);
+    let mut order: Vec<usize> = (0..data.train.len()).collect();
+    let batches = order.len().div_ceil(t.batch_size);
+    let (mut x, mut y) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+
+    let mut epochs = vec![measure(&mut net, data, 0)];
+    observer.epoch(&epochs[0]);
+    for epoch in 1..=t.epochs {
+        order.shuffle(&mut shuffle);
+        for (batch, idx) in order.chunks(t.batch_size).enumerate() {
+            data.train.gather(idx, &mut x, &mut y);
+            let failure = match (exp.algorithm.kind, &dynamics) {
+                (AlgorithmKind::Backprop, _) | (_, None) => {
+                    let loss = backprop.gradient(&mut net, &x, &y, &mut grads);
+                    (!loss.is_finite()).then_some("training loss")
+                }
+                (_, Some(dynamics)) => {
+                    let settled = estimate(&mut net, &mut dyads, &x, &y, dynamics, &mut grads);
+                    (!settled.residual.is_finite()).then_some("settling")
+                }
+            };
+            let failure = failure.or((!all_finite(&grads)).then_some("weight update"));
+            if let Some(reason) = failure {
+                return Ok(RunOutcome {
+                    epochs,
+                    divergence: Some(Divergence {
+                        epoch,
+                        batch,
+                        reason: format!("{reason} became NaN or infinite"),
+                    }),
+                });
+            }
+            optimizer.step(&mut net, &grads);
+            observer.batch((epoch - 1) * batches + batch + 1, t.epochs * batches);
+        }
+        let metrics = measure(&mut net, data, epoch);
+        observer.epoch(&metrics);
+        let finite = metrics.train_loss.is_finite() && metrics.test_loss.is_finite();
+        epochs.push(metrics);
+        if !finite {
+            return Ok(RunOutcome {
+                epochs,
+                divergence: Some(Divergence {
+                    epoch,
+                    batch: batches.saturating_sub(1),
+                    reason: "evaluation loss became NaN or infinite".into(),
+                }),
+            });
+        }
+    }
+    Ok(RunOutcome {
+        epochs,
+        divergence: None,
+    })
+}

@@ -1,0 +1,293 @@
+//! Heatmaps of a final metric over two sweep axes, with values printed in the cells and a colour bar.
+
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::PlotError;
+use super::axis::{self, Axis};
+use super::colour::{prefers_black_text, viridis};
+use super::output::{self, DrawResult, Drawing, FONT, Format};
+
+/// Height of the title band, width of the colour bar column and margins, in pixels.
+const TITLE_HEIGHT: u32 = 50;
+const BAR_COLUMN: u32 = 170;
+const MARGIN: u32 = 14;
+const X_LABEL_AREA: u32 = 60;
+/// Fill of a cell without a value: light grey, hatched, so it cannot be read as a low value.
+const MISSING: RGBColor = RGBColor(225, 225, 225);
+const HATCH: RGBColor = RGBColor(150, 150, 150);
+
+/// A grid of one metric over two axes; drawn with row 0 at the bottom, like a y axis.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Heatmap {
+    /// Title above the figure.
+    pub title: String,
+    /// Name of the column axis (e.g. `α`).
+    pub x_label: String,
+    /// Name of the row axis (e.g. `β`).
+    pub y_label: String,
+    /// One label per column, left to right.
+    pub x_ticks: Vec<String>,
+    /// One label per row, bottom to top.
+    pub y_ticks: Vec<String>,
+    /// `values[row][col]`; `None` (or a NaN/Inf value) marks a missing or diverged cell, drawn grey,
+    /// hatched and labelled "–".
+    pub values: Vec<Vec<Option<f64>>>,
+    /// What the colour means, written beside the colour bar (e.g. `test accuracy`).
+    pub value_label: String,
+    /// Decimals of the numbers printed in the cells.
+    pub decimals: usize,
+}
+
+/// Pixel size of a heatmap with `cols` × `rows` cells: about 90×55 px per cell plus axes and colour bar,
+/// at least 700×450.
+pub fn heatmap_size(cols: usize, rows: usize) -> (u32, u32) {
+    let w = (300 + 90 * cols).clamp(700, 2400);
+    let h = (170 + 55 * rows).clamp(450, 1800);
+    (w as u32, h as u32)
+}
+
+/// Draws `map` and writes `<stem>.png` and `<stem>.svg`.
+///
+/// Fails if the grid is empty or its shape does not match the ticks; missing and non-finite cells are drawn,
+/// not errors.
+pub fn heatmap(stem: &Path, map: &Heatmap) -> Result<(), PlotError> {
+    let shape = |detail: String| PlotError::HeatmapShape {
+        path: stem.to_path_buf(),
+        title: map.title.clone(),
+        detail,
+    };
+    let (rows, cols) = (map.y_ticks.len(), map.x_ticks.len());
+    if rows == 0 || cols == 0 {
+        return Err(shape(format!("no cells ({cols} x ticks, {rows} y ticks)")));
+    }
+    if map.values.len() != rows {
+        return Err(shape(format!(
+            "{} rows of values but {rows} y ticks",
+            map.values.len()
+        )));
+    }
+    if let Some((r, row)) = map
+        .values
+        .iter()
+        .enumerate()
+        .find(|(_, row)| row.len() != cols)
+    {
+        return Err(shape(format!(
+            "row {r} has {} values but there are {cols} x ticks",
+            row.len()
+        )));
+    }
+    let finite = map.values.iter().flatten().flatten().copied();
+    let range = axis::span(finite, false, 0.0);
+    output::write_both(
+        stem,
+        heatmap_size(cols, rows),
+        &HeatmapDrawing { map, range },
+    )
+}
+
+/// A validated heatmap and the value range its colours span.
+struct HeatmapDrawing<'a> {
+    map: &'a Heatmap,
+    range: (f64, f64),
+}
+
+impl HeatmapDrawing<'_> {
+    fn cell(&self, row: usize, col: usize) -> Option<f64> {
+        self.map.values[row][col].filter(|v| v.is_finite())
+    }
+
+    fn colour(&self, v: f64) -> RGBColor {
+        let (lo, hi) = self.range;
+        viridis((v - lo) / (hi - lo))
+    }
+
+    fn any_missing(&self) -> bool {
+        self.map
+            .values
+            .iter()
+            .flatten()
+            .any(|v| !v.is_some_and(f64::is_finite))
+    }
+}
+
+impl Drawing for HeatmapDrawing<'_> {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        format: Format,
+    ) -> DrawResult<DB> {
+        let (top, body) = root.split_vertically(TITLE_HEIGHT);
+        output::title(&top, &self.map.title, 24.0, format)?;
+        let (w, _) = body.dim_in_pixel();
+        let (cells, bar) = body.split_horizontally(w.saturating_sub(BAR_COLUMN));
+        self.draw_cells(&cells, format)?;
+        self.draw_bar(&bar, format)
+    }
+}
+
+impl HeatmapDrawing<'_> {
+    fn draw_cells<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        format: Format,
+    ) -> DrawResult<DB> {
+        let m = self.map;
+        let (rows, cols) = (m.values.len(), m.x_ticks.len());
+        let centres = |n: usize| (0..n).map(|i| i as f64 + 0.5).collect::<Vec<_>>();
+        let font = (FONT, 14).into_font();
+        let widest = m
+            .y_ticks
+            .iter()
+            .filter_map(|t| font.box_size(t).ok())
+            .map(|(w, _)| w)
+            .max();
+        // Room for the longest row label plus the rotated axis name.
+        let y_area = widest.unwrap_or(0) + 45;
+        let mut chart = ChartBuilder::on(area)
+            .margin(MARGIN)
+            .x_label_area_size(X_LABEL_AREA)
+            .y_label_area_size(y_area)
+            .build_cartesian_2d(
+                Axis::with_ticks(0.0, cols as f64, centres(cols)),
+                Axis::with_ticks(0.0, rows as f64, centres(rows)),
+            )?;
+        let label =
+            |ticks: &[String], v: f64| ticks.get(v.floor() as usize).cloned().unwrap_or_default();
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc(&m.x_label)
+            .y_desc(&m.y_label)
+            .axis_desc_style((FONT, 16))
+            .label_style((FONT, 14))
+            .x_label_formatter(&|v| label(&m.x_ticks, *v))
+            .y_label_formatter(&|v| label(&m.y_ticks, *v))
+            .draw()?;
+
+        let (pw, ph) = chart.plotting_area().dim_in_pixel();
+        let (cell_w, cell_h) = (f64::from(pw) / cols as f64, f64::from(ph) / rows as f64);
+        let text = |value: Option<f64>| {
+            value.map_or_else(|| "–".to_string(), |v| format!("{v:.*}", m.decimals))
+        };
+        let longest = (0..rows)
+            .flat_map(|r| (0..cols).map(move |c| (r, c)))
+            .map(|(r, c)| text(self.cell(r, c)).chars().count())
+            .max()
+            .unwrap_or(1);
+        // One size for all cells, fitted to the longest number: ~0.6 em per digit, at most 40 % of the height.
+        let size = (cell_w * 0.85 / (0.6 * longest.max(3) as f64))
+            .min(cell_h * 0.4)
+            .clamp(8.0, 22.0);
+        for row in 0..rows {
+            for col in 0..cols {
+                let (x, y) = (col as f64, row as f64);
+                let value = self.cell(row, col);
+                let fill = value.map_or(MISSING, |v| self.colour(v));
+                chart.draw_series([Rectangle::new([(x, y), (x + 1.0, y + 1.0)], fill.filled())])?;
+                if value.is_none() {
+                    chart.draw_series(
+                        hatch(x, y).map(|l| PathElement::new(l, HATCH.stroke_width(1))),
+                    )?;
+                }
+                chart.draw_series([Rectangle::new(
+                    [(x, y), (x + 1.0, y + 1.0)],
+                    WHITE.stroke_width(1),
+                )])?;
+                let ink = if prefers_black_text(fill) {
+                    BLACK
+                } else {
+                    WHITE
+                };
+                let style = (FONT, size)
+                    .into_font()
+                    .color(&ink)
+                    .pos(Pos::new(HPos::Center, VPos::Center));
+                let centre = (x + 0.5, y + 0.5 - format.centre_drop(size) / cell_h);
+                chart.draw_series([Text::new(text(value), centre, style)])?;
+            }
+        }
+        Ok(())
+    }
+
+    fn draw_bar<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        format: Format,
+    ) -> DrawResult<DB> {
+        let (lo, hi) = self.range;
+        let bar_axis = Axis::new(lo, hi, false, 6);
+        let mut chart = ChartBuilder::on(area)
+            // Same top and bottom as the cells, so the bar spans the grid's height; the swatch for
+            // missing cells goes under it, level with the x axis labels.
+            .margin_top(MARGIN)
+            .margin_bottom(MARGIN + X_LABEL_AREA)
+            .margin_left(10)
+            .margin_right(MARGIN)
+            .set_label_area_size(LabelAreaPosition::Right, 60)
+            .build_cartesian_2d(Axis::with_ticks(0.0, 1.0, vec![]), bar_axis.clone())?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .disable_x_axis()
+            .y_desc(&self.map.value_label)
+            .axis_desc_style((FONT, 15))
+            .label_style((FONT, 13))
+            .y_label_formatter(&|v| bar_axis.label(*v))
+            .draw()?;
+        let steps = 128;
+        let strips = (0..steps).map(|k| {
+            let (a, b) = (k as f64 / steps as f64, (k + 1) as f64 / steps as f64);
+            let at = |t: f64| lo + t * (hi - lo);
+            Rectangle::new(
+                [(0.0, at(a)), (1.0, at(b))],
+                viridis((a + b) / 2.0).filled(),
+            )
+        });
+        chart.draw_series(strips)?;
+        chart.draw_series([Rectangle::new(
+            [(0.0, lo), (1.0, hi)],
+            BLACK.mix(0.5).stroke_width(1),
+        )])?;
+
+        if self.any_missing() {
+            let (_, h) = area.dim_in_pixel();
+            let y = i32::try_from(h).unwrap_or(0)
+                - i32::try_from(MARGIN + X_LABEL_AREA / 2).unwrap_or(0);
+            let (x0, x1) = (10, 40);
+            area.draw(&Rectangle::new(
+                [(x0, y - 10), (x1, y + 10)],
+                MISSING.filled(),
+            ))?;
+            for k in [0, 10, 20] {
+                area.draw(&PathElement::new(
+                    [(x0 + k, y + 10), (x0 + k + 10, y - 10)],
+                    HATCH,
+                ))?;
+            }
+            let style = (FONT, 13)
+                .into_font()
+                .color(&BLACK)
+                .pos(Pos::new(HPos::Left, VPos::Center));
+            let drop = format.centre_drop(13.0) as i32;
+            area.draw(&Text::new("missing / diverged", (x1 + 6, y + drop), style))?;
+        }
+        Ok(())
+    }
+}
+
+/// Diagonal hatch lines across the unit cell at (`x`, `y`), clipped to the cell.
+fn hatch(x: f64, y: f64) -> impl Iterator<Item = [(f64, f64); 2]> {
+    // Lines u - v = t for t in (-1, 1): each starts on the left or bottom edge and ends on the top or right.
+    (-4..=4).map(move |k| {
+        let t = f64::from(k) / 5.0;
+        [
+            (x + t.max(0.0), y + (-t).max(0.0)),
+            (x + (1.0 + t).min(1.0), y + (1.0 - t).min(1.0)),
+        ]
+    })
+}

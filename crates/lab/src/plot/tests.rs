@@ -1,0 +1,362 @@
+//! End-to-end tests of the public API: files are written at the right size, the SVG holds the text,
+//! and bad data is drawn or reported, never a panic.
+//!
+//! Output goes to `<temp dir>/lab-plot-tests/<test>/`, kept after the run so the figures can be looked at.
+
+use std::path::{Path, PathBuf};
+
+use super::output::with_suffix;
+use super::*;
+
+/// A fresh folder under the system temp dir for one test's output.
+fn out_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join("lab-plot-tests").join(test);
+    // Leftovers from an earlier run would let a test pass without writing anything.
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Width and height from a PNG's IHDR chunk, which always comes first.
+fn png_size(path: &Path) -> (u32, u32) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(
+        &bytes[..8],
+        b"\x89PNG\r\n\x1a\n",
+        "{} is not a PNG",
+        path.display()
+    );
+    let be =
+        |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    (be(16), be(20))
+}
+
+/// The SVG written next to `stem`, checked to be a complete document.
+fn svg_text(stem: &Path) -> String {
+    let path = with_suffix(stem, "svg");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(
+        text.starts_with("<svg") && text.trim_end().ends_with("</svg>"),
+        "{} is not a complete SVG",
+        path.display()
+    );
+    text
+}
+
+fn epochs(n: usize) -> Vec<f64> {
+    (1..=n).map(|e| e as f64).collect()
+}
+
+/// A figure like the experiments produce: convergence with seed bands, a log-y loss, a sparse sweep.
+fn demo_panels() -> Vec<Panel> {
+    let x = epochs(30);
+    let acc = |rate: f64, top: f64| {
+        x.iter()
+            .map(|e| top * (1.0 - (-rate * e).exp()))
+            .collect::<Vec<_>>()
+    };
+    let spread = |y: &[f64], s: f64| -> (Vec<f64>, Vec<f64>) {
+        (
+            y.iter().map(|v| v - s).collect(),
+            y.iter().map(|v| (v + s).min(1.0)).collect(),
+        )
+    };
+    let curves = [
+        (0.3, 0.95, "σ = 0"),
+        (0.2, 0.9, "σ = 0.1"),
+        (0.1, 0.8, "σ = 0.3"),
+    ]
+    .into_iter()
+    .map(|(r, t, label)| {
+        let y = acc(r, t);
+        let (lo, hi) = spread(&y, 0.03);
+        Curve::new(label, x.clone(), y).with_band(lo, hi)
+    })
+    .collect();
+    let loss = |r: f64| {
+        x.iter()
+            .map(|e| 2.3 * (-r * e).exp() + 1e-3)
+            .collect::<Vec<_>>()
+    };
+    let alphas = vec![0.0, 0.25, 0.5, 0.75, 1.0];
+    let sweep = vec![0.62, 0.81, 0.9, 0.88, 0.7];
+    vec![
+        Panel {
+            title: "test accuracy".into(),
+            x_label: "epoch".into(),
+            y_label: "accuracy".into(),
+            curves,
+            y_range: Some((0.0, 1.0)),
+            ..Panel::default()
+        },
+        Panel {
+            title: "training loss".into(),
+            x_label: "epoch".into(),
+            y_label: "loss (log)".into(),
+            curves: vec![
+                Curve::new("β = 0.1", x.clone(), loss(0.3)),
+                Curve::new("β = 1", x.clone(), loss(0.15)),
+            ],
+            log_y: true,
+            ..Panel::default()
+        },
+        Panel {
+            title: "final accuracy vs α".into(),
+            x_label: "α".into(),
+            y_label: "accuracy".into(),
+            curves: vec![
+                Curve::new("mean ± sd over 5 seeds", alphas, sweep.clone()).with_error_bars(
+                    sweep.iter().map(|v| v - 0.04).collect(),
+                    sweep.iter().map(|v| v + 0.04).collect(),
+                ),
+            ],
+            ..Panel::default()
+        },
+    ]
+}
+
+#[test]
+fn figure_writes_png_and_svg() {
+    let stem = out_dir("figure").join("convergence.alpha0.5");
+    let title = "Convergence — ε = 0.01, ν = 0.5";
+    figure(&stem, title, &demo_panels()).expect("figure");
+    let png = with_suffix(&stem, "png");
+    assert!(std::fs::metadata(&png).expect("png").len() > 10_000);
+    assert_eq!(png_size(&png), figure_size(3));
+    let svg = svg_text(&stem);
+    assert!(
+        svg.contains(title) && svg.contains("σ = 0.1"),
+        "title or legend missing from SVG"
+    );
+}
+
+#[test]
+fn figure_single_panel_is_1000_by_600() {
+    let stem = out_dir("figure-single").join("one");
+    figure(&stem, "one panel", &demo_panels()[1..2]).expect("figure");
+    assert_eq!(png_size(&with_suffix(&stem, "png")), (1000, 600));
+    assert_eq!(figure_size(4), (1240, 1140));
+}
+
+#[test]
+fn figure_bad_values_are_skipped_not_fatal() {
+    let (nan, inf) = (f64::NAN, f64::INFINITY);
+    let x = vec![1.0, 2.0, nan, 4.0, 5.0, 6.0];
+    let y = vec![0.5, inf, 0.7, -0.1, 0.9, 0.8];
+    let band = (vec![nan; 6], vec![1.0; 6]);
+    let messy = vec![
+        Curve::new("holes", x.clone(), y.clone()).with_band(band.0.clone(), band.1.clone()),
+        Curve::new("all NaN", vec![nan; 3], vec![nan; 3]),
+        Curve::new("empty", vec![], vec![]),
+        Curve::new("constant", vec![3.0; 4], vec![2.0; 4])
+            .with_error_bars(vec![nan; 4], vec![2.0; 4]),
+        Curve::new("", vec![1.0], vec![1e300]),
+    ];
+    let panels = [
+        Panel {
+            title: "linear".into(),
+            curves: messy.clone(),
+            ..Panel::default()
+        },
+        Panel {
+            title: "log log".into(),
+            curves: messy,
+            log_x: true,
+            log_y: true,
+            ..Panel::default()
+        },
+        Panel {
+            title: "no curves".into(),
+            ..Panel::default()
+        },
+        Panel {
+            title: "only constant".into(),
+            curves: vec![Curve::new("c", vec![0.0, 1.0], vec![0.0, 0.0])],
+            ..Panel::default()
+        },
+    ];
+    let stem = out_dir("figure-messy").join("messy");
+    figure(&stem, "messy data", &panels).expect("bad values must not fail");
+    assert_eq!(png_size(&with_suffix(&stem, "png")), figure_size(4));
+}
+
+#[test]
+fn figure_shape_errors_name_the_file() {
+    let dir = out_dir("figure-errors");
+    let stem = dir.join("bad");
+    let err = figure(&stem, "t", &[]).expect_err("no panels");
+    assert!(err.to_string().contains("bad"), "{err}");
+
+    let bad = Panel {
+        curves: vec![Curve::new("c", vec![1.0, 2.0], vec![1.0])],
+        ..Panel::default()
+    };
+    let err = figure(&stem, "t", &[bad]).expect_err("length mismatch");
+    assert!(
+        matches!(
+            err,
+            PlotError::LengthMismatch {
+                got: 1,
+                expected: 2,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("bad"), "{err}");
+
+    let band = Curve::new("c", vec![1.0], vec![1.0]).with_band(vec![], vec![1.0]);
+    let err = figure(
+        &stem,
+        "t",
+        &[Panel {
+            curves: vec![band],
+            ..Panel::default()
+        }],
+    )
+    .expect_err("band");
+    assert!(
+        matches!(
+            err,
+            PlotError::LengthMismatch {
+                what: "band lower",
+                ..
+            }
+        ),
+        "{err}"
+    );
+
+    let log = Panel {
+        y_range: Some((0.0, 1.0)),
+        log_y: true,
+        ..Panel::default()
+    };
+    let err = figure(&stem, "t", &[log]).expect_err("log range through zero");
+    assert!(matches!(err, PlotError::InvalidRange { .. }), "{err}");
+    assert!(
+        !dir.exists(),
+        "nothing is written when the input is invalid"
+    );
+}
+
+fn alpha_beta() -> Heatmap {
+    let alphas = [0.0, 0.25, 0.5, 0.75, 1.0];
+    let betas = [0.01, 0.1, 0.5, 1.0];
+    let values = betas
+        .iter()
+        .map(|&b| {
+            alphas
+                .iter()
+                .map(|&a| {
+                    (b < 1.0 || a < 0.75)
+                        .then(|| 0.5 + 0.45 * (1.0 - (a - 0.5f64).powi(2) * 2.0) * (1.0 - b / 3.0))
+                })
+                .collect()
+        })
+        .collect();
+    Heatmap {
+        title: "final test accuracy over α × β".into(),
+        x_label: "α".into(),
+        y_label: "β".into(),
+        x_ticks: alphas.iter().map(|a| a.to_string()).collect(),
+        y_ticks: betas.iter().map(|b| b.to_string()).collect(),
+        values,
+        value_label: "test accuracy".into(),
+        decimals: 3,
+    }
+}
+
+#[test]
+fn heatmap_writes_png_and_svg() {
+    let stem = out_dir("heatmap").join("alpha-beta");
+    let map = alpha_beta();
+    heatmap(&stem, &map).expect("heatmap");
+    let png = with_suffix(&stem, "png");
+    assert!(std::fs::metadata(&png).expect("png").len() > 5_000);
+    assert_eq!(png_size(&png), heatmap_size(5, 4));
+    let svg = svg_text(&stem);
+    assert!(svg.contains(&map.title), "title missing from SVG");
+    assert!(
+        svg.contains("0.949") && svg.contains("–"),
+        "cell texts missing from SVG"
+    );
+}
+
+#[test]
+fn heatmap_constant_nan_and_single_cells_draw() {
+    let dir = out_dir("heatmap-odd");
+    let one = |v: Option<f64>| Heatmap {
+        title: "one cell".into(),
+        x_ticks: vec!["a".into()],
+        y_ticks: vec!["b".into()],
+        values: vec![vec![v]],
+        ..Heatmap::default()
+    };
+    for (name, v) in [
+        ("value", Some(2.0)),
+        ("nan", Some(f64::NAN)),
+        ("none", None),
+        ("inf", Some(f64::INFINITY)),
+    ] {
+        heatmap(&dir.join(name), &one(v)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    let mut constant = alpha_beta();
+    constant
+        .values
+        .iter_mut()
+        .flatten()
+        .for_each(|v| *v = Some(0.5));
+    heatmap(&dir.join("constant"), &constant).expect("constant");
+    let big = Heatmap {
+        title: "large".into(),
+        x_ticks: (0..12).map(|i| format!("{i}")).collect(),
+        y_ticks: (0..9).map(|i| format!("1e-{i}")).collect(),
+        values: (0..9)
+            .map(|r| (0..12).map(|c| Some(f64::from(r * c) * 1234.5)).collect())
+            .collect(),
+        decimals: 1,
+        ..Heatmap::default()
+    };
+    heatmap(&dir.join("large"), &big).expect("large");
+    assert_eq!(
+        png_size(&with_suffix(&dir.join("large"), "png")),
+        heatmap_size(12, 9)
+    );
+}
+
+#[test]
+fn heatmap_shape_errors_name_the_file() {
+    let stem = out_dir("heatmap-errors").join("bad");
+    let mut map = alpha_beta();
+    map.values[2].pop();
+    let err = heatmap(&stem, &map).expect_err("short row");
+    assert!(
+        err.to_string().contains("bad") && err.to_string().contains("row 2"),
+        "{err}"
+    );
+    map.values.pop();
+    assert!(heatmap(&stem, &map).is_err(), "missing row");
+    let empty = Heatmap::default();
+    assert!(matches!(
+        heatmap(&stem, &empty),
+        Err(PlotError::HeatmapShape { .. })
+    ));
+    assert!(
+        !stem.parent().is_some_and(Path::exists),
+        "nothing is written when the input is invalid"
+    );
+}
+
+#[test]
+fn unwritable_folder_is_an_error_naming_it() {
+    let dir = out_dir("unwritable");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let blocker = dir.join("not-a-folder");
+    std::fs::write(&blocker, b"").expect("blocker file");
+    let panel = Panel {
+        title: "p".into(),
+        ..Panel::default()
+    };
+    let err = figure(&blocker.join("fig"), "t", &[panel]).expect_err("parent is a file");
+    assert!(matches!(err, PlotError::Io { .. }), "{err}");
+    assert!(err.to_string().contains("not-a-folder"), "{err}");
+}

@@ -1,0 +1,254 @@
+//! Running an experiment: every (point, replicate seed) pair, resumably, into a results folder.
+
+use crate::dataset::Dataset;
+use crate::error::{LabError, Result};
+use crate::job::{self, EpochMetrics, Observer};
+use crate::results::{self, RunRecord};
+use crate::spec::Experiment;
+use rayon::prelude::*;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// One point of the experiment grid: the experiment with the point's parameters applied.
+#[derive(Clone, Debug)]
+pub struct Point {
+    /// Index in the grid.
+    pub index: usize,
+    /// The swept parameters, by field path.
+    pub params: BTreeMap<String, Value>,
+    /// The experiment as this point runs it.
+    pub experiment: Experiment,
+}
+
+/// The grid of an experiment (a single point when nothing is swept), every point validated.
+pub fn points(exp: &Experiment) -> std::result::Result<Vec<Point>, (String, String)> {
+    (0..exp.sweep.len())
+        .map(|index| {
+            let params = exp.sweep.params(index);
+            let experiment = crate::sweep::apply(exp, &params)
+                .map_err(|message| ("sweep".to_owned(), message))?;
+            crate::load::validate(&experiment).map_err(|(field, message)| {
+                let shown: Vec<String> = params.iter().map(|(p, v)| format!("{p} = {v}")).collect();
+                (
+                    field,
+                    format!("{message} at sweep point {index} ({})", shown.join(", ")),
+                )
+            })?;
+            Ok(Point {
+                index,
+                params,
+                experiment,
+            })
+        })
+        .collect()
+}
+
+/// A share of the grid: points whose index is `index` modulo `count`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// This shard, in 0..count.
+    pub index: usize,
+    /// Number of shards.
+    pub count: usize,
+}
+
+impl Shard {
+    /// Parse `i/n` with i < n.
+    pub fn parse(text: &str) -> Result<Self> {
+        let bad = || LabError::Usage(format!("--shard must be i/n with 0 ≤ i < n (got {text:?})"));
+        let (i, n) = text.split_once('/').ok_or_else(bad)?;
+        let (index, count) = (
+            i.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Self { index, count })
+    }
+
+    /// True when grid point `point` belongs to this shard.
+    pub fn owns(&self, point: usize) -> bool {
+        point % self.count == self.index
+    }
+}
+
+/// How to run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Results folder.
+    pub out: PathBuf,
+    /// Discard earlier results in `out` instead of resuming.
+    pub fresh: bool,
+    /// Worker threads for points (None: all cores).
+    pub threads: Option<usize>,
+    /// Run only this share of the grid.
+    pub shard: Option<Shard>,
+}
+
+/// Progress of a whole experiment; every method has an empty default.
+pub trait RunObserver: Sync {
+    /// The plan: runs to do now, runs already done, epochs per run, batches per epoch.
+    fn planned(&self, _todo: usize, _done: usize, _epochs: usize, _batches: usize) {}
+    /// A mini-batch of run (point, seed) finished.
+    fn batch(&self, _point: usize, _seed: u64) {}
+    /// An epoch of run (point, seed) was measured.
+    fn epoch(&self, _point: usize, _seed: u64, _metrics: &EpochMetrics) {}
+    /// A run finished and its record is on disk.
+    fn finished(&self, _record: &RunRecord) {}
+}
+
+struct RunProgress<'a> {
+    point: usize,
+    seed: u64,
+    inner: &'a dyn RunObserver,
+}
+
+impl Observer for RunProgress<'_> {
+    fn batch(&self, _done: usize, _total: usize) {
+        self.inner.batch(self.point, self.seed);
+    }
+    fn epoch(&self, metrics: &EpochMetrics) {
+        self.inner.epoch(self.point, self.seed, metrics);
+    }
+}
+
+/// The resolved experiment as RON, the form stored in `experiment.ron`.
+pub fn resolved_ron(exp: &Experiment) -> Result<String> {
+    let config = ron::ser::PrettyConfig::new().struct_names(true);
+    ron::ser::to_string_pretty(exp, config).map_err(|e| LabError::Encode {
+        path: "experiment.ron".into(),
+        message: e.to_string(),
+    })
+}
+
+/// Prepare `out`: refuse to mix results of another experiment, start over when `fresh`.
+fn prepare(exp: &Experiment, opts: &RunOptions) -> Result<()> {
+    let out = &opts.out;
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| LabError::Io { path, source }
+    };
+    let resolved = resolved_ron(exp)?;
+    let stored = out.join("experiment.ron");
+    if opts.fresh {
+        let runs = results::records_dir(out);
+        if runs.exists() {
+            std::fs::remove_dir_all(&runs).map_err(io(&runs))?;
+        }
+    } else if let Ok(previous) = std::fs::read_to_string(&stored)
+        && previous != resolved
+        && results::records_dir(out).exists()
+    {
+        return Err(LabError::Usage(format!(
+            "{} holds results of a different experiment; pass --fresh to discard them or --out to choose another folder",
+            out.display()
+        )));
+    }
+    std::fs::create_dir_all(results::records_dir(out)).map_err(io(out))?;
+    results::write_atomic(&stored, resolved.as_bytes())
+}
+
+/// Run every missing (point, seed) of `exp` on `data` and return all records of the folder.
+///
+/// Runs go in parallel; each is seeded only by (experiment seed, replicate seed, purpose), so the
+/// records do not depend on the thread count or on the order in which runs finish.
+pub fn run(
+    exp: &Experiment,
+    grid: &[Point],
+    data: &Dataset,
+    opts: &RunOptions,
+    observer: &dyn RunObserver,
+) -> Result<Vec<RunRecord>> {
+    prepare(exp, opts)?;
+    let existing = results::load_records(&opts.out)?;
+    let done: BTreeSet<(usize, u64)> = existing.iter().map(|r| (r.point, r.seed)).collect();
+    let todo: Vec<(&Point, u64)> = grid
+        .iter()
+        .filter(|p| opts.shard.is_none_or(|s| s.owns(p.index)))
+        .flat_map(|p| exp.seeds.iter().map(move |&s| (p, s)))
+        .filter(|(p, s)| !done.contains(&(p.index, *s)))
+        .collect();
+    let batches = data.train.len().div_ceil(exp.training.batch_size);
+    observer.planned(todo.len(), done.len(), exp.training.epochs, batches);
+    let axes = exp.sweep.paths();
+    let records = Mutex::new(existing);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads.unwrap_or(0))
+        .build()
+        .map_err(|e| LabError::Usage(format!("cannot start {:?} threads: {e}", opts.threads)))?;
+    let outcomes: Vec<Result<()>> = pool.install(|| {
+        todo.par_iter()
+            .map(|&(point, seed)| {
+                let progress = RunProgress {
+                    point: point.index,
+                    seed,
+                    inner: observer,
+                };
+                let outcome = job::train(&point.experiment, data, seed, &progress)?;
+                let record = RunRecord {
+                    point: point.index,
+                    seed,
+                    params: point.params.clone(),
+                    epochs: outcome.epochs,
+                    divergence: outcome.divergence,
+                };
+                results::save_record(&opts.out, &record)?;
+                let mut all = records.lock().unwrap_or_else(|e| e.into_inner());
+                all.push(record.clone());
+                all.sort_by_key(|r| (r.point, r.seed));
+                results::write_tables(&opts.out, &all, &axes)?;
+                drop(all);
+                observer.finished(&record);
+                Ok(())
+            })
+            .collect()
+    });
+    outcomes.into_iter().collect::<Result<Vec<()>>>()?;
+    let all = records.into_inner().unwrap_or_else(|e| e.into_inner());
+    results::write_tables(&opts.out, &all, &axes)?;
+    Ok(all)
+}
+
+/// Combine the records of several results folders of the same experiment into `out`.
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Vec<RunRecord>> {
+    let first = dirs
+        .first()
+        .ok_or_else(|| LabError::Usage("merge needs at least one results folder".into()))?;
+    let read = |dir: &Path| {
+        let path = dir.join("experiment.ron");
+        std::fs::read_to_string(&path).map_err(|source| LabError::Io { path, source })
+    };
+    let resolved = read(first)?;
+    let exp = crate::load::experiment_from_str(&resolved, &first.join("experiment.ron"))?;
+    let mut all: BTreeMap<(usize, u64), RunRecord> = BTreeMap::new();
+    for dir in dirs {
+        if read(dir)? != resolved {
+            return Err(LabError::Usage(format!(
+                "{} holds results of a different experiment than {}",
+                dir.display(),
+                first.display()
+            )));
+        }
+        for r in results::load_records(dir)? {
+            all.insert((r.point, r.seed), r);
+        }
+    }
+    std::fs::create_dir_all(results::records_dir(out)).map_err(|source| LabError::Io {
+        path: out.to_owned(),
+        source,
+    })?;
+    results::write_atomic(&out.join("experiment.ron"), resolved.as_bytes())?;
+    let records: Vec<RunRecord> = all.into_values().collect();
+    for r in &records {
+        results::save_record(out, r)?;
+    }
+    results::write_tables(out, &records, &exp.sweep.paths())?;
+    Ok(records)
+}
+
+/// An observer that reports nothing.
+pub struct Quiet;
+impl RunObserver for Quiet {}

@@ -1,0 +1,121 @@
+//! `dyadsim run` and `dyadsim gradcheck` end to end.
+
+use tests::{dyadsim, scratch};
+
+#[test]
+fn run_writes_every_results_file_with_the_stated_columns() {
+    let dir = scratch("run-e2e");
+    let exp = dir.join("two-epochs.ron");
+    std::fs::write(
+        &exp,
+        r#"Experiment(
+    name: "two-epochs",
+    network: (layers: [64, 32, 10], activation: Tanh, loss: Mse),
+    algorithm: (kind: DpTop, alpha: 1.0, beta: 0.05, passes: 3),
+    training: (epochs: 2, batch_size: 50, learning_rate: 0.05, momentum: 0.5),
+    seed: 3,
+)"#,
+    )
+    .unwrap();
+    let out_dir = dir.join("results");
+    let out = dyadsim(&[
+        "run",
+        exp.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("epoch   2"), "{}", out.stdout);
+
+    let mut csv = csv::Reader::from_path(out_dir.join("metrics.csv")).unwrap();
+    let header: Vec<String> = csv.headers().unwrap().iter().map(str::to_owned).collect();
+    assert_eq!(
+        header,
+        [
+            "point",
+            "seed",
+            "epoch",
+            "train_loss",
+            "train_acc",
+            "test_loss",
+            "test_acc"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3, "epochs 0, 1 and 2");
+    for (e, row) in rows.iter().enumerate() {
+        assert_eq!(&row[2], e.to_string());
+        for col in 3..7 {
+            let v: f64 = row[col].parse().unwrap();
+            assert!(v.is_finite() && v >= 0.0);
+        }
+        let acc: f64 = row[6].parse().unwrap();
+        assert!(acc <= 1.0);
+    }
+
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap())
+            .unwrap();
+    let point = &summary["points"][0];
+    assert_eq!(point["point"], 0);
+    assert_eq!(point["seed"], 0);
+    assert_eq!(point["diverged"], false);
+    assert!(point["params"].is_object());
+    for key in ["train_loss", "train_acc", "test_loss", "test_acc"] {
+        assert!(point["final"][key].is_f64(), "final.{key}");
+    }
+    let test_acc = point["final"]["test_acc"].as_f64().unwrap();
+    assert!(
+        (0.0..=1.0).contains(&test_acc) && test_acc > 0.5,
+        "two epochs already learn: {test_acc}"
+    );
+    assert_eq!(rows[2][6].parse::<f64>().unwrap(), test_acc);
+
+    for file in ["convergence.png", "convergence.svg", "experiment.ron"] {
+        let len = std::fs::metadata(out_dir.join(file)).unwrap().len();
+        assert!(len > 100, "{file} is {len} bytes");
+    }
+    // The resolved experiment is itself a valid experiment with the defaults filled in.
+    let resolved = std::fs::read_to_string(out_dir.join("experiment.ron")).unwrap();
+    assert!(resolved.contains("optimizer: Sgd"), "{resolved}");
+    let again = dir.join("again");
+    let exp2 = dir.join("resolved.ron");
+    std::fs::write(&exp2, &resolved).unwrap();
+    let out = dyadsim(&[
+        "run",
+        exp2.to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        std::fs::read(out_dir.join("metrics.csv")).unwrap(),
+        std::fs::read(again.join("metrics.csv")).unwrap(),
+        "the resolved experiment reproduces the run bit for bit"
+    );
+}
+
+#[test]
+fn gradcheck_json_reports_aligned_layers() {
+    let out = dyadsim(&[
+        "gradcheck",
+        "--alpha",
+        "0",
+        "--beta",
+        "1e-3",
+        "--layers",
+        "64,32,16,10",
+        "--passes",
+        "6",
+        "--json",
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    let layers = v["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 3);
+    for (i, l) in layers.iter().enumerate() {
+        assert_eq!(l["layer"], i + 1);
+        assert!(l["cosine"].as_f64().unwrap() > 0.9999, "{l}");
+        assert!(l["rel_err"].as_f64().unwrap() < 1e-2, "{l}");
+    }
+}
