@@ -4,3 +4,4 @@ mod architecture;
 mod cli_errors;
 mod cli_run;
 mod shipped_files;
+mod sweeps;

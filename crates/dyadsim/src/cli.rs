@@ -25,6 +25,27 @@ pub enum Command {
         /// Discard earlier results in the folder instead of resuming.
         #[arg(long)]
         fresh: bool,
+        /// Worker threads for sweep points [default: all cores].
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Run only share i of n of the grid's points (points whose index is i modulo n), e.g. for a
+        /// Slurm job array: --shard $SLURM_ARRAY_TASK_ID/n with sbatch --array=0-(n-1).
+        #[arg(long, value_name = "i/n")]
+        shard: Option<String>,
+    },
+    /// Combine the results folders of shards of one experiment into one.
+    Merge {
+        /// Results folders of the shards.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Folder for the merged results [default: the first folder].
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Redraw the figures of a results folder without re-running anything.
+    Plot {
+        /// The results folder (holding experiment.ron and runs/).
+        dir: PathBuf,
     },
     /// Compare the local rule's gradient estimate with backprop on a seeded random network.
     Gradcheck(GradcheckArgs),

@@ -4,7 +4,8 @@ use crate::cli::{ActivationArg, AlgorithmArg, Cli, Command, GradcheckArgs, LossA
 use crate::progress::Terminal;
 use anyhow::{Context, Result};
 use lab::gradcheck::{GradcheckOptions, gradcheck};
-use lab::runner::{RunOptions, run};
+use lab::LabError;
+use lab::runner::{RunOptions, Shard, run};
 use lab::spec::{Activation, AlgorithmKind, Loss};
 use lab::{dataset, load, report};
 use std::io::Write;
@@ -19,15 +20,57 @@ pub fn dispatch(cli: Cli, out: &mut (dyn Write + Send)) -> Result<u8> {
             experiment,
             out: out_dir,
             fresh,
-        } => run_experiment(&experiment, out_dir, fresh, out),
+            threads,
+            shard,
+        } => {
+            let shard = shard.map(|s| Shard::parse(&s)).transpose()?;
+            if threads == Some(0) {
+                return Err(LabError::Usage("--threads must be at least 1".into()).into());
+            }
+            let opts = |out: PathBuf| RunOptions {
+                out,
+                fresh,
+                threads,
+                shard,
+            };
+            run_experiment(&experiment, out_dir, opts, out)
+        }
+        Command::Merge { dirs, out: merged } => {
+            let target = merged.unwrap_or_else(|| dirs[0].clone());
+            let records = lab::runner::merge(&dirs, &target)?;
+            redraw(&target, out)?;
+            writeln!(out, "merged {} runs into {}", records.len(), target.display())?;
+            Ok(crate::SUCCESS)
+        }
+        Command::Plot { dir } => {
+            for stem in redraw(&dir, out)? {
+                writeln!(out, "{}.png", stem.display())?;
+            }
+            Ok(crate::SUCCESS)
+        }
         Command::Gradcheck(args) => run_gradcheck(&args, out),
     }
+}
+
+/// Draw the figures of a results folder from its records.
+fn redraw(dir: &Path, _w: &mut (dyn Write + Send)) -> Result<Vec<PathBuf>> {
+    let path = dir.join("experiment.ron");
+    let exp = load::experiment(&path)?;
+    let records = lab::results::load_records(dir)?;
+    if records.is_empty() {
+        return Err(LabError::Data {
+            path: lab::results::records_dir(dir),
+            message: "no finished runs to plot".into(),
+        }
+        .into());
+    }
+    Ok(report::draw(dir, &exp, &records)?)
 }
 
 fn run_experiment(
     path: &Path,
     out_dir: Option<PathBuf>,
-    fresh: bool,
+    opts: impl Fn(PathBuf) -> RunOptions,
     w: &mut (dyn Write + Send),
 ) -> Result<u8> {
     let exp = load::experiment(path)?;
@@ -44,25 +87,30 @@ fn run_experiment(
         data.test.len(),
         out.display()
     )?;
-    let started = Instant::now();
-    let terminal = Terminal::new(Mutex::new(&mut *w));
-    let grid = lab::runner::points(&exp).map_err(|(field, message)| lab::LabError::Invalid {
+    let grid = lab::runner::points(&exp).map_err(|(field, message)| LabError::Invalid {
         path: path.to_owned(),
         position: None,
         field,
         message,
     })?;
-    let opts = RunOptions {
-        out: out.clone(),
-        fresh,
-        threads: None,
-        shard: None,
-    };
+    let opts = opts(out.clone());
+    writeln!(
+        w,
+        "{} points × {} seeds = {} runs{}",
+        grid.len(),
+        exp.seeds.len(),
+        grid.len() * exp.seeds.len(),
+        opts.shard
+            .map(|s| format!(" (shard {}/{}: points ≡ {} mod {})", s.index, s.count, s.index, s.count))
+            .unwrap_or_default()
+    )?;
+    let started = Instant::now();
+    let terminal = Terminal::new(Mutex::new(&mut *w));
     let records = run(&exp, &grid, &data, &opts, &terminal);
     terminal.finish();
     drop(terminal);
     let records = records?;
-    report::convergence(&out, &exp.name, &records, None).context("drawing convergence plot")?;
+    report::draw(&out, &exp, &records).context("drawing figures")?;
     for r in &records {
         if let Some(m) = r.last() {
             writeln!(
@@ -82,7 +130,7 @@ fn run_experiment(
     }
     writeln!(
         w,
-        "done in {:.1} s: {}/metrics.csv, summary.json, convergence.png",
+        "done in {:.1} s: {}/metrics.csv, summary.json and figures",
         started.elapsed().as_secs_f64(),
         out.display()
     )?;

@@ -57,6 +57,9 @@ pub enum LabError {
         /// What failed.
         message: String,
     },
+    /// The run was stopped before it finished; finished runs are on disk.
+    #[error("interrupted; run the same command again to finish the missing runs")]
+    Interrupted,
     /// A command-line argument out of range.
     #[error("{0}")]
     Usage(String),

@@ -11,6 +11,7 @@ use dualprop::{AlgorithmKind, Backprop, Dyads, Gradients, Layer, Network, Optimi
 use nalgebra::DMatrix;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The network type every run uses: layers on whatever hardware the experiment describes.
@@ -29,6 +30,9 @@ pub struct EpochMetrics {
     pub test_loss: f64,
     /// Accuracy on the test split, a fraction in [0, 1].
     pub test_acc: f64,
+    /// The experiment's further metrics by metrics.csv column name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, f64>,
 }
 
 /// Where a run first produced NaN or Inf.
@@ -57,6 +61,10 @@ pub trait Observer: Sync {
     fn batch(&self, _done: usize, _total: usize) {}
     /// An epoch finished and was measured.
     fn epoch(&self, _metrics: &EpochMetrics) {}
+    /// Asked between mini-batches: true abandons the run (its results are not recorded).
+    fn should_stop(&self) -> bool {
+        false
+    }
 }
 
 /// An observer that ignores everything.
@@ -127,6 +135,7 @@ fn measure(net: &mut Net, data: &Dataset, epoch: usize) -> EpochMetrics {
         train_acc,
         test_loss,
         test_acc,
+        extra: BTreeMap::new(),
     }
 }
 
@@ -166,6 +175,9 @@ pub fn train(
     for epoch in 1..=t.epochs {
         order.shuffle(&mut shuffle);
         for (batch, idx) in order.chunks(t.batch_size).enumerate() {
+            if observer.should_stop() {
+                return Err(LabError::Interrupted);
+            }
             data.train.gather(idx, &mut x, &mut y);
             let failure = match (exp.algorithm.kind, &dynamics) {
                 (AlgorithmKind::Backprop, _) | (_, None) => {

@@ -7,7 +7,7 @@ use crate::error::{LabError, Result};
 use crate::job::{Divergence, EpochMetrics};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Everything known about one finished run (one point of the grid and one replicate seed).
@@ -116,12 +116,19 @@ fn cell(v: &Value) -> String {
     }
 }
 
-/// metrics.csv: one row per point, seed and epoch, then one column per sweep axis.
+/// metrics.csv: one row per point, seed and epoch; the base columns, the further metrics, then one
+/// column per sweep axis.
 pub fn metrics_csv(records: &[RunRecord], axes: &[String]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
+    let extras: BTreeSet<&str> = records
+        .iter()
+        .flat_map(|r| r.epochs.iter())
+        .flat_map(|m| m.extra.keys().map(String::as_str))
+        .collect();
     let header: Vec<&str> = METRIC_COLUMNS
         .iter()
         .copied()
+        .chain(extras.iter().copied())
         .chain(axes.iter().map(String::as_str))
         .collect();
     let encode = |e: csv::Error| LabError::Encode {

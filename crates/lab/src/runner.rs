@@ -98,6 +98,10 @@ pub trait RunObserver: Sync {
     fn epoch(&self, _point: usize, _seed: u64, _metrics: &EpochMetrics) {}
     /// A run finished and its record is on disk.
     fn finished(&self, _record: &RunRecord) {}
+    /// Asked between mini-batches: true stops every run in flight, as if the process were killed.
+    fn should_stop(&self) -> bool {
+        false
+    }
 }
 
 struct RunProgress<'a> {
@@ -112,6 +116,9 @@ impl Observer for RunProgress<'_> {
     }
     fn epoch(&self, metrics: &EpochMetrics) {
         self.inner.epoch(self.point, self.seed, metrics);
+    }
+    fn should_stop(&self) -> bool {
+        self.inner.should_stop()
     }
 }
 
@@ -187,6 +194,9 @@ pub fn run(
                     seed,
                     inner: observer,
                 };
+                if observer.should_stop() {
+                    return Err(LabError::Interrupted);
+                }
                 let outcome = job::train(&point.experiment, data, seed, &progress)?;
                 let record = RunRecord {
                     point: point.index,

@@ -33,6 +33,56 @@ pub struct Experiment {
     /// Sweep axes: field path → values, e.g. `{"algorithm.alpha": [0.0, 0.5, 1.0]}` (default none).
     #[serde(default, skip_serializing_if = "Sweep::is_empty")]
     pub sweep: Sweep,
+    /// Figures to draw (default: chosen from the sweep axes, see docs/EXPERIMENTS.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plots: Vec<PlotSpec>,
+}
+
+/// A figure an experiment asks for. Metrics are column names of metrics.csv (e.g. `"test_acc"`);
+/// axes are sweep paths. Values are averaged over replicate seeds and over any axis the figure
+/// does not show.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum PlotSpec {
+    /// Test and train accuracy and loss against epoch, one curve per value of `axis`
+    /// (per point when absent), the band spanning the seeds.
+    Convergence {
+        /// The sweep axis whose values label the curves.
+        #[serde(default)]
+        axis: Option<String>,
+    },
+    /// A final metric over two axes, the values printed in the cells; one figure per value of `panels`.
+    Heatmap {
+        /// Axis along x.
+        x: String,
+        /// Axis along y.
+        y: String,
+        /// The metric (default `"test_acc"`).
+        #[serde(default = "default_metric")]
+        metric: String,
+        /// An axis whose values get a figure each.
+        #[serde(default)]
+        panels: Option<String>,
+    },
+    /// A final metric against a numeric axis, mean ± std over seeds, one line per value of `lines`
+    /// and one panel per value of `panels`.
+    Final {
+        /// The numeric axis along x.
+        x: String,
+        /// The metric (default `"test_acc"`).
+        #[serde(default = "default_metric")]
+        metric: String,
+        /// An axis whose values get a line each (e.g. `"algorithm.kind"`).
+        #[serde(default)]
+        lines: Option<String>,
+        /// An axis whose values get a panel each.
+        #[serde(default)]
+        panels: Option<String>,
+    },
+}
+
+fn default_metric() -> String {
+    "test_acc".into()
 }
 
 fn default_dataset() -> DatasetSpec {
