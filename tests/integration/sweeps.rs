@@ -32,17 +32,43 @@ fn metrics_are_bit_identical_for_one_and_two_threads() {
     let exp = write_experiment(&dir, SWEEP);
     let one = dir.join("one");
     let two = dir.join("two");
-    let a = dyadsim(&["run", &exp, "--out", one.to_str().unwrap(), "--threads", "1"]);
+    let a = dyadsim(&[
+        "run",
+        &exp,
+        "--out",
+        one.to_str().unwrap(),
+        "--threads",
+        "1",
+    ]);
     assert_eq!(a.code, 0, "{a:?}");
-    assert!(a.stdout.contains("4 points × 2 seeds = 8 runs"), "{}", a.stdout);
-    let b = dyadsim(&["run", &exp, "--out", two.to_str().unwrap(), "--threads", "2"]);
+    assert!(
+        a.stdout.contains("4 points × 2 seeds = 8 runs"),
+        "{}",
+        a.stdout
+    );
+    let b = dyadsim(&[
+        "run",
+        &exp,
+        "--out",
+        two.to_str().unwrap(),
+        "--threads",
+        "2",
+    ]);
     assert_eq!(b.code, 0, "{b:?}");
     let csv = read(&one.join("metrics.csv"));
     assert_eq!(csv, read(&two.join("metrics.csv")));
-    assert_eq!(read(&one.join("summary.json")), read(&two.join("summary.json")));
+    assert_eq!(
+        read(&one.join("summary.json")),
+        read(&two.join("summary.json"))
+    );
     // 4 points × 2 seeds × 3 epochs, and one column per axis named by its path.
     assert_eq!(csv.lines().count(), 1 + 4 * 2 * 3);
-    assert!(csv.lines().next().unwrap().ends_with(",algorithm.alpha,algorithm.kind"));
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .ends_with(",algorithm.alpha,algorithm.kind")
+    );
     // Common random numbers: a point's seed-0 run starts from the same weights as every other
     // point's, so the untrained (epoch 0) metrics agree across the grid.
     let untrained: Vec<Vec<&str>> = csv
@@ -53,7 +79,10 @@ fn metrics_are_bit_identical_for_one_and_two_threads() {
         .map(|cols| cols[3..7].to_vec())
         .collect();
     assert_eq!(untrained.len(), 4);
-    assert!(untrained.iter().all(|m| *m == untrained[0]), "{untrained:?}");
+    assert!(
+        untrained.iter().all(|m| *m == untrained[0]),
+        "{untrained:?}"
+    );
 }
 
 /// Stops every run in flight once `after` runs have finished, as a kill would.
@@ -92,7 +121,11 @@ fn a_killed_run_resumes_to_the_uninterrupted_result() {
     let err = lab::runner::run(&exp, &grid, &data, &opts, &observer).unwrap_err();
     assert!(matches!(err, lab::LabError::Interrupted), "{err}");
     let partial = lab::results::load_records(&killed).unwrap();
-    assert!((3..8).contains(&partial.len()), "{} runs survived", partial.len());
+    assert!(
+        (3..8).contains(&partial.len()),
+        "{} runs survived",
+        partial.len()
+    );
 
     let resumed = dyadsim(&["run", &exp_path, "--out", killed.to_str().unwrap()]);
     assert_eq!(resumed.code, 0, "{resumed:?}");
@@ -100,8 +133,14 @@ fn a_killed_run_resumes_to_the_uninterrupted_result() {
     let whole = dir.join("whole");
     let full = dyadsim(&["run", &exp_path, "--out", whole.to_str().unwrap()]);
     assert_eq!(full.code, 0, "{full:?}");
-    assert_eq!(read(&killed.join("metrics.csv")), read(&whole.join("metrics.csv")));
-    assert_eq!(read(&killed.join("summary.json")), read(&whole.join("summary.json")));
+    assert_eq!(
+        read(&killed.join("metrics.csv")),
+        read(&whole.join("metrics.csv"))
+    );
+    assert_eq!(
+        read(&killed.join("summary.json")),
+        read(&whole.join("summary.json"))
+    );
 }
 
 #[test]
@@ -110,7 +149,14 @@ fn merged_shards_equal_the_unsharded_run() {
     let exp = write_experiment(&dir, SWEEP);
     let (s0, s1, whole) = (dir.join("s0"), dir.join("s1"), dir.join("whole"));
     for (shard, out) in [("0/2", &s0), ("1/2", &s1)] {
-        let r = dyadsim(&["run", &exp, "--shard", shard, "--out", out.to_str().unwrap()]);
+        let r = dyadsim(&[
+            "run",
+            &exp,
+            "--shard",
+            shard,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
         assert_eq!(r.code, 0, "{r:?}");
     }
     assert_eq!(lab::results::load_records(&s0).unwrap().len(), 4);
@@ -125,8 +171,14 @@ fn merged_shards_equal_the_unsharded_run() {
         merged.to_str().unwrap(),
     ]);
     assert_eq!(m.code, 0, "{m:?}");
-    assert_eq!(read(&merged.join("metrics.csv")), read(&whole.join("metrics.csv")));
-    assert_eq!(read(&merged.join("summary.json")), read(&whole.join("summary.json")));
+    assert_eq!(
+        read(&merged.join("metrics.csv")),
+        read(&whole.join("metrics.csv"))
+    );
+    assert_eq!(
+        read(&merged.join("summary.json")),
+        read(&whole.join("summary.json"))
+    );
     assert!(merged.join("convergence.png").exists());
 }
 
@@ -155,7 +207,8 @@ fn a_diverging_point_is_recorded_and_the_sweep_completes() {
     let out = dir.join("out");
     let r = dyadsim(&["run", &exp, "--out", out.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{r:?}");
-    let summary: serde_json::Value = serde_json::from_str(&read(&out.join("summary.json"))).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&read(&out.join("summary.json"))).unwrap();
     let points = summary["points"].as_array().unwrap();
     assert_eq!(points.len(), 2);
     let diverged = &points[1];

@@ -47,6 +47,32 @@ pub enum Command {
         /// The results folder (holding experiment.ron and runs/).
         dir: PathBuf,
     },
+    /// Apply a pulse programme to devices of a hardware file and plot their response (and drift).
+    Device {
+        /// The hardware description (RON), e.g. device-models/ecram-tang2018.ron.
+        hardware: PathBuf,
+        /// Pulse programme from w = 0: signed counts, up (+) and down (−).
+        #[arg(long, default_value = "+200,-400,+200", allow_hyphen_values = true)]
+        pulses: String,
+        /// Independent devices (N > 1 adds mean, std and percentiles).
+        #[arg(long, default_value_t = 100)]
+        devices: usize,
+        /// Seed of the device realisations and the pulse noise.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Results folder [default: runs/device-<file name>].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Also program conductances and let them drift (needs a drift model in the file).
+        #[arg(long)]
+        drift: bool,
+        /// Drift read-out times after programming, in seconds.
+        #[arg(long, default_value = "1,3600,86400,31536000")]
+        times: String,
+        /// Programmed targets, as fractions of g_max.
+        #[arg(long, default_value = "0.1,0.5,1.0")]
+        targets: String,
+    },
     /// Compare the local rule's gradient estimate with backprop on a seeded random network.
     Gradcheck(GradcheckArgs),
 }

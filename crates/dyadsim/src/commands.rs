@@ -3,8 +3,8 @@
 use crate::cli::{ActivationArg, AlgorithmArg, Cli, Command, GradcheckArgs, LossArg};
 use crate::progress::Terminal;
 use anyhow::{Context, Result};
-use lab::gradcheck::{GradcheckOptions, gradcheck};
 use lab::LabError;
+use lab::gradcheck::{GradcheckOptions, gradcheck};
 use lab::runner::{RunOptions, Shard, run};
 use lab::spec::{Activation, AlgorithmKind, Loss};
 use lab::{dataset, load, report};
@@ -39,7 +39,53 @@ pub fn dispatch(cli: Cli, out: &mut (dyn Write + Send)) -> Result<u8> {
             let target = merged.unwrap_or_else(|| dirs[0].clone());
             let records = lab::runner::merge(&dirs, &target)?;
             redraw(&target, out)?;
-            writeln!(out, "merged {} runs into {}", records.len(), target.display())?;
+            writeln!(
+                out,
+                "merged {} runs into {}",
+                records.len(),
+                target.display()
+            )?;
+            Ok(crate::SUCCESS)
+        }
+        Command::Device {
+            hardware,
+            pulses,
+            devices,
+            seed,
+            out: out_dir,
+            drift,
+            times,
+            targets,
+        } => {
+            let hw = lab::hardware::load_file(&hardware)?;
+            let drift = if drift {
+                Some((
+                    lab::device::parse_list("--times", &times)?,
+                    lab::device::parse_list("--targets", &targets)?,
+                ))
+            } else {
+                None
+            };
+            let opts = lab::device::DeviceOptions {
+                pulses: lab::device::parse_programme(&pulses)?,
+                devices,
+                seed,
+                drift,
+            };
+            let name = hardware
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("device");
+            let dir = out_dir.unwrap_or_else(|| Path::new("runs").join(format!("device-{name}")));
+            for stem in lab::device::characterise(&hardware, &hw, &opts, &dir)? {
+                writeln!(
+                    out,
+                    "{}.csv, {}.png, {}.svg",
+                    stem.display(),
+                    stem.display(),
+                    stem.display()
+                )?;
+            }
             Ok(crate::SUCCESS)
         }
         Command::Plot { dir } => {
@@ -101,7 +147,10 @@ fn run_experiment(
         exp.seeds.len(),
         grid.len() * exp.seeds.len(),
         opts.shard
-            .map(|s| format!(" (shard {}/{}: points ≡ {} mod {})", s.index, s.count, s.index, s.count))
+            .map(|s| format!(
+                " (shard {}/{}: points ≡ {} mod {})",
+                s.index, s.count, s.index, s.count
+            ))
             .unwrap_or_default()
     )?;
     let started = Instant::now();

@@ -2,9 +2,9 @@
 
 use crate::dataset::{Dataset, Split};
 use crate::error::{LabError, Result};
-use crate::seed::{Purpose, stream};
+use crate::seed::{Purpose, stream, sub_seed};
 use crate::spec::Experiment;
-use crossbar::{Crossbar, IdealArray};
+use crossbar::Crossbar;
 use dualprop::loss::accuracy;
 use dualprop::network::initial_parameters;
 use dualprop::{AlgorithmKind, Backprop, Dyads, Gradients, Layer, Network, Optimizer, estimate};
@@ -71,22 +71,34 @@ pub trait Observer: Sync {
 pub struct Silent;
 impl Observer for Silent {}
 
-/// Build the network of `exp` for replicate `replicate`, initial weights from its own stream.
+/// Build the network of `exp` for replicate `replicate`: initial weights from the `Init` stream,
+/// each layer's array programmed on the experiment's hardware with device variation from the
+/// `Devices` stream (so every point of a sweep sees the same devices for a given seed).
 pub fn build_network(exp: &Experiment, replicate: u64) -> Result<Net> {
-    let mut rng = stream(exp.seed, replicate, Purpose::Init);
-    let layers = initial_parameters(&exp.network.layers, &mut rng)
-        .into_iter()
-        .map(|(w, bias)| Layer {
-            array: Box::new(IdealArray::new(w)) as Box<dyn Crossbar>,
-            bias,
-        })
-        .collect();
-    Network::new(layers, exp.network.activation, exp.network.loss).map_err(|e| LabError::Invalid {
+    let invalid = |field: &str, message: String| LabError::Invalid {
         path: Path::new(&exp.name).to_owned(),
         position: None,
-        field: "network.layers".into(),
-        message: e.to_string(),
-    })
+        field: field.into(),
+        message,
+    };
+    let hardware = exp
+        .hardware
+        .spec()
+        .ok_or_else(|| invalid("hardware", "the hardware file was not loaded".into()))?;
+    let mut rng = stream(exp.seed, replicate, Purpose::Init);
+    let devices = sub_seed(exp.seed, replicate, Purpose::Devices);
+    let layers = initial_parameters(&exp.network.layers, &mut rng)
+        .into_iter()
+        .enumerate()
+        .map(|(k, (w, bias))| {
+            let seed = devices ^ (k as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let array = crossbar::build(hardware, &w, seed)
+                .map_err(|e| invalid("hardware", e.to_string()))?;
+            Ok(Layer { array, bias })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Network::new(layers, exp.network.activation, exp.network.loss)
+        .map_err(|e| invalid("network.layers", e.to_string()))
 }
 
 /// Check that the network's input and output widths fit the dataset.

@@ -16,8 +16,10 @@
 //! ```
 
 pub mod dataset;
+pub mod device;
 pub mod error;
 pub mod gradcheck;
+pub mod hardware;
 pub mod job;
 pub mod load;
 pub mod plot;

@@ -15,20 +15,22 @@ pub fn experiment(path: &Path) -> Result<Experiment> {
 
 /// Parse and validate experiment text; `path` names it in errors.
 pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment> {
-    let exp: Experiment = ron::Options::default()
-        .from_str(text)
-        .map_err(|e| LabError::Parse {
-            path: path.to_owned(),
-            line: e.span.start.line,
-            col: e.span.start.col,
-            message: e.code.to_string(),
-        })?;
+    let mut exp: Experiment =
+        ron::Options::default()
+            .from_str(text)
+            .map_err(|e| LabError::Parse {
+                path: path.to_owned(),
+                line: e.span.start.line,
+                col: e.span.start.col,
+                message: e.code.to_string(),
+            })?;
     let invalid = |(field, message): (String, String)| LabError::Invalid {
         path: path.to_owned(),
         position: locate(text, &field),
         field,
         message,
     };
+    crate::hardware::resolve(&mut exp.hardware, path)?;
     validate(&exp).map_err(invalid)?;
     // Every point of the grid must be valid before anything runs.
     crate::runner::points(&exp).map_err(invalid)?;

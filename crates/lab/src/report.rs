@@ -47,7 +47,9 @@ pub fn final_metric(r: &RunRecord, metric: &str) -> Option<f64> {
     if r.divergence.is_some() {
         return None;
     }
-    r.last().and_then(|m| epoch_metric(m, metric)).filter(|v| v.is_finite())
+    r.last()
+        .and_then(|m| epoch_metric(m, metric))
+        .filter(|v| v.is_finite())
 }
 
 /// The figures an experiment gets when it names none: convergence always, then by the sweep axes.
@@ -110,7 +112,15 @@ pub fn draw(out: &Path, exp: &Experiment, records: &[RunRecord]) -> Result<Vec<P
                 y,
                 metric,
                 panels,
-            } => written.extend(heatmaps(out, exp, records, x, y, metric, panels.as_deref())?),
+            } => written.extend(heatmaps(
+                out,
+                exp,
+                records,
+                x,
+                y,
+                metric,
+                panels.as_deref(),
+            )?),
             PlotSpec::Final {
                 x,
                 metric,
@@ -136,11 +146,22 @@ fn values_of<'a>(exp: &'a Experiment, axis: &str) -> Result<&'a [Value]> {
         .iter()
         .find(|a| a.path == axis)
         .map(|a| a.values.as_slice())
-        .ok_or_else(|| LabError::Usage(format!("plot axis {axis:?} is not a sweep axis of {}", exp.name)))
+        .ok_or_else(|| {
+            LabError::Usage(format!(
+                "plot axis {axis:?} is not a sweep axis of {}",
+                exp.name
+            ))
+        })
 }
 
 fn check_metric(records: &[RunRecord], metric: &str) -> Result<()> {
-    let known = ["train_loss", "train_acc", "test_loss", "test_acc", "diverged"];
+    let known = [
+        "train_loss",
+        "train_acc",
+        "test_loss",
+        "test_acc",
+        "diverged",
+    ];
     let recorded = records
         .iter()
         .flat_map(|r| r.epochs.iter())
@@ -158,7 +179,10 @@ fn check_metric(records: &[RunRecord], metric: &str) -> Result<()> {
 fn title(exp: &Experiment) -> String {
     let a = &exp.algorithm;
     if exp.sweep.is_empty() {
-        format!("{} — {:?}, α = {}, β = {}", exp.name, a.kind, a.alpha, a.beta)
+        format!(
+            "{} — {:?}, α = {}, β = {}",
+            exp.name, a.kind, a.alpha, a.beta
+        )
     } else {
         exp.name.clone()
     }
@@ -166,7 +190,13 @@ fn title(exp: &Experiment) -> String {
 
 fn safe(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -201,7 +231,11 @@ fn epoch_curve(label: String, runs: &[&RunRecord], metric: &str) -> Curve {
         hi.push(values.iter().copied().fold(f64::NEG_INFINITY, f64::max));
     }
     let curve = Curve::new(label, x, y);
-    if runs.len() > 1 { curve.with_band(lo, hi) } else { curve }
+    if runs.len() > 1 {
+        curve.with_band(lo, hi)
+    } else {
+        curve
+    }
 }
 
 /// convergence.png/.svg: accuracy and loss against epoch, one curve per value of `axis` (per point
@@ -270,7 +304,11 @@ pub fn convergence(
 }
 
 /// Group records by the values of `axes` (in sweep order), keeping the final `metric` of each run.
-fn finals_by(records: &[RunRecord], axes: &[&str], metric: &str) -> BTreeMap<Vec<String>, Vec<Option<f64>>> {
+fn finals_by(
+    records: &[RunRecord],
+    axes: &[&str],
+    metric: &str,
+) -> BTreeMap<Vec<String>, Vec<Option<f64>>> {
     let mut map: BTreeMap<Vec<String>, Vec<Option<f64>>> = BTreeMap::new();
     for r in records {
         let key = axes
@@ -301,7 +339,10 @@ fn heatmaps(
     let xs: Vec<String> = values_of(exp, x)?.iter().map(value_label).collect();
     let ys: Vec<String> = values_of(exp, y)?.iter().map(value_label).collect();
     let panel_values: Vec<Option<String>> = match panels {
-        Some(p) => values_of(exp, p)?.iter().map(|v| Some(value_label(v))).collect(),
+        Some(p) => values_of(exp, p)?
+            .iter()
+            .map(|v| Some(value_label(v)))
+            .collect(),
         None => vec![None],
     };
     let mut axes = vec![x, y];
@@ -360,14 +401,22 @@ fn final_vs_axis(
     check_metric(records, metric)?;
     let xs = values_of(exp, x)?;
     if !xs.iter().all(Value::is_number) {
-        return Err(LabError::Usage(format!("plot axis {x:?} must be numeric for a Final plot")));
+        return Err(LabError::Usage(format!(
+            "plot axis {x:?} must be numeric for a Final plot"
+        )));
     }
     let line_values: Vec<Option<String>> = match lines {
-        Some(l) => values_of(exp, l)?.iter().map(|v| Some(value_label(v))).collect(),
+        Some(l) => values_of(exp, l)?
+            .iter()
+            .map(|v| Some(value_label(v)))
+            .collect(),
         None => vec![None],
     };
     let panel_values: Vec<Option<String>> = match panels {
-        Some(p) => values_of(exp, p)?.iter().map(|v| Some(value_label(v))).collect(),
+        Some(p) => values_of(exp, p)?
+            .iter()
+            .map(|v| Some(value_label(v)))
+            .collect(),
         None => vec![None],
     };
     let mut axes = vec![x];
@@ -383,7 +432,13 @@ fn final_vs_axis(
                 let mut key = vec![value_label(xv)];
                 key.extend(lv.clone());
                 key.extend(pv.clone());
-                let ok: Vec<f64> = finals.get(&key).into_iter().flatten().flatten().copied().collect();
+                let ok: Vec<f64> = finals
+                    .get(&key)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .copied()
+                    .collect();
                 if ok.is_empty() {
                     continue;
                 }
@@ -412,6 +467,10 @@ fn final_vs_axis(
         });
     }
     let stem = out.join(format!("final-{}-vs-{}", safe(metric), safe(x)));
-    figure(&stem, &format!("{}: final {metric} (diverged runs left out)", exp.name), &figure_panels)?;
+    figure(
+        &stem,
+        &format!("{}: final {metric} (diverged runs left out)", exp.name),
+        &figure_panels,
+    )?;
     Ok(stem)
 }

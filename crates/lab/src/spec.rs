@@ -5,6 +5,7 @@
 //! resolved values.
 
 use crate::dataset::DatasetSpec;
+use crate::hardware::HardwareSource;
 use crate::sweep::Sweep;
 pub use dualprop::{Activation, Algorithm, AlgorithmKind, Loss, NudgeAt, OptimizerKind, Schedule};
 use serde::{Deserialize, Serialize};
@@ -24,6 +25,10 @@ pub struct Experiment {
     pub algorithm: Algorithm,
     /// Epochs, batch size and optimiser.
     pub training: TrainingSpec,
+    /// The hardware: a device-models file (`"../device-models/x.ron"`, relative to this file) or an
+    /// inline `Hardware(...)`; default ideal.
+    #[serde(default)]
+    pub hardware: HardwareSource,
     /// Experiment seed: every random stream derives from it (default 0).
     #[serde(default)]
     pub seed: u64,
