@@ -55,7 +55,11 @@ mod tests {
         let x = DMatrix::from_fn(4, 2, |i, j| 0.1 * (i + j) as f32);
         let d = DMatrix::from_fn(3, 2, |i, j| 1.0 - (i * j) as f32);
         let mut a = IdealArray::new(w0.clone());
-        a.update(Update::OuterProduct { x: &x, d: &d, lr: 0.5 });
+        a.update(Update::OuterProduct {
+            x: &x,
+            d: &d,
+            lr: 0.5,
+        });
         let expected = &w0 - (&d * x.transpose()) * 0.5;
         approx::assert_relative_eq!(a.weights(), expected, epsilon = 1e-6);
     }

@@ -51,3 +51,44 @@ impl NeuronMismatch {
             && self.leak == 0.0
     }
 }
+
+impl crate::spec::Periphery {
+    /// Sample the mismatch of every neuron of layers 1..L of a network with widths `sizes`
+    /// (input first), one [`NeuronMismatch`] per layer.
+    ///
+    /// Per neuron: α_mix offset = alpha_std·ξ₁, α_split offset = alpha_std·ξ₁ + alpha_split_std·ξ₂,
+    /// gain = max(1 + act_gain_std·ξ₃, 0), offset = act_offset_std·ξ₄,
+    /// β gain = max(1 + beta_gain_std·ξ₅, 0). All five normals are drawn for every neuron, in this
+    /// order, layer by layer, whatever the spreads, so changing one spread leaves the others'
+    /// realisation unchanged. Gains are kept non-negative because a negative gain would invert the
+    /// neuron rather than mismatch it.
+    pub fn sample<R: rand::Rng + ?Sized>(
+        &self,
+        sizes: &[usize],
+        rng: &mut R,
+    ) -> Vec<NeuronMismatch> {
+        let layers = sizes.iter().skip(1);
+        layers
+            .map(|&n| {
+                let mut m = NeuronMismatch::nominal(n);
+                m.compartment_noise = self.compartment_noise as f32;
+                m.leak = self.leak as f32;
+                for i in 0..n {
+                    let xi: [f32; 5] = std::array::from_fn(|_| crate::rng::normal(rng));
+                    let common = self.alpha_std as f32 * xi[0];
+                    m.alpha_mix_offset[i] = common;
+                    m.alpha_split_offset[i] = common + self.alpha_split_std as f32 * xi[1];
+                    m.act_gain[i] = (1.0 + self.act_gain_std as f32 * xi[2]).max(0.0);
+                    m.act_offset[i] = self.act_offset_std as f32 * xi[3];
+                    m.beta_gain[i] = (1.0 + self.beta_gain_std as f32 * xi[4]).max(0.0);
+                }
+                m
+            })
+            .collect()
+    }
+
+    /// True when sampling gives nominal neurons.
+    pub fn is_nominal(&self) -> bool {
+        *self == Self::default()
+    }
+}

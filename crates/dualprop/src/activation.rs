@@ -54,6 +54,32 @@ impl Activation {
     }
 }
 
+/// Run `$body` with `$f` bound to the transfer function of `$act` as a closure, so that the
+/// elementwise loops of the settling kernels are monomorphised instead of matching per element.
+macro_rules! dispatch {
+    ($act:expr, $f:ident => $body:block) => {
+        match $act {
+            $crate::activation::Activation::Relu => {
+                let $f = |x: f32| x.max(0.0);
+                $body
+            }
+            $crate::activation::Activation::HardSigmoid => {
+                let $f = |x: f32| x.clamp(0.0, 1.0);
+                $body
+            }
+            $crate::activation::Activation::Tanh => {
+                let $f = |x: f32| x.tanh();
+                $body
+            }
+            $crate::activation::Activation::Identity => {
+                let $f = |x: f32| x;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use dispatch;
+
 #[cfg(test)]
 mod tests {
     use super::*;

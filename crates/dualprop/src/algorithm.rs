@@ -1,38 +1,64 @@
-//! Which learning algorithm runs and how its dyads settle.
+//! Which learning algorithm runs and how its dyads settle, as an experiment names it.
 
+use crate::loss::Loss;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+pub use crate::dynamics::{Circuit, Damping, Dynamics, NudgeAt, OutputMode};
+pub use crate::schedule::Schedule;
+
 /// The learning algorithm.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum AlgorithmKind {
     /// DP⊤, the adjoint (Lagrangian) form of dual propagation: stable for every α.
+    #[default]
     DpTop,
     /// The original dual propagation: the α share of the feedback goes to s⁺; stable only at α = ½.
     Dp,
+    /// DP with every hidden update averaged with the previous state, damping Lₖ from ‖Wₖ₊₁‖₂.
+    DampedDp,
     /// Exact backpropagation of the same network, the baseline.
     Backprop,
+    /// Backpropagation on input-adversarial examples x' = x + β·∇ₓℓ (the baseline for α = 0).
+    AdversarialBackprop,
 }
 
-/// The order in which layers are updated during one settling pass.
+impl AlgorithmKind {
+    /// True for the algorithms that settle dyads (DP, DP⊤, damped DP).
+    pub fn settles(self) -> bool {
+        matches!(self, Self::DpTop | Self::Dp | Self::DampedDp)
+    }
+}
+
+/// Options of damped DP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Schedule {
-    /// Layers 1..L in order, K times.
-    Forward,
+#[serde(deny_unknown_fields)]
+pub struct DampingOptions {
+    /// Multiply the damping by |1 − 2α| (the authors' Julia code) rather than 1 (their Python code). Default: true.
+    #[serde(default = "yes")]
+    pub alpha_factor: bool,
+    /// Power-iteration steps for the spectral norms γₖ (≥ 1). Default: 20.
+    #[serde(default = "DampingOptions::default_iterations")]
+    pub power_iterations: usize,
 }
 
-/// Where the output nudge ∇ℓ is evaluated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum NudgeAt {
-    /// At the free forward prediction, once per batch (the authors' Python code).
-    #[default]
-    FreePrediction,
-    /// At the current output drive, every pass (the authors' Julia code).
-    CurrentDrive,
+fn yes() -> bool {
+    true
 }
 
-fn default_schedule() -> Schedule {
-    Schedule::Forward
+impl DampingOptions {
+    fn default_iterations() -> usize {
+        20
+    }
+}
+
+impl Default for DampingOptions {
+    fn default() -> Self {
+        Self {
+            alpha_factor: true,
+            power_iterations: Self::default_iterations(),
+        }
+    }
 }
 
 /// An algorithm with its parameters, as an experiment names it.
@@ -41,24 +67,62 @@ fn default_schedule() -> Schedule {
 pub struct Algorithm {
     /// Which algorithm.
     pub kind: AlgorithmKind,
-    /// Nudging asymmetry α ∈ [0, 1]: the weight of s⁺ in the mean state.
+    /// Nudging asymmetry α ∈ [0, 1]: the weight of s⁺ in the mean state. Default: 0.5.
     #[serde(default = "Algorithm::default_alpha")]
     pub alpha: f32,
-    /// Nudging strength β > 0.
+    /// Nudging strength β > 0 (for adversarial backprop: the input step). Default: 0.1.
     #[serde(default = "Algorithm::default_beta")]
     pub beta: f32,
-    /// Settling passes K ≥ 1.
+    /// Settling passes K ≥ 1. Default: 4.
     #[serde(default = "Algorithm::default_passes")]
     pub passes: usize,
-    /// Layer order within a pass.
-    #[serde(default = "default_schedule")]
+    /// Layer order within a pass. Default: `Forward`.
+    #[serde(default)]
     pub schedule: Schedule,
-    /// Where the output nudge is evaluated.
+    /// Where the explicit output nudge is evaluated. Default: `Auto`.
     #[serde(default)]
     pub nudge_at: NudgeAt,
     /// Stop settling early once the largest compartment change of a pass is below this (off if absent).
     #[serde(default)]
     pub tolerance: Option<f32>,
+    /// How the output dyad is nudged. Default: `Explicit`.
+    #[serde(default)]
+    pub output: OutputMode,
+    /// Damped-DP options (read only by `DampedDp`).
+    #[serde(default)]
+    pub damping: DampingOptions,
+    /// Settle in continuous time with these circuit parameters instead of the schedule (off if absent).
+    #[serde(default)]
+    pub circuit: Option<Circuit>,
+    /// Override of α as used in the mean s̄ (default: α), to simulate a leak ε = α_mix − α_fb.
+    #[serde(default)]
+    pub alpha_mix: Option<f32>,
+    /// Override of the feedback split α_fb (default: α for DP⊤, 1 − α for DP).
+    #[serde(default)]
+    pub alpha_fb: Option<f32>,
+    /// Skip unchanged reads and stop at an exact fixed point (see [`Dynamics::skip_unchanged`]). Default: false.
+    #[serde(default)]
+    pub skip_unchanged: bool,
+}
+
+impl Default for Algorithm {
+    fn default() -> Self {
+        Self {
+            kind: AlgorithmKind::DpTop,
+            alpha: Self::default_alpha(),
+            beta: Self::default_beta(),
+            passes: Self::default_passes(),
+            schedule: Schedule::Forward,
+            nudge_at: NudgeAt::Auto,
+            tolerance: None,
+            output: OutputMode::Explicit,
+            damping: DampingOptions::default(),
+            circuit: None,
+            alpha_mix: None,
+            alpha_fb: None,
+            skip_unchanged: false,
+        }
+    }
 }
 
 /// A parameter of [`Algorithm`] out of its valid range.
@@ -76,6 +140,41 @@ pub enum AlgorithmError {
     /// A negative or non-finite tolerance.
     #[error("tolerance must be a positive finite number (got {0})")]
     Tolerance(f32),
+    /// An α override outside [0, 1].
+    #[error("{field} must be in [0, 1] (got {value})")]
+    AlphaOverride {
+        /// `alpha_mix` or `alpha_fb`.
+        field: &'static str,
+        /// The value given.
+        value: f32,
+    },
+    /// The exact MSE output is undefined: its s⁻ denominator 1 − α_fb·β is not positive.
+    #[error(
+        "output exact-mse needs alpha_fb * beta < 1 (for DP: (1 - alpha) * beta < 1), got {alpha_fb} * {beta} = {}; use a smaller beta or the explicit output",
+        alpha_fb * beta
+    )]
+    ExactOutputUndefined {
+        /// The feedback split α_fb.
+        alpha_fb: f32,
+        /// The nudging strength β.
+        beta: f32,
+    },
+    /// The exact output minimises the MSE only.
+    #[error("output exact-mse needs the mse loss (got {0:?})")]
+    ExactNeedsMse(Loss),
+    /// Damped DP without power iterations.
+    #[error("damping.power_iterations must be at least 1 (got 0)")]
+    PowerIterations,
+    /// A circuit parameter out of range.
+    #[error("circuit.{field} {expected} (got {value})")]
+    Circuit {
+        /// The field.
+        field: &'static str,
+        /// What was expected.
+        expected: &'static str,
+        /// The value given.
+        value: f32,
+    },
 }
 
 impl Algorithm {
@@ -89,7 +188,7 @@ impl Algorithm {
         4
     }
 
-    /// Check every parameter's range.
+    /// Check every parameter's range (without knowing the loss; see [`Algorithm::validate_for`]).
     pub fn validate(&self) -> Result<(), AlgorithmError> {
         if !(0.0..=1.0).contains(&self.alpha) {
             return Err(AlgorithmError::Alpha(self.alpha));
@@ -105,70 +204,169 @@ impl Algorithm {
         {
             return Err(AlgorithmError::Tolerance(t));
         }
+        for (field, value) in [("alpha_mix", self.alpha_mix), ("alpha_fb", self.alpha_fb)] {
+            if let Some(value) = value
+                && !(0.0..=1.0).contains(&value)
+            {
+                return Err(AlgorithmError::AlphaOverride { field, value });
+            }
+        }
+        if self.kind == AlgorithmKind::DampedDp && self.damping.power_iterations == 0 {
+            return Err(AlgorithmError::PowerIterations);
+        }
+        if let Some(c) = &self.circuit {
+            validate_circuit(c)?;
+        }
+        if self.kind.settles() && self.output == OutputMode::ExactMse {
+            let alpha_fb = self.resolved_alpha_fb();
+            if alpha_fb * self.beta >= 1.0 {
+                return Err(AlgorithmError::ExactOutputUndefined {
+                    alpha_fb,
+                    beta: self.beta,
+                });
+            }
+        }
         Ok(())
     }
 
-    /// The settling dynamics of a dual-propagation algorithm (`None` for backprop).
-    pub fn dynamics(&self) -> Option<Dynamics> {
-        let alpha_fb = match self.kind {
+    /// [`Algorithm::validate`] plus the checks that depend on the network's loss.
+    pub fn validate_for(&self, loss: Loss) -> Result<(), AlgorithmError> {
+        self.validate()?;
+        if self.kind.settles() && self.output == OutputMode::ExactMse && loss != Loss::Mse {
+            return Err(AlgorithmError::ExactNeedsMse(loss));
+        }
+        Ok(())
+    }
+
+    fn resolved_alpha_fb(&self) -> f32 {
+        self.alpha_fb.unwrap_or(match self.kind {
             AlgorithmKind::DpTop => self.alpha,
-            AlgorithmKind::Dp => 1.0 - self.alpha,
-            AlgorithmKind::Backprop => return None,
+            _ => 1.0 - self.alpha,
+        })
+    }
+
+    /// The settling dynamics of a dual-propagation algorithm (`None` for the backprop baselines).
+    pub fn dynamics(&self) -> Option<Dynamics> {
+        if !self.kind.settles() {
+            return None;
+        }
+        let nudge_at = match (self.nudge_at, self.kind) {
+            (NudgeAt::Auto, AlgorithmKind::DpTop) => NudgeAt::FreePrediction,
+            (NudgeAt::Auto, _) => NudgeAt::CurrentDrive,
+            (n, _) => n,
         };
+        let damping = (self.kind == AlgorithmKind::DampedDp).then(|| Damping {
+            scale: if self.damping.alpha_factor {
+                (1.0 - 2.0 * self.alpha).abs()
+            } else {
+                1.0
+            },
+            power_iterations: self.damping.power_iterations,
+        });
         Some(Dynamics {
-            alpha_mix: self.alpha,
-            alpha_fb,
+            alpha_mix: self.alpha_mix.unwrap_or(self.alpha),
+            alpha_fb: self.resolved_alpha_fb(),
             beta: self.beta,
             passes: self.passes,
             schedule: self.schedule,
-            nudge_at: self.nudge_at,
+            nudge_at,
             tolerance: self.tolerance,
+            output: self.output,
+            damping,
+            circuit: self.circuit,
+            skip_unchanged: self.skip_unchanged,
         })
     }
 }
 
-/// Resolved settling parameters shared by DP and DP⊤.
-///
-/// Both algorithms use the same mean s̄ = α_mix·s⁺ + (1−α_mix)·s⁻; they differ in how the top-down
-/// signal e is split: s⁺ = f(a + (1−α_fb)·e), s⁻ = f(a − α_fb·e). DP⊤ has α_fb = α, DP has
-/// α_fb = 1 − α, and the leak ε = α_mix − α_fb is what destabilises DP away from α = ½.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Dynamics {
-    /// Weight of s⁺ in the mean state.
-    pub alpha_mix: f32,
-    /// Share of the top-down signal given to s⁻ (s⁺ gets the rest).
-    pub alpha_fb: f32,
-    /// Nudging strength β.
-    pub beta: f32,
-    /// Maximum number of passes K.
-    pub passes: usize,
-    /// Layer order within a pass.
-    pub schedule: Schedule,
-    /// Where ∇ℓ is evaluated.
-    pub nudge_at: NudgeAt,
-    /// Early-stop threshold on the largest change of a pass.
-    pub tolerance: Option<f32>,
+fn validate_circuit(c: &Circuit) -> Result<(), AlgorithmError> {
+    let err = |field, expected, value| {
+        Err(AlgorithmError::Circuit {
+            field,
+            expected,
+            value,
+        })
+    };
+    if !(c.tau.is_finite() && c.tau > 0.0) {
+        return err("tau", "must be a positive finite number", c.tau);
+    }
+    if !(c.dt.is_finite() && c.dt > 0.0 && c.dt <= c.tau) {
+        return err("dt", "must be in (0, tau]", c.dt);
+    }
+    if !(c.tol.is_finite() && c.tol > 0.0) {
+        return err("tol", "must be a positive finite number", c.tol);
+    }
+    if !(c.t_max.is_finite() && c.t_max >= c.dt) {
+        return err("t_max", "must be a finite number at least dt", c.t_max);
+    }
+    if c.max_steps() > Circuit::MAX_STEPS {
+        return err("t_max", "must be at most 1e7 steps of dt", c.t_max);
+    }
+    Ok(())
 }
 
-impl Dynamics {
-    /// DP⊤ with the `Forward` schedule and a fixed number of passes.
-    pub fn dp_top(alpha: f32, beta: f32, passes: usize) -> Self {
-        Self {
-            alpha_mix: alpha,
-            alpha_fb: alpha,
-            beta,
-            passes,
-            schedule: Schedule::Forward,
-            nudge_at: NudgeAt::FreePrediction,
-            tolerance: None,
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_output_is_rejected_where_undefined() {
+        let mut a = Algorithm {
+            kind: AlgorithmKind::Dp,
+            alpha: 0.0,
+            beta: 1.0,
+            output: OutputMode::ExactMse,
+            ..Algorithm::default()
+        };
+        let err = a.validate().unwrap_err();
+        assert!(matches!(err, AlgorithmError::ExactOutputUndefined { .. }));
+        assert!(err.to_string().contains("(1 - alpha) * beta < 1"), "{err}");
+        a.beta = 0.99;
+        assert_eq!(a.validate(), Ok(()));
+        assert_eq!(
+            a.validate_for(Loss::CrossEntropy),
+            Err(AlgorithmError::ExactNeedsMse(Loss::CrossEntropy))
+        );
+        a.alpha = 1.0;
+        a.beta = 5.0;
+        assert_eq!(a.validate_for(Loss::Mse), Ok(()));
     }
 
-    /// Original DP with the `Forward` schedule and a fixed number of passes.
-    pub fn dp(alpha: f32, beta: f32, passes: usize) -> Self {
-        Self {
-            alpha_fb: 1.0 - alpha,
-            ..Self::dp_top(alpha, beta, passes)
-        }
+    #[test]
+    fn dynamics_resolve_the_split_and_the_nudge_point() {
+        let a = Algorithm {
+            kind: AlgorithmKind::Dp,
+            alpha: 0.25,
+            ..Algorithm::default()
+        };
+        let d = a.dynamics().unwrap();
+        assert_eq!(
+            (d.alpha_mix, d.alpha_fb, d.nudge_at),
+            (0.25, 0.75, NudgeAt::CurrentDrive)
+        );
+        let top = Algorithm {
+            kind: AlgorithmKind::DpTop,
+            alpha_mix: Some(0.3),
+            ..a.clone()
+        };
+        let d = top.dynamics().unwrap();
+        assert_eq!(
+            (d.alpha_mix, d.alpha_fb, d.nudge_at),
+            (0.3, 0.25, NudgeAt::FreePrediction)
+        );
+        let damped = Algorithm {
+            kind: AlgorithmKind::DampedDp,
+            alpha: 1.0,
+            ..a
+        };
+        assert_eq!(damped.dynamics().unwrap().damping.unwrap().scale, 1.0);
+        assert!(
+            Algorithm {
+                kind: AlgorithmKind::Backprop,
+                ..Algorithm::default()
+            }
+            .dynamics()
+            .is_none()
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! The exact gradient of the same network by backpropagation, read through the same arrays.
 
 use crate::network::{Network, add_bias};
+use crate::periphery::{respond, respond_backward};
 use crossbar::Crossbar;
 use crossbar::linalg::{Op, gemm};
 use nalgebra::{DMatrix, DVector};
@@ -40,6 +41,8 @@ pub struct Backprop {
     delta: Vec<DMatrix<f32>>,
     /// ∂ℓ/∂x per sample.
     input_grad: DMatrix<f32>,
+    /// The adversarial input x + β·∇ₓℓ.
+    adversarial: DMatrix<f32>,
 }
 
 impl Backprop {
@@ -53,6 +56,7 @@ impl Backprop {
             act: sizes.iter().map(|&n| m(n)).collect(),
             delta: sizes[1..].iter().map(|&n| m(n)).collect(),
             input_grad: m(sizes[0]),
+            adversarial: m(sizes[0]),
         }
     }
 
@@ -78,13 +82,32 @@ impl Backprop {
             let layer = &mut net.layers[k - 1];
             layer.array.read(&self.act[k - 1], &mut self.pre[k - 1]);
             add_bias(&mut self.pre[k - 1], &layer.bias);
-            for (h, a) in self.act[k].iter_mut().zip(self.pre[k - 1].iter()) {
-                *h = f.apply(*a);
+            match net.mismatch_of(k) {
+                Some(m) => respond(
+                    f,
+                    &m.act_gain,
+                    &m.act_offset,
+                    &self.pre[k - 1],
+                    &mut self.act[k],
+                ),
+                None => {
+                    for (h, a) in self.act[k].iter_mut().zip(self.pre[k - 1].iter()) {
+                        *h = f.apply(*a);
+                    }
+                }
             }
         }
-        let loss = net.loss.value(&self.pre[depth - 1], y);
+        let loss = net.loss.value(&self.act[depth], y);
         net.loss
-            .gradient(&self.pre[depth - 1], y, &mut self.delta[depth - 1]);
+            .gradient(&self.act[depth], y, &mut self.delta[depth - 1]);
+        if let Some(m) = net.mismatch_of(depth) {
+            respond_backward(
+                crate::Activation::Identity,
+                Some(m),
+                &self.pre[depth - 1],
+                &mut self.delta[depth - 1],
+            );
+        }
         let inv_b = 1.0 / x.ncols() as f32;
         for k in (1..=depth).rev() {
             if k < depth {
@@ -92,10 +115,12 @@ impl Backprop {
                 net.layers[k]
                     .array
                     .read_transposed(&upper[0], &mut lower[k - 1]);
-                let f = net.activation_of(k);
-                for (d, a) in lower[k - 1].iter_mut().zip(self.pre[k - 1].iter()) {
-                    *d *= f.derivative(*a);
-                }
+                respond_backward(
+                    net.activation_of(k),
+                    net.mismatch_of(k),
+                    &self.pre[k - 1],
+                    &mut lower[k - 1],
+                );
             }
             gemm(
                 inv_b,
@@ -117,6 +142,45 @@ impl Backprop {
     /// ∂ℓ/∂x per sample from the last [`Backprop::gradient`] call.
     pub fn input_gradient(&self) -> &DMatrix<f32> {
         &self.input_grad
+    }
+
+    /// Input-adversarial backprop: the gradient at x' = x + β·∇ₓℓ(x) (per sample), written into
+    /// `grads`; returns the mean loss at x'. The buffers then hold the pass at x'.
+    pub fn adversarial_gradient<C: Crossbar>(
+        &mut self,
+        net: &mut Network<C>,
+        x: &DMatrix<f32>,
+        y: &DMatrix<f32>,
+        beta: f32,
+        grads: &mut Gradients,
+    ) -> f64 {
+        self.gradient(net, x, y, grads);
+        let mut adversarial = std::mem::replace(&mut self.adversarial, DMatrix::zeros(0, 0));
+        for ((a, &xi), &g) in adversarial
+            .iter_mut()
+            .zip(x.iter())
+            .zip(self.input_grad.iter())
+        {
+            *a = xi + beta * g;
+        }
+        let loss = self.gradient(net, &adversarial, y, grads);
+        self.adversarial = adversarial;
+        loss
+    }
+
+    /// Batch size of the buffers.
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+
+    /// The layer inputs h₀ = x, h₁, …, h_{L−1} (and the output h_L) of the last pass.
+    pub fn activations(&self) -> &[DMatrix<f32>] {
+        &self.act
+    }
+
+    /// ∂ℓ/∂aₖ per sample (not divided by the batch size) of the last pass, layers 1..L.
+    pub fn deltas(&self) -> &[DMatrix<f32>] {
+        &self.delta
     }
 }
 

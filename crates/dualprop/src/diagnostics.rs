@@ -1,6 +1,10 @@
-//! Comparisons of gradient estimates with the backprop reference.
+//! Comparisons of gradient estimates with the backprop reference, and the mean-state leak.
+//!
+//! Lipschitz estimates are in [`crate::lipschitz`], adversarial examples in [`crate::adversarial`],
+//! and the one-call gradient check in [`mod@crate::gradcheck`].
 
 use crate::backprop::Gradients;
+use crate::dyads::Dyads;
 
 /// Agreement of one layer's estimate with the reference.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -12,7 +16,10 @@ pub struct Alignment {
 }
 
 /// Cosine similarity of two equally long sequences, in f64; 0 when either is zero.
-pub fn cosine<'a>(a: impl IntoIterator<Item = &'a f32>, b: impl IntoIterator<Item = &'a f32>) -> f64 {
+pub fn cosine<'a>(
+    a: impl IntoIterator<Item = &'a f32>,
+    b: impl IntoIterator<Item = &'a f32>,
+) -> f64 {
     let (mut ab, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
     for (&x, &y) in a.into_iter().zip(b) {
         let (x, y) = (x as f64, y as f64);
@@ -53,6 +60,24 @@ pub fn alignment(estimate: &Gradients, reference: &Gradients) -> Vec<Alignment> 
         .map(|(e, r)| Alignment {
             cosine: cosine(e.iter(), r.iter()),
             rel_err: relative_error(e.iter(), r.iter()),
+        })
+        .collect()
+}
+
+/// The mean-state leak of every layer: the RMS over the batch of ‖s̄ₖ − hₖ‖ (Euclidean norm per
+/// sample), with hₖ the free forward activation; how far the error has leaked into the forward signal.
+pub fn leak(dyads: &Dyads) -> Vec<f64> {
+    dyads
+        .mean
+        .iter()
+        .zip(&dyads.free)
+        .map(|(m, h)| {
+            let sq: f64 = m
+                .iter()
+                .zip(h.iter())
+                .map(|(&a, &b)| (a as f64 - b as f64).powi(2))
+                .sum();
+            (sq / m.ncols().max(1) as f64).sqrt()
         })
         .collect()
 }

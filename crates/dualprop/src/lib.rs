@@ -6,8 +6,13 @@
 //! The mathematics is in docs/MODEL.md; the network sees its weights only through
 //! [`crossbar::Crossbar`], so the same code runs on ideal and on non-ideal arrays.
 //!
+//! DP⊤, DP and damped DP are one implementation ([`Dynamics`]: the split α_fb and the mean's α_mix,
+//! optional damping), settled by a layer [`Schedule`] or in continuous time ([`Circuit`]), with the
+//! neuron circuits' mismatch attached by [`Network::set_mismatch`]. Backprop ([`Backprop`]) is the
+//! reference; [`diagnostics`], [`lipschitz`], [`adversarial`] and [`gradcheck()`] measure against it.
+//!
 //! ```
-//! use dualprop::{Activation, Dynamics, Dyads, Loss, Network, settle};
+//! use dualprop::{Activation, Algorithm, AlgorithmKind, Dyads, Gradients, Loss, Network, estimate};
 //! use nalgebra::DMatrix;
 //! use rand::SeedableRng;
 //!
@@ -15,30 +20,62 @@
 //! let mut net = Network::ideal(&[4, 8, 3], Activation::Relu, Loss::CrossEntropy, &mut rng).unwrap();
 //! let x = DMatrix::from_element(4, 2, 0.5);
 //! let y = DMatrix::from_fn(3, 2, |i, j| if i == j { 1.0 } else { 0.0 });
+//! let algorithm = Algorithm { kind: AlgorithmKind::DpTop, alpha: 0.0, beta: 0.01, passes: 2, ..Algorithm::default() };
+//! algorithm.validate_for(net.loss).unwrap();
 //! let mut dyads = Dyads::new(net.sizes(), 2);
-//! let dynamics = Dynamics::dp_top(0.0, 0.01, 2);
-//! let settled = settle(&mut net, &mut dyads, &x, &y, &dynamics);
+//! let mut grads = Gradients::zeros(net.sizes());
+//! let settled = estimate(&mut net, &mut dyads, &x, &y, &algorithm.dynamics().unwrap(), &mut grads);
 //! assert!(settled.converged);
+//!
+//! // The same estimate compared with backprop, per layer.
+//! let report = dualprop::gradcheck(&mut net, &x, &y, &algorithm).unwrap();
+//! assert!(report.layers.iter().all(|l| l.cosine > 0.999));
 //! ```
 
 pub mod activation;
+pub mod adversarial;
 pub mod algorithm;
 pub mod backprop;
+mod circuit;
+mod compartment;
+pub mod damping;
 pub mod diagnostics;
 pub mod dyads;
+pub mod dynamics;
+pub mod gradcheck;
 pub mod learn;
+pub mod lipschitz;
 pub mod loss;
 pub mod network;
+pub mod optimizer;
+pub mod periphery;
+pub mod schedule;
 pub mod settle;
 
 pub use activation::Activation;
-pub use algorithm::{Algorithm, AlgorithmKind, Dynamics, NudgeAt, Schedule};
+pub use algorithm::{Algorithm, AlgorithmError, AlgorithmKind, DampingOptions};
 pub use backprop::{Backprop, Gradients};
+pub use diagnostics::alignment;
 pub use dyads::Dyads;
-pub use learn::{Optimizer, OptimizerKind, estimate, local_gradients};
+pub use dynamics::{Circuit, Damping, Dynamics, NudgeAt, OutputMode};
+pub use gradcheck::{GradcheckReport, LayerCheck, gradcheck};
+pub use learn::{estimate, local_gradients};
 pub use loss::Loss;
 pub use network::{Layer, Network, NetworkError};
+pub use optimizer::{Optimizer, OptimizerKind};
+pub use periphery::Periphery;
+pub use schedule::Schedule;
 pub use settle::{Settled, settle};
 
 #[cfg(test)]
 mod fidelity_tests;
+#[cfg(test)]
+mod hardware_tests;
+#[cfg(test)]
+mod paper_tests;
+#[cfg(test)]
+mod skip_tests;
+#[cfg(test)]
+mod test_support;
+#[cfg(test)]
+mod tooling_tests;

@@ -103,7 +103,11 @@ mod tests {
                 zm[k] -= h;
                 // value() is a batch mean, gradient() is per sample: scale by the batch size 2.
                 let fd = 2.0 * (loss.value(&zp, &y) - loss.value(&zm, &y)) / (2.0 * h as f64);
-                assert!((fd - g[k] as f64).abs() < 1e-3, "{loss:?}[{k}]: {fd} vs {}", g[k]);
+                assert!(
+                    (fd - g[k] as f64).abs() < 1e-3,
+                    "{loss:?}[{k}]: {fd} vs {}",
+                    g[k]
+                );
             }
         }
     }
@@ -113,6 +117,10 @@ mod tests {
         let z = DMatrix::zeros(10, 1);
         let mut y = DMatrix::zeros(10, 1);
         y[3] = 1.0;
-        approx::assert_relative_eq!(Loss::CrossEntropy.value(&z, &y), 10f64.ln(), epsilon = 1e-12);
+        approx::assert_relative_eq!(
+            Loss::CrossEntropy.value(&z, &y),
+            10f64.ln(),
+            epsilon = 1e-12
+        );
     }
 }

@@ -3,9 +3,11 @@
 use crate::activation::Activation;
 use crate::dyads::Dyads;
 use crate::loss::Loss;
-use crossbar::{Crossbar, IdealArray};
+use crate::periphery::{Periphery, respond};
+use crossbar::{Crossbar, IdealArray, NeuronMismatch};
 use nalgebra::{DMatrix, DVector};
 use rand::Rng;
+use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Uniform};
 use thiserror::Error;
 
@@ -28,7 +30,9 @@ pub enum NetworkError {
     #[error("layer {0} has zero neurons")]
     EmptyLayer(usize),
     /// Layer k's array does not read layer k−1.
-    #[error("layer {layer}: array is {outputs}×{inputs} but the layers around it need {expected_outputs}×{expected_inputs}")]
+    #[error(
+        "layer {layer}: array is {outputs}×{inputs} but the layers around it need {expected_outputs}×{expected_inputs}"
+    )]
     Shape {
         /// 1-based layer index.
         layer: usize,
@@ -40,6 +44,38 @@ pub enum NetworkError {
         expected_outputs: usize,
         /// Required inputs.
         expected_inputs: usize,
+    },
+    /// A mismatch list whose length is not the number of layers.
+    #[error("mismatch: expected one entry per layer ({expected}), got {got}")]
+    MismatchLayers {
+        /// Layers of the network.
+        expected: usize,
+        /// Entries given.
+        got: usize,
+    },
+    /// A layer's mismatch vectors do not have one entry per neuron.
+    #[error(
+        "mismatch of layer {layer}: {field} has {got} entries but the layer has {expected} neurons"
+    )]
+    MismatchWidth {
+        /// 1-based layer index.
+        layer: usize,
+        /// The offending field.
+        field: &'static str,
+        /// Entries given.
+        got: usize,
+        /// Neurons in the layer.
+        expected: usize,
+    },
+    /// A mismatch parameter that is not a finite number (or a negative noise or leak).
+    #[error(
+        "mismatch of layer {layer}: {field} must be finite (and non-negative for noise and leak)"
+    )]
+    MismatchValue {
+        /// 1-based layer index.
+        layer: usize,
+        /// The offending field.
+        field: &'static str,
     },
 }
 
@@ -53,6 +89,8 @@ pub struct Network<C> {
     /// Training loss on the linear output.
     pub loss: Loss,
     sizes: Vec<usize>,
+    /// Neuron-circuit mismatch; `None` for exactly nominal neurons.
+    periphery: Option<Periphery>,
 }
 
 /// Initial weights and biases drawn as PyTorch's `Linear` does: U(−1/√fan_in, 1/√fan_in).
@@ -104,7 +142,11 @@ fn check_sizes(sizes: &[usize]) -> Result<(), NetworkError> {
 
 impl<C: Crossbar> Network<C> {
     /// Assemble a network from layers whose shapes chain.
-    pub fn new(layers: Vec<Layer<C>>, activation: Activation, loss: Loss) -> Result<Self, NetworkError> {
+    pub fn new(
+        layers: Vec<Layer<C>>,
+        activation: Activation,
+        loss: Loss,
+    ) -> Result<Self, NetworkError> {
         if layers.is_empty() {
             return Err(NetworkError::TooShallow(1));
         }
@@ -129,6 +171,7 @@ impl<C: Crossbar> Network<C> {
             activation,
             loss,
             sizes,
+            periphery: None,
         })
     }
 
@@ -156,6 +199,65 @@ impl<C: Crossbar> Network<C> {
             activation: self.activation,
             loss: self.loss,
             sizes: self.sizes.clone(),
+            periphery: self.periphery.clone(),
+        }
+    }
+
+    /// Attach the neuron-circuit mismatch the hardware model sampled: one entry per synapse layer
+    /// (describing that layer's output neurons), and the stream compartment noise is drawn from.
+    ///
+    /// Layers whose mismatch is exactly nominal are stored as absent, and a network whose layers are
+    /// all nominal carries no mismatch at all, so it computes exactly what an unmismatched one does.
+    pub fn set_mismatch(
+        &mut self,
+        mismatch: Vec<NeuronMismatch>,
+        noise: ChaCha8Rng,
+    ) -> Result<(), NetworkError> {
+        if mismatch.len() != self.depth() {
+            return Err(NetworkError::MismatchLayers {
+                expected: self.depth(),
+                got: mismatch.len(),
+            });
+        }
+        for (i, m) in mismatch.iter().enumerate() {
+            check_mismatch(i + 1, self.sizes[i + 1], m)?;
+        }
+        let layers: Vec<_> = mismatch
+            .into_iter()
+            .map(|m| (!m.is_nominal()).then_some(m))
+            .collect();
+        self.periphery = layers
+            .iter()
+            .any(Option::is_some)
+            .then_some(Periphery { layers, noise });
+        Ok(())
+    }
+
+    /// Remove any neuron-circuit mismatch.
+    pub fn clear_mismatch(&mut self) {
+        self.periphery = None;
+    }
+
+    /// The neuron-circuit mismatch, if any layer has some.
+    pub fn periphery(&self) -> Option<&Periphery> {
+        self.periphery.as_ref()
+    }
+
+    pub(crate) fn periphery_mut(&mut self) -> Option<&mut Periphery> {
+        self.periphery.as_mut()
+    }
+
+    /// The mismatch of layer `k` (1-based), `None` when nominal.
+    pub fn mismatch_of(&self, k: usize) -> Option<&NeuronMismatch> {
+        self.periphery.as_ref().and_then(|p| p.layer(k))
+    }
+
+    /// Multiply every weight by `factor` (programmed into the arrays), e.g. to reach the strongly
+    /// coupled regime where DP's leak destabilises settling.
+    pub fn scale_weights(&mut self, factor: f32) {
+        for layer in &mut self.layers {
+            let w = layer.array.weights() * factor;
+            layer.array.program(&w);
         }
     }
 
@@ -168,46 +270,51 @@ impl<C: Crossbar> Network<C> {
         }
     }
 
-    /// The free forward pass of `x`: every dyad at f(aₖ), δ = 0; returns nothing, fills `dyads`.
+    /// The free forward pass of `x`: every dyad at fᵢ(aₖ), δ = 0; fills `dyads`.
     pub fn free_phase(&mut self, x: &DMatrix<f32>, dyads: &mut Dyads) {
         dyads.ensure_batch(x.ncols());
         dyads.input.copy_from(x);
         for k in 1..=self.depth() {
             let f = self.activation_of(k);
-            let layer = &mut self.layers[k - 1];
+            let i = k - 1;
+            dyads.params[i].set_transfer(self.mismatch_of(k));
+            let layer = &mut self.layers[i];
             let (below, drive) = split_below(dyads, k);
             layer.array.read(below, drive);
             add_bias(drive, &layer.bias);
-            let i = k - 1;
-            for ((((a, p), m), s), d) in dyads.drive[i]
-                .iter()
-                .zip(dyads.plus[i].iter_mut())
-                .zip(dyads.minus[i].iter_mut())
-                .zip(dyads.mean[i].iter_mut())
-                .zip(dyads.diff[i].iter_mut())
-            {
-                let v = f.apply(*a);
-                *p = v;
-                *m = v;
-                *s = v;
-                *d = 0.0;
-            }
+            let p = &dyads.params[i];
+            respond(f, &p.gain, &p.offset, &dyads.drive[i], &mut dyads.free[i]);
+            dyads.plus[i].copy_from(&dyads.free[i]);
+            dyads.minus[i].copy_from(&dyads.free[i]);
+            dyads.mean[i].copy_from(&dyads.free[i]);
+            dyads.diff[i].fill(0.0);
         }
         let l = self.depth() - 1;
-        dyads.prediction.copy_from(&dyads.drive[l]);
+        dyads.prediction.copy_from(&dyads.free[l]);
     }
 
-    /// The network's output for `x` (allocates; for evaluation, not for the settling loop).
+    /// The network's output for `x`, through the realised neurons fᵢ (allocates; for evaluation,
+    /// not for the settling loop).
     pub fn predict(&mut self, x: &DMatrix<f32>) -> DMatrix<f32> {
         let mut h = x.clone();
         for k in 1..=self.depth() {
             let f = self.activation_of(k);
+            let outputs = self.layers[k - 1].array.outputs();
+            let mut a = DMatrix::zeros(outputs, x.ncols());
             let layer = &mut self.layers[k - 1];
-            let mut a = DMatrix::zeros(layer.array.outputs(), x.ncols());
             layer.array.read(&h, &mut a);
             add_bias(&mut a, &layer.bias);
-            a.apply(|v| *v = f.apply(*v));
-            h = a;
+            match self.mismatch_of(k) {
+                Some(m) => {
+                    let mut out = DMatrix::zeros(outputs, x.ncols());
+                    respond(f, &m.act_gain, &m.act_offset, &a, &mut out);
+                    h = out;
+                }
+                None => {
+                    a.apply(|v| *v = f.apply(*v));
+                    h = a;
+                }
+            }
         }
         h
     }
@@ -228,4 +335,33 @@ pub(crate) fn add_bias(m: &mut DMatrix<f32>, bias: &DVector<f32>) {
     for mut col in m.column_iter_mut() {
         col += bias;
     }
+}
+
+fn check_mismatch(layer: usize, n: usize, m: &NeuronMismatch) -> Result<(), NetworkError> {
+    let vectors = [
+        ("alpha_mix_offset", &m.alpha_mix_offset),
+        ("alpha_split_offset", &m.alpha_split_offset),
+        ("act_gain", &m.act_gain),
+        ("act_offset", &m.act_offset),
+        ("beta_gain", &m.beta_gain),
+    ];
+    for (field, v) in vectors {
+        if v.len() != n {
+            return Err(NetworkError::MismatchWidth {
+                layer,
+                field,
+                got: v.len(),
+                expected: n,
+            });
+        }
+        if !v.iter().all(|x| x.is_finite()) {
+            return Err(NetworkError::MismatchValue { layer, field });
+        }
+    }
+    for (field, v) in [("compartment_noise", m.compartment_noise), ("leak", m.leak)] {
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(NetworkError::MismatchValue { layer, field });
+        }
+    }
+    Ok(())
 }

@@ -1,7 +1,10 @@
-//! Settling the dyads of a batch to the fixed point of the DP / DP⊤ dynamics.
+//! Settling the dyads of a batch to the fixed point of the DP / DP⊤ / damped-DP dynamics, following
+//! a layer schedule (Gauss–Seidel, in place) or, in circuit mode, integrating in continuous time.
 
-use crate::algorithm::{Dynamics, NudgeAt, Schedule};
+use crate::compartment::{self, Change};
 use crate::dyads::Dyads;
+use crate::dynamics::{Dynamics, NudgeAt, OutputMode};
+use crate::loss::Loss;
 use crate::network::{Network, add_bias, split_below};
 use crossbar::Crossbar;
 use nalgebra::DMatrix;
@@ -9,15 +12,21 @@ use nalgebra::DMatrix;
 /// How settling ended. Non-convergence is data, not an error.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Settled {
-    /// Passes run.
+    /// Passes run (circuit mode: Euler steps, each of which reads every array once like a pass).
     pub passes: usize,
-    /// Largest change of any compartment during the last pass.
+    /// Largest change of any compartment during the last pass (circuit mode: the largest
+    /// compartment velocity τ·|ds/dt| at the last step).
     pub residual: f32,
-    /// The residual is finite and, when a tolerance is set, below it.
+    /// The residual is finite and, when a tolerance is set (always in circuit mode), below it.
     pub converged: bool,
+    /// Some compartment became infinite or NaN, or the exact output was undefined for the realised
+    /// circuit; settling stopped there.
+    pub diverged: bool,
+    /// Circuit mode: the settling time (seconds, the unit of τ and dt); `None` for schedules.
+    pub time: Option<f32>,
 }
 
-/// Run the free phase, then nudge the output and settle the dyads for up to `dynamics.passes` passes.
+/// Run the free phase, then nudge the output and settle the dyads (see [`Dynamics`]).
 pub fn settle<C: Crossbar>(
     net: &mut Network<C>,
     dyads: &mut Dyads,
@@ -26,105 +35,201 @@ pub fn settle<C: Crossbar>(
     dynamics: &Dynamics,
 ) -> Settled {
     net.free_phase(x, dyads);
-    if dynamics.nudge_at == NudgeAt::FreePrediction {
-        compute_nudge(net, dyads, y, dynamics.beta, true);
+    if let Some(undefined) = prepare(net, dyads, y, dynamics) {
+        return undefined;
     }
+    match &dynamics.circuit {
+        Some(circuit) => crate::circuit::integrate(net, dyads, y, dynamics, circuit),
+        None => run_schedule(net, dyads, y, dynamics),
+    }
+}
+
+/// Resolve the per-neuron parameters and damping, and nudge at the free prediction; outside the loop.
+/// Returns the result to report when the exact output is undefined for the realised circuit.
+fn prepare<C: Crossbar>(
+    net: &mut Network<C>,
+    dyads: &mut Dyads,
+    y: &DMatrix<f32>,
+    dynamics: &Dynamics,
+) -> Option<Settled> {
     let depth = net.depth();
+    for k in 1..=depth {
+        dyads.params[k - 1].set_dynamics(dynamics, net.mismatch_of(k));
+    }
+    if let Some(damping) = &dynamics.damping {
+        crate::damping::resolve(net, dyads, damping);
+    }
+    if dynamics.output == OutputMode::ExactMse
+        && !compartment::exact_output_defined(&dyads.params[depth - 1])
+    {
+        return Some(Settled {
+            passes: 0,
+            residual: f32::INFINITY,
+            converged: false,
+            diverged: true,
+            time: None,
+        });
+    }
+    if dynamics.nudge_point() == NudgeAt::FreePrediction {
+        nudge_at(net.loss, dyads, y, true);
+    }
+    // At the free state every δ is zero, so every top-down signal is exactly zero.
+    for e in &mut dyads.feedback {
+        e.fill(0.0);
+    }
+    dyads.stamps.reset(depth);
+    dyads.trace.clear();
+    None
+}
+
+fn run_schedule<C: Crossbar>(
+    net: &mut Network<C>,
+    dyads: &mut Dyads,
+    y: &DMatrix<f32>,
+    dynamics: &Dynamics,
+) -> Settled {
+    let depth = net.depth();
+    dyads.trace.reserve(dynamics.passes);
+    let noiseless = dyads.params.iter().all(|p| p.noise == 0.0);
     let mut residual = f32::INFINITY;
     let mut passes = 0;
-    for _ in 0..dynamics.passes {
+    let mut diverged = false;
+    for pass in 0..dynamics.passes {
         passes += 1;
         residual = 0.0;
-        match dynamics.schedule {
-            Schedule::Forward => {
-                for k in 1..=depth {
-                    residual = residual.max(update_layer(net, dyads, y, dynamics, k));
-                }
-            }
+        let mut changed = false;
+        for k in dynamics.schedule.pass(depth, pass) {
+            let c = update_layer(net, dyads, y, dynamics, k);
+            residual = residual.max(c.max);
+            changed |= c.changed;
+            diverged |= !c.finite;
         }
-        if !residual.is_finite() {
+        if diverged {
+            residual = f32::INFINITY;
+        }
+        dyads.trace.push(residual);
+        if diverged || dynamics.tolerance.is_some_and(|t| residual < t) {
             break;
         }
-        if dynamics.tolerance.is_some_and(|t| residual < t) {
+        // A pass that changed nothing reaches an exact fixed point: every later pass repeats it.
+        if dynamics.skip_unchanged && noiseless && !changed {
             break;
         }
     }
     Settled {
         passes,
         residual,
-        converged: residual.is_finite() && dynamics.tolerance.is_none_or(|t| residual < t),
+        converged: !diverged
+            && residual.is_finite()
+            && dynamics.tolerance.is_none_or(|t| residual < t),
+        diverged,
+        time: None,
     }
 }
 
-/// β·∇ℓ at the free prediction (`free`) or at the current output drive, into `dyads.nudge`.
-fn compute_nudge<C: Crossbar>(
-    net: &Network<C>,
-    dyads: &mut Dyads,
-    y: &DMatrix<f32>,
-    beta: f32,
-    free: bool,
-) {
+/// βᵢ·∇ℓ at the free prediction (`free`) or at the current output response gᵢ·(a − oᵢ), into `dyads.nudge`.
+pub(crate) fn nudge_at(loss: Loss, dyads: &mut Dyads, y: &DMatrix<f32>, free: bool) {
+    let l = dyads.depth() - 1;
     let at = if free {
         &dyads.prediction
     } else {
-        &dyads.drive[net.depth() - 1]
+        let p = &dyads.params[l];
+        crate::periphery::respond(
+            crate::activation::Activation::Identity,
+            &p.gain,
+            &p.offset,
+            &dyads.drive[l],
+            &mut dyads.response,
+        );
+        &dyads.response
     };
-    net.loss.gradient(at, y, &mut dyads.nudge);
-    dyads.nudge *= beta;
+    loss.gradient(at, y, &mut dyads.nudge);
+    let beta = dyads.params[l].beta.as_slice();
+    let n = beta.len();
+    for col in dyads.nudge.as_mut_slice().chunks_exact_mut(n) {
+        for (g, b) in col.iter_mut().zip(beta) {
+            *g *= b;
+        }
+    }
 }
 
-/// Update both compartments of layer `k` (1-based) in place; returns the largest change.
+/// Update both compartments of layer `k` (1-based) in place; returns what changed.
 fn update_layer<C: Crossbar>(
     net: &mut Network<C>,
     dyads: &mut Dyads,
     y: &DMatrix<f32>,
     dynamics: &Dynamics,
     k: usize,
-) -> f32 {
+) -> Change {
     let depth = net.depth();
-    let f = net.activation_of(k);
-    {
-        let layer = &mut net.layers[k - 1];
+    let i = k - 1;
+    let st = &dyads.stamps;
+    let skip = dynamics.skip_unchanged;
+    let need_drive = !skip || st.seen_below[i] != st.stamp[k - 1];
+    let need_feedback = k < depth && (!skip || st.seen_above[i] != st.stamp[k + 1]);
+    let p = &dyads.params[i];
+    let idempotent = p.noise == 0.0 && (p.damping == 0.0 || !st.last_changed[i]);
+    if skip && !need_drive && !need_feedback && idempotent {
+        return Change::NONE;
+    }
+    if need_drive {
+        let layer = &mut net.layers[i];
         let (below, drive) = split_below(dyads, k);
         layer.array.read(below, drive);
         add_bias(drive, &layer.bias);
     }
-    let i = k - 1;
-    let (mix, fb) = (dynamics.alpha_mix, dynamics.alpha_fb);
-    let (up, down) = (1.0 - fb, fb);
-    let top_down = if k == depth {
-        if dynamics.nudge_at == NudgeAt::CurrentDrive {
-            compute_nudge(net, dyads, y, dynamics.beta, false);
-        }
-        // The output is linear and its "top-down signal" is the nudge −β·∇ℓ.
-        &dyads.nudge
-    } else {
+    if need_feedback {
         net.layers[k]
             .array
             .read_transposed(&dyads.diff[k], &mut dyads.feedback[i]);
-        &dyads.feedback[i]
-    };
-    let sign = if k == depth { -1.0 } else { 1.0 };
-    let mut change = 0.0f32;
-    for (((((a, e), p), m), s), d) in dyads.drive[i]
-        .iter()
-        .zip(top_down.iter())
-        .zip(dyads.plus[i].iter_mut())
-        .zip(dyads.minus[i].iter_mut())
-        .zip(dyads.mean[i].iter_mut())
-        .zip(dyads.diff[i].iter_mut())
-    {
-        let e = sign * *e;
-        let new_p = f.apply(*a + up * e);
-        let new_m = f.apply(*a - down * e);
-        change = change.max((new_p - *p).abs()).max((new_m - *m).abs());
-        if new_p.is_nan() || new_m.is_nan() {
-            change = f32::NAN;
-        }
-        *p = new_p;
-        *m = new_m;
-        *s = mix * new_p + (1.0 - mix) * new_m;
-        *d = new_p - new_m;
     }
+    let (f, loss) = (net.activation_of(k), net.loss);
+    let sigma = dyads.params[i].noise;
+    let noise = match net.periphery_mut() {
+        Some(p) if sigma > 0.0 => Some((&mut p.noise, sigma)),
+        _ => None,
+    };
+    let change = if k == depth {
+        if dynamics.nudge_point() == NudgeAt::CurrentDrive
+            && dynamics.output == OutputMode::Explicit
+        {
+            nudge_at(loss, dyads, y, false);
+        }
+        compartment::output(
+            dynamics.output,
+            &dyads.params[i],
+            &dyads.drive[i],
+            &dyads.nudge,
+            y,
+            &mut dyads.plus[i],
+            &mut dyads.minus[i],
+            noise,
+        )
+    } else {
+        compartment::hidden(
+            f,
+            &dyads.params[i],
+            &dyads.drive[i],
+            &dyads.feedback[i],
+            &mut dyads.plus[i],
+            &mut dyads.minus[i],
+            noise,
+        )
+    };
+    compartment::mix(
+        &dyads.params[i],
+        &dyads.plus[i],
+        &dyads.minus[i],
+        &mut dyads.mean[i],
+        &mut dyads.diff[i],
+    );
+    let st = &mut dyads.stamps;
+    if change.changed {
+        st.clock += 1;
+        st.stamp[k] = st.clock;
+    }
+    st.last_changed[i] = change.changed;
+    st.seen_below[i] = st.stamp[k - 1];
+    st.seen_above[i] = st.stamp[k + 1];
     change
 }

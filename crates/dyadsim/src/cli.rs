@@ -98,9 +98,39 @@ pub struct GradcheckArgs {
     /// Hidden activation.
     #[arg(long, value_enum, default_value = "relu")]
     pub activation: ActivationArg,
-    /// Settling passes K.
+    /// Settling passes K (the schedule's maximum).
     #[arg(long, default_value_t = 10)]
     pub passes: usize,
+    /// Layer order within a pass.
+    #[arg(long, value_enum, default_value = "forward")]
+    pub schedule: ScheduleArg,
+    /// Settle in continuous time (circuit mode) instead of by the schedule.
+    #[arg(long)]
+    pub circuit: bool,
+    /// Circuit mode: compartment time constant τ.
+    #[arg(long, default_value_t = 1.0)]
+    pub tau: f32,
+    /// Circuit mode: Euler step dt (0 < dt ≤ τ).
+    #[arg(long, default_value_t = 0.2)]
+    pub dt: f32,
+    /// Circuit mode: stop once the largest compartment velocity (units of 1/τ) is below this.
+    #[arg(long, default_value_t = 1e-5)]
+    pub tol: f32,
+    /// Circuit mode: give up at this time.
+    #[arg(long, default_value_t = 1000.0)]
+    pub t_max: f32,
+    /// α as used in the mean state (default: α), to simulate a leak ε = α_mix − α_fb.
+    #[arg(long)]
+    pub alpha_mix: Option<f32>,
+    /// Feedback split α_fb (default: α for dp-top, 1 − α for dp).
+    #[arg(long)]
+    pub alpha_fb: Option<f32>,
+    /// Factor on the random weights (above 1 reaches the strongly coupled regime).
+    #[arg(long, default_value_t = 1.0)]
+    pub weight_scale: f32,
+    /// How the output dyad is nudged.
+    #[arg(long, value_enum, default_value = "explicit")]
+    pub output: OutputArg,
     /// Batch size.
     #[arg(long, default_value_t = 32)]
     pub batch: usize,
@@ -119,6 +149,32 @@ pub enum AlgorithmArg {
     DpTop,
     /// Original dual propagation.
     Dp,
+    /// DP with damped compartment updates.
+    DampedDp,
+}
+
+/// `--schedule` values.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ScheduleArg {
+    /// Layers 1..L every pass.
+    Forward,
+    /// Down, then up and down.
+    ForwardBackward,
+    /// Layers L..1 every pass.
+    Backward,
+    /// Odd layers, then even layers.
+    OddEven,
+    /// Even layers, then odd layers.
+    EvenOdd,
+}
+
+/// `--output` values.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum OutputArg {
+    /// s± = a ∓ share·β·∇ℓ.
+    Explicit,
+    /// The exact minimiser for MSE.
+    ExactMse,
 }
 
 /// `--loss` values.

@@ -1,12 +1,14 @@
 //! The subcommands, each a thin call into `lab`.
 
-use crate::cli::{ActivationArg, AlgorithmArg, Cli, Command, GradcheckArgs, LossArg};
+use crate::cli::{
+    ActivationArg, AlgorithmArg, Cli, Command, GradcheckArgs, LossArg, OutputArg, ScheduleArg,
+};
 use crate::progress::Terminal;
 use anyhow::{Context, Result};
 use lab::LabError;
 use lab::gradcheck::{GradcheckOptions, gradcheck};
 use lab::runner::{RunOptions, Shard, run};
-use lab::spec::{Activation, AlgorithmKind, Loss};
+use lab::spec::{Activation, Algorithm, AlgorithmKind, Circuit, Loss, OutputMode, Schedule};
 use lab::{dataset, load, report};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -195,13 +197,38 @@ fn describe(exp: &lab::Experiment) -> String {
 }
 
 fn run_gradcheck(args: &GradcheckArgs, w: &mut (dyn Write + Send)) -> Result<u8> {
-    let opts = GradcheckOptions {
-        algorithm: match args.algorithm {
+    let algorithm = Algorithm {
+        kind: match args.algorithm {
             AlgorithmArg::DpTop => AlgorithmKind::DpTop,
             AlgorithmArg::Dp => AlgorithmKind::Dp,
+            AlgorithmArg::DampedDp => AlgorithmKind::DampedDp,
         },
         alpha: args.alpha,
         beta: args.beta,
+        passes: args.passes,
+        schedule: match args.schedule {
+            ScheduleArg::Forward => Schedule::Forward,
+            ScheduleArg::ForwardBackward => Schedule::ForwardBackward,
+            ScheduleArg::Backward => Schedule::Backward,
+            ScheduleArg::OddEven => Schedule::OddEven,
+            ScheduleArg::EvenOdd => Schedule::EvenOdd,
+        },
+        circuit: args.circuit.then_some(Circuit {
+            tau: args.tau,
+            dt: args.dt,
+            tol: args.tol,
+            t_max: args.t_max,
+        }),
+        alpha_mix: args.alpha_mix,
+        alpha_fb: args.alpha_fb,
+        output: match args.output {
+            OutputArg::Explicit => OutputMode::Explicit,
+            OutputArg::ExactMse => OutputMode::ExactMse,
+        },
+        ..Algorithm::default()
+    };
+    let opts = GradcheckOptions {
+        algorithm,
         layers: args.layers.clone(),
         loss: match args.loss {
             LossArg::Ce => Loss::CrossEntropy,
@@ -213,7 +240,7 @@ fn run_gradcheck(args: &GradcheckArgs, w: &mut (dyn Write + Send)) -> Result<u8>
             ActivationArg::Tanh => Activation::Tanh,
             ActivationArg::Identity => Activation::Identity,
         },
-        passes: args.passes,
+        weight_scale: args.weight_scale,
         batch: args.batch,
         seed: args.seed,
     };
@@ -221,10 +248,29 @@ fn run_gradcheck(args: &GradcheckArgs, w: &mut (dyn Write + Send)) -> Result<u8>
     if args.json {
         writeln!(w, "{}", serde_json::to_string(&report)?)?;
     } else {
-        writeln!(w, "layer      cosine    rel_err")?;
+        writeln!(w, "layer      cosine    rel_err       leak")?;
         for l in &report.layers {
-            writeln!(w, "{:>5}  {:>10.6}  {:>9.3e}", l.layer, l.cosine, l.rel_err)?;
+            writeln!(
+                w,
+                "{:>5}  {:>10.6}  {:>9.3e}  {:>9.3e}",
+                l.layer, l.cosine, l.rel_err, l.leak
+            )?;
         }
+        writeln!(
+            w,
+            "settling: {} after {} {}, residual {:.3e}{}",
+            if report.diverged {
+                "diverged"
+            } else if report.converged {
+                "converged"
+            } else {
+                "did not converge"
+            },
+            report.passes,
+            if args.circuit { "Euler steps" } else { "passes" },
+            report.residual,
+            report.time.map(|t| format!(", time {t:.3}")).unwrap_or_default()
+        )?;
     }
     Ok(crate::SUCCESS)
 }

@@ -1,13 +1,10 @@
-//! `gradcheck`: the local rule's gradient estimate against the exact backprop gradient.
+//! `gradcheck`: an algorithm's gradient estimate against the exact backprop gradient, on a seeded
+//! random network and a batch of digits.
 
 use crate::dataset::digits;
 use crate::error::{LabError, Result};
 use crate::seed::{Purpose, stream};
-use dualprop::diagnostics::alignment;
-use dualprop::{
-    Activation, AlgorithmKind, Backprop, Dyads, Dynamics, Gradients, Loss, Network, NudgeAt,
-    Schedule, estimate,
-};
+use dualprop::{Activation, Algorithm, Loss, Network};
 use nalgebra::DMatrix;
 use rand::seq::index::sample;
 use serde::Serialize;
@@ -15,20 +12,16 @@ use serde::Serialize;
 /// What to compare.
 #[derive(Clone, Debug)]
 pub struct GradcheckOptions {
-    /// The algorithm whose estimate is checked (DP or DP⊤).
-    pub algorithm: AlgorithmKind,
-    /// Nudging asymmetry α.
-    pub alpha: f32,
-    /// Nudging strength β.
-    pub beta: f32,
+    /// The algorithm and its settling (kind, α, β, passes, schedule, circuit, overrides, output).
+    pub algorithm: Algorithm,
     /// Layer widths; must start with 64 and end with 10 (the digits).
     pub layers: Vec<usize>,
     /// Loss.
     pub loss: Loss,
     /// Hidden activation.
     pub activation: Activation,
-    /// Settling passes.
-    pub passes: usize,
+    /// Factor on the random initial weights (above 1 reaches the strongly coupled regime).
+    pub weight_scale: f32,
     /// Batch size.
     pub batch: usize,
     /// Seed of the weights and of the batch.
@@ -38,13 +31,15 @@ pub struct GradcheckOptions {
 impl Default for GradcheckOptions {
     fn default() -> Self {
         Self {
-            algorithm: AlgorithmKind::DpTop,
-            alpha: 0.5,
-            beta: 1e-3,
+            algorithm: Algorithm {
+                beta: 1e-3,
+                passes: 10,
+                ..Algorithm::default()
+            },
             layers: vec![64, 32, 16, 10],
             loss: Loss::CrossEntropy,
             activation: Activation::Relu,
-            passes: 10,
+            weight_scale: 1.0,
             batch: 32,
             seed: 0,
         }
@@ -60,6 +55,8 @@ pub struct LayerCheck {
     pub cosine: f64,
     /// Relative error ‖estimate − backprop‖ / ‖backprop‖.
     pub rel_err: f64,
+    /// Mean-state leak: RMS over the batch of ‖s̄ₖ − forward activation‖.
+    pub leak: f64,
 }
 
 /// The result of a gradient check.
@@ -67,16 +64,26 @@ pub struct LayerCheck {
 pub struct GradcheckReport {
     /// One entry per layer.
     pub layers: Vec<LayerCheck>,
+    /// Settling converged (always true for backprop).
+    pub converged: bool,
+    /// A compartment became NaN or infinite.
+    pub diverged: bool,
+    /// Passes (circuit mode: Euler steps) run.
+    pub passes: usize,
+    /// Largest compartment change of the last pass (circuit mode: velocity).
+    pub residual: f32,
+    /// Circuit mode: the settling time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<f32>,
 }
 
 fn usage(msg: String) -> LabError {
     LabError::Usage(msg)
 }
 
-/// Build a seeded random network and a batch of digits, and compare the estimate with backprop.
+/// Build the seeded network and batch, and compare the estimate with backprop.
 pub fn gradcheck(opts: &GradcheckOptions) -> Result<GradcheckReport> {
-    if opts.layers.first() != Some(&64) || opts.layers.last() != Some(&10) || opts.layers.len() < 2
-    {
+    if opts.layers.len() < 2 || opts.layers.first() != Some(&64) || opts.layers.last() != Some(&10) {
         return Err(usage(format!(
             "--layers must start with 64 and end with 10 for the digits (got {:?})",
             opts.layers
@@ -85,35 +92,15 @@ pub fn gradcheck(opts: &GradcheckOptions) -> Result<GradcheckReport> {
     if opts.layers.contains(&0) {
         return Err(usage("--layers widths must be ≥ 1".into()));
     }
-    if !(0.0..=1.0).contains(&opts.alpha) {
-        return Err(usage(format!(
-            "--alpha must be in [0, 1] (got {})",
-            opts.alpha
-        )));
+    if opts.batch == 0 {
+        return Err(usage("--batch must be at least 1".into()));
     }
-    if !(opts.beta.is_finite() && opts.beta > 0.0) {
-        return Err(usage(format!(
-            "--beta must be positive (got {})",
-            opts.beta
-        )));
+    if !(opts.weight_scale.is_finite() && opts.weight_scale > 0.0) {
+        return Err(usage(format!("--weight-scale must be positive (got {})", opts.weight_scale)));
     }
-    if opts.passes == 0 || opts.batch == 0 {
-        return Err(usage("--passes and --batch must be at least 1".into()));
-    }
-    let dynamics = match opts.algorithm {
-        AlgorithmKind::DpTop => Dynamics::dp_top(opts.alpha, opts.beta, opts.passes),
-        AlgorithmKind::Dp => Dynamics::dp(opts.alpha, opts.beta, opts.passes),
-        _ => {
-            return Err(usage(
-                "--algorithm must be a dual-propagation algorithm".into(),
-            ));
-        }
-    };
-    let dynamics = Dynamics {
-        schedule: Schedule::Forward,
-        nudge_at: NudgeAt::FreePrediction,
-        ..dynamics
-    };
+    opts.algorithm
+        .validate_for(opts.loss)
+        .map_err(|e| usage(format!("--{}", e.to_string().replace('_', "-"))))?;
     let data = digits();
     let batch = opts.batch.min(data.train.len());
     let mut rng = stream(opts.seed, 0, Purpose::Probe);
@@ -123,19 +110,26 @@ pub fn gradcheck(opts: &GradcheckOptions) -> Result<GradcheckReport> {
     let mut init = stream(opts.seed, 0, Purpose::Init);
     let mut net = Network::ideal(&opts.layers, opts.activation, opts.loss, &mut init)
         .map_err(|e| usage(e.to_string()))?;
-    let mut reference = Gradients::zeros(&opts.layers);
-    Backprop::new(&opts.layers, batch).gradient(&mut net, &x, &y, &mut reference);
-    let mut est = Gradients::zeros(&opts.layers);
-    let mut dyads = Dyads::new(&opts.layers, batch);
-    estimate(&mut net, &mut dyads, &x, &y, &dynamics, &mut est);
-    let layers = alignment(&est, &reference)
-        .into_iter()
-        .enumerate()
-        .map(|(i, a)| LayerCheck {
-            layer: i + 1,
-            cosine: a.cosine,
-            rel_err: a.rel_err,
-        })
-        .collect();
-    Ok(GradcheckReport { layers })
+    if opts.weight_scale != 1.0 {
+        net.scale_weights(opts.weight_scale);
+    }
+    let report = dualprop::gradcheck(&mut net, &x, &y, &opts.algorithm).map_err(|e| usage(e.to_string()))?;
+    Ok(GradcheckReport {
+        layers: report
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(i, l)| LayerCheck {
+                layer: i + 1,
+                cosine: l.cosine,
+                rel_err: l.rel_err,
+                leak: l.leak,
+            })
+            .collect(),
+        converged: report.converged,
+        diverged: report.diverged,
+        passes: report.passes,
+        residual: report.residual,
+        time: report.time,
+    })
 }

@@ -7,7 +7,8 @@ use crate::spec::Experiment;
 use crossbar::Crossbar;
 use dualprop::loss::accuracy;
 use dualprop::network::initial_parameters;
-use dualprop::{AlgorithmKind, Backprop, Dyads, Gradients, Layer, Network, Optimizer, estimate};
+use crate::metrics::{EpochTally, MetricSpec, Probe, input_range};
+use dualprop::{AlgorithmKind, Backprop, Dyads, Gradients, Layer, Network, Optimizer, settle};
 use nalgebra::DMatrix;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
@@ -46,6 +47,17 @@ pub struct Divergence {
     pub reason: String,
 }
 
+/// Test metrics of the trained network after its weights drifted for `t` seconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RetentionPoint {
+    /// Time since programming (s).
+    pub t: f64,
+    /// Mean test loss.
+    pub test_loss: f64,
+    /// Test accuracy, a fraction in [0, 1].
+    pub test_acc: f64,
+}
+
 /// The outcome of a run: its metrics per epoch and whether it diverged.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunOutcome {
@@ -53,6 +65,8 @@ pub struct RunOutcome {
     pub epochs: Vec<EpochMetrics>,
     /// Set when training stopped on a non-finite value.
     pub divergence: Option<Divergence>,
+    /// Test metrics at the retention times (empty unless asked for and training converged).
+    pub retention: Vec<RetentionPoint>,
 }
 
 /// Progress reports from a run; every method has an empty default.
@@ -156,6 +170,38 @@ fn all_finite(g: &Gradients) -> bool {
         && g.biases.iter().all(|b| b.iter().all(|v| v.is_finite()))
 }
 
+fn diverged(epochs: Vec<EpochMetrics>, epoch: usize, batch: usize, reason: String) -> RunOutcome {
+    RunOutcome {
+        epochs,
+        divergence: Some(Divergence {
+            epoch,
+            batch,
+            reason,
+        }),
+        retention: Vec::new(),
+    }
+}
+
+/// Attach the neuron-circuit mismatch the hardware describes, sampled from the `Periphery` stream
+/// (compartment noise from the `Noise` stream); nothing when the periphery is nominal.
+fn attach_periphery(net: &mut Net, exp: &Experiment, replicate: u64) -> Result<()> {
+    let Some(hw) = exp.hardware.spec() else {
+        return Ok(());
+    };
+    if hw.periphery.is_nominal() {
+        return Ok(());
+    }
+    let mut rng = stream(exp.seed, replicate, Purpose::Periphery);
+    let mismatch = hw.periphery.sample(&exp.network.layers, &mut rng);
+    net.set_mismatch(mismatch, stream(exp.seed, replicate, Purpose::Noise))
+        .map_err(|e| LabError::Invalid {
+            path: exp.source.clone().unwrap_or_default(),
+            position: None,
+            field: "hardware.periphery".into(),
+            message: e.to_string(),
+        })
+}
+
 /// Train replicate `replicate` of `exp` on `data`, reporting progress to `observer`.
 pub fn train(
     exp: &Experiment,
@@ -164,74 +210,119 @@ pub fn train(
     observer: &dyn Observer,
 ) -> Result<RunOutcome> {
     let mut net = build_network(exp, replicate)?;
+    attach_periphery(&mut net, exp, replicate)?;
     let sizes = exp.network.layers.clone();
     let t = &exp.training;
-    let mut optimizer = Optimizer::new(
-        t.optimizer,
-        t.learning_rate,
-        t.momentum,
-        t.weight_decay,
-        &sizes,
-    );
+    let alg = &exp.algorithm;
+    let mut optimizer = Optimizer::new(t.optimizer, t.learning_rate, t.momentum, t.weight_decay, &sizes);
     let mut dyads = Dyads::new(&sizes, t.batch_size);
     let mut backprop = Backprop::new(&sizes, t.batch_size);
     let mut grads = Gradients::zeros(&sizes);
-    let dynamics = exp.algorithm.dynamics();
+    let dynamics = alg.dynamics();
     let mut shuffle = stream(exp.seed, replicate, Purpose::Shuffle);
     let mut order: Vec<usize> = (0..data.train.len()).collect();
     let batches = order.len().div_ceil(t.batch_size);
     let (mut x, mut y) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+    let probe = probe(exp, data, replicate);
 
-    let mut epochs = vec![measure(&mut net, data, 0)];
-    observer.epoch(&epochs[0]);
+    let mut tally = EpochTally::default();
+    let mut first = measure(&mut net, data, 0);
+    crate::metrics::measure(&exp.metrics, &mut net, alg, &probe, &data.test, &tally, &mut first.extra);
+    observer.epoch(&first);
+    let mut epochs = vec![first];
     for epoch in 1..=t.epochs {
         order.shuffle(&mut shuffle);
+        tally = EpochTally::default();
         for (batch, idx) in order.chunks(t.batch_size).enumerate() {
             if observer.should_stop() {
                 return Err(LabError::Interrupted);
             }
             data.train.gather(idx, &mut x, &mut y);
-            let failure = match (exp.algorithm.kind, &dynamics) {
-                (AlgorithmKind::Backprop, _) | (_, None) => {
-                    let loss = backprop.gradient(&mut net, &x, &y, &mut grads);
-                    (!loss.is_finite()).then_some("training loss")
+            let pulses = match (&dynamics, alg.kind) {
+                (Some(dynamics), _) => {
+                    let settled = settle(&mut net, &mut dyads, &x, &y, dynamics);
+                    tally.batches += 1;
+                    tally.passes += settled.passes as f64;
+                    tally.residual += settled.residual as f64;
+                    tally.unconverged += usize::from(!settled.converged);
+                    tally.time += settled.time.unwrap_or(0.0) as f64;
+                    if settled.diverged || !settled.residual.is_finite() {
+                        let reason = "settling diverged (a compartment became NaN or infinite)";
+                        return Ok(diverged(epochs, epoch, batch, reason.into()));
+                    }
+                    optimizer.step_local(&mut net, &dyads, dynamics.beta)
                 }
-                (_, Some(dynamics)) => {
-                    let settled = estimate(&mut net, &mut dyads, &x, &y, dynamics, &mut grads);
-                    (!settled.residual.is_finite()).then_some("settling")
+                (None, kind) => {
+                    let loss = if kind == AlgorithmKind::AdversarialBackprop {
+                        backprop.adversarial_gradient(&mut net, &x, &y, alg.beta, &mut grads)
+                    } else {
+                        backprop.gradient(&mut net, &x, &y, &mut grads)
+                    };
+                    if !loss.is_finite() || !all_finite(&grads) {
+                        let reason = "training loss or gradient became NaN or infinite";
+                        return Ok(diverged(epochs, epoch, batch, reason.into()));
+                    }
+                    optimizer.step_backprop(&mut net, &backprop, &grads)
                 }
             };
-            let failure = failure.or((!all_finite(&grads)).then_some("weight update"));
-            if let Some(reason) = failure {
-                return Ok(RunOutcome {
-                    epochs,
-                    divergence: Some(Divergence {
-                        epoch,
-                        batch,
-                        reason: format!("{reason} became NaN or infinite"),
-                    }),
-                });
-            }
-            optimizer.step(&mut net, &grads);
+            tally.pulses += pulses;
             observer.batch((epoch - 1) * batches + batch + 1, t.epochs * batches);
         }
-        let metrics = measure(&mut net, data, epoch);
-        observer.epoch(&metrics);
+        let mut metrics = measure(&mut net, data, epoch);
         let finite = metrics.train_loss.is_finite() && metrics.test_loss.is_finite();
+        if finite {
+            crate::metrics::measure(&exp.metrics, &mut net, alg, &probe, &data.test, &tally, &mut metrics.extra);
+        }
+        observer.epoch(&metrics);
         epochs.push(metrics);
         if !finite {
-            return Ok(RunOutcome {
-                epochs,
-                divergence: Some(Divergence {
-                    epoch,
-                    batch: batches.saturating_sub(1),
-                    reason: "evaluation loss became NaN or infinite".into(),
-                }),
-            });
+            let reason = "evaluation loss became NaN or infinite".to_owned();
+            return Ok(diverged(epochs, epoch, batches.saturating_sub(1), reason));
         }
     }
+    let retention = match &exp.retention {
+        Some(r) => r
+            .times
+            .iter()
+            .map(|&t| {
+                for layer in &mut net.layers {
+                    layer.array.age(t);
+                }
+                let (test_loss, test_acc) = evaluate(&mut net, &data.test);
+                RetentionPoint {
+                    t,
+                    test_loss,
+                    test_acc,
+                }
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     Ok(RunOutcome {
         epochs,
         divergence: None,
+        retention,
     })
+}
+
+/// The run's fixed probe batch for gradient diagnostics, drawn from the `Probe` stream.
+fn probe(exp: &Experiment, data: &Dataset, replicate: u64) -> Probe {
+    let n = exp
+        .metrics
+        .iter()
+        .find_map(|m| match m {
+            MetricSpec::GradientCosine { probe } => Some(*probe),
+            _ => None,
+        })
+        .unwrap_or(0)
+        .min(data.train.len());
+    let mut rng = stream(exp.seed, replicate, Purpose::Probe);
+    let idx = rand::seq::index::sample(&mut rng, data.train.len(), n).into_vec();
+    let (mut x, mut y) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+    data.train.gather(&idx, &mut x, &mut y);
+    Probe {
+        x,
+        y,
+        range: input_range(&data.train),
+    }
 }

@@ -22,6 +22,7 @@ pub mod gradcheck;
 pub mod hardware;
 pub mod job;
 pub mod load;
+pub mod metrics;
 pub mod plot;
 pub mod report;
 pub mod results;

@@ -30,6 +30,7 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment> {
         field,
         message,
     };
+    exp.source = Some(path.to_owned());
     crate::hardware::resolve(&mut exp.hardware, path)?;
     validate(&exp).map_err(invalid)?;
     // Every point of the grid must be valid before anything runs.
@@ -49,6 +50,7 @@ pub fn validate(exp: &Experiment) -> std::result::Result<(), (String, String)> {
             ),
         );
     }
+    exp.dataset.validate()?;
     let layers = &exp.network.layers;
     if layers.len() < 2 {
         return fail(
@@ -62,10 +64,19 @@ pub fn validate(exp: &Experiment) -> std::result::Result<(), (String, String)> {
             format!("widths must be ≥ 1 (got {layers:?})"),
         );
     }
-    if let Err(e) = exp.algorithm.validate() {
+    if let Err(e) = exp.algorithm.validate_for(exp.network.loss) {
         let text = e.to_string();
         let (name, rest) = text.split_once(' ').unwrap_or((&text, ""));
-        return fail(&format!("algorithm.{name}"), rest.to_owned());
+        let known = ["alpha", "beta", "passes", "tolerance", "alpha_mix", "alpha_fb", "output"];
+        let field = name.split('.').next().unwrap_or(name);
+        return if known.contains(&field) || name.starts_with("circuit.") || name.starts_with("damping.") {
+            fail(&format!("algorithm.{name}"), rest.to_owned())
+        } else {
+            fail("algorithm", text)
+        };
+    }
+    for m in &exp.metrics {
+        m.validate()?;
     }
     let t = &exp.training;
     if t.epochs == 0 {
@@ -94,6 +105,14 @@ pub fn validate(exp: &Experiment) -> std::result::Result<(), (String, String)> {
                 t.weight_decay
             ),
         );
+    }
+    if let Some(r) = &exp.retention {
+        if r.times.is_empty() || r.times.iter().any(|t| !(t.is_finite() && *t >= 0.0)) {
+            return fail(
+                "retention.times",
+                format!("must list times ≥ 0 in seconds (got {:?})", r.times),
+            );
+        }
     }
     if exp.seeds.is_empty() {
         return fail("seeds", "must list at least one replicate seed".into());

@@ -68,6 +68,11 @@ pub fn default_plots(exp: &Experiment) -> Vec<PlotSpec> {
     let mut plots = vec![PlotSpec::Convergence {
         axis: (exp.sweep.len() > 10).then(|| axes[0].path.clone()),
     }];
+    if exp.retention.is_some() {
+        plots.push(PlotSpec::Retention {
+            lines: axes.first().map(|a| a.path.clone()),
+        });
+    }
     match numeric.as_slice() {
         [] => {}
         [x] => plots.push(PlotSpec::Final {
@@ -121,6 +126,9 @@ pub fn draw(out: &Path, exp: &Experiment, records: &[RunRecord]) -> Result<Vec<P
                 metric,
                 panels.as_deref(),
             )?),
+            PlotSpec::Retention { lines } => {
+                written.push(retention(out, exp, records, lines.as_deref())?);
+            }
             PlotSpec::Final {
                 x,
                 metric,
@@ -471,6 +479,56 @@ fn final_vs_axis(
         &stem,
         &format!("{}: final {metric} (diverged runs left out)", exp.name),
         &figure_panels,
+    )?;
+    Ok(stem)
+}
+
+/// retention.png/.svg: test accuracy against time since programming, mean ± std over seeds.
+fn retention(out: &Path, exp: &Experiment, records: &[RunRecord], lines: Option<&str>) -> Result<PathBuf> {
+    let line_values: Vec<Option<String>> = match lines {
+        Some(l) => values_of(exp, l)?.iter().map(|v| Some(value_label(v))).collect(),
+        None => vec![None],
+    };
+    let times: Vec<f64> = exp.retention.as_ref().map(|r| r.times.clone()).unwrap_or_default();
+    let mut curves = Vec::new();
+    for lv in &line_values {
+        let (mut x, mut y, mut lo, mut hi) = (vec![], vec![], vec![], vec![]);
+        for &t in &times {
+            let acc: Vec<f64> = records
+                .iter()
+                .filter(|r| lv.as_ref().is_none_or(|v| lines.and_then(|l| r.params.get(l)).map(value_label).as_ref() == Some(v)))
+                .flat_map(|r| r.retention.iter().filter(|p| p.t == t).map(|p| p.test_acc))
+                .filter(|a| a.is_finite())
+                .collect();
+            if acc.is_empty() {
+                continue;
+            }
+            let (m, s) = mean_std(&acc);
+            // A log axis cannot show t = 0; it is drawn at 0.1 s.
+            x.push(t.max(0.1));
+            y.push(m);
+            lo.push(m - s);
+            hi.push(m + s);
+        }
+        let label = lv
+            .as_ref()
+            .map(|v| format!("{} = {v}", axis_label(lines.unwrap_or_default())))
+            .unwrap_or_else(|| "test accuracy".into());
+        curves.push(Curve::new(label, x, y).with_error_bars(lo, hi));
+    }
+    let stem = out.join("retention");
+    figure(
+        &stem,
+        &format!("{}: accuracy after drift", exp.name),
+        &[Panel {
+            title: "test accuracy vs time since programming".into(),
+            x_label: "time since programming (s)".into(),
+            y_label: "test accuracy".into(),
+            curves,
+            log_x: true,
+            y_range: Some((0.0, 1.0)),
+            ..Panel::default()
+        }],
     )?;
     Ok(stem)
 }

@@ -4,7 +4,7 @@
 //! either the old or the new version of each file, never half of one.
 
 use crate::error::{LabError, Result};
-use crate::job::{Divergence, EpochMetrics};
+use crate::job::{Divergence, EpochMetrics, RetentionPoint};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -23,6 +23,9 @@ pub struct RunRecord {
     pub epochs: Vec<EpochMetrics>,
     /// Where training diverged, if it did.
     pub divergence: Option<Divergence>,
+    /// Test metrics after drift, when the experiment asks for retention.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retention: Vec<RetentionPoint>,
 }
 
 impl RunRecord {
@@ -147,6 +150,12 @@ pub fn metrics_csv(records: &[RunRecord], axes: &[String]) -> Result<Vec<u8>> {
                 m.test_loss.to_string(),
                 m.test_acc.to_string(),
             ];
+            row.extend(extras.iter().map(|k| {
+                m.extra
+                    .get(*k)
+                    .map(f64::to_string)
+                    .unwrap_or_default()
+            }));
             row.extend(
                 axes.iter()
                     .map(|a| r.params.get(a).map(cell).unwrap_or_default()),
@@ -190,8 +199,43 @@ pub fn summary_json(records: &[RunRecord]) -> Value {
     serde_json::json!({ "points": points })
 }
 
-/// Rewrite metrics.csv and summary.json in `out` from `records`.
+/// retention.csv: one row per point, seed and time: `point,seed,t,test_loss,test_acc` and the axes.
+pub fn retention_csv(records: &[RunRecord], axes: &[String]) -> Result<Vec<u8>> {
+    let encode = |e: csv::Error| LabError::Encode {
+        path: "retention.csv".into(),
+        message: e.to_string(),
+    };
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header: Vec<&str> = ["point", "seed", "t", "test_loss", "test_acc"]
+        .into_iter()
+        .chain(axes.iter().map(String::as_str))
+        .collect();
+    w.write_record(&header).map_err(encode)?;
+    for r in records {
+        for p in &r.retention {
+            let mut row = vec![
+                r.point.to_string(),
+                r.seed.to_string(),
+                p.t.to_string(),
+                p.test_loss.to_string(),
+                p.test_acc.to_string(),
+            ];
+            row.extend(axes.iter().map(|a| r.params.get(a).map(cell).unwrap_or_default()));
+            w.write_record(&row).map_err(encode)?;
+        }
+    }
+    w.into_inner().map_err(|e| LabError::Encode {
+        path: "retention.csv".into(),
+        message: e.to_string(),
+    })
+}
+
+/// Rewrite metrics.csv and summary.json (and retention.csv when there is retention data) in `out`
+/// from `records`.
 pub fn write_tables(out: &Path, records: &[RunRecord], axes: &[String]) -> Result<()> {
+    if records.iter().any(|r| !r.retention.is_empty()) {
+        write_atomic(&out.join("retention.csv"), &retention_csv(records, axes)?)?;
+    }
     write_atomic(&out.join("metrics.csv"), &metrics_csv(records, axes)?)?;
     let summary =
         serde_json::to_vec_pretty(&summary_json(records)).map_err(|e| LabError::Encode {

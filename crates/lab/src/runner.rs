@@ -27,8 +27,11 @@ pub fn points(exp: &Experiment) -> std::result::Result<Vec<Point>, (String, Stri
     (0..exp.sweep.len())
         .map(|index| {
             let params = exp.sweep.params(index);
-            let experiment = crate::sweep::apply(exp, &params)
+            let mut experiment = crate::sweep::apply(exp, &params)
                 .map_err(|message| ("sweep".to_owned(), message))?;
+            let source = exp.source.clone().unwrap_or_default();
+            crate::hardware::resolve(&mut experiment.hardware, &source)
+                .map_err(|e| ("sweep".to_owned(), format!("hardware: {e}")))?;
             crate::load::validate(&experiment).map_err(|(field, message)| {
                 let shown: Vec<String> = params.iter().map(|(p, v)| format!("{p} = {v}")).collect();
                 (
@@ -204,6 +207,7 @@ pub fn run(
                     params: point.params.clone(),
                     epochs: outcome.epochs,
                     divergence: outcome.divergence,
+                    retention: outcome.retention,
                 };
                 results::save_record(&opts.out, &record)?;
                 let mut all = records.lock().unwrap_or_else(|e| e.into_inner());

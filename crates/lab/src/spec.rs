@@ -6,8 +6,11 @@
 
 use crate::dataset::DatasetSpec;
 use crate::hardware::HardwareSource;
+use crate::metrics::MetricSpec;
 use crate::sweep::Sweep;
-pub use dualprop::{Activation, Algorithm, AlgorithmKind, Loss, NudgeAt, OptimizerKind, Schedule};
+pub use dualprop::{
+    Activation, Algorithm, AlgorithmKind, Circuit, Loss, NudgeAt, OptimizerKind, OutputMode, Schedule,
+};
 use serde::{Deserialize, Serialize};
 
 /// A complete experiment, as written in an experiments/*.ron file.
@@ -38,9 +41,26 @@ pub struct Experiment {
     /// Sweep axes: field path → values, e.g. `{"algorithm.alpha": [0.0, 0.5, 1.0]}` (default none).
     #[serde(default, skip_serializing_if = "Sweep::is_empty")]
     pub sweep: Sweep,
+    /// Further metrics measured after every epoch (default none), e.g. `[Settling, Pulses]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub metrics: Vec<MetricSpec>,
+    /// After training, let the weights drift and measure test accuracy at these times (default none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<RetentionSpec>,
     /// Figures to draw (default: chosen from the sweep axes, see docs/EXPERIMENTS.md).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub plots: Vec<PlotSpec>,
+    /// The file the experiment was read from; relative paths in it resolve against its folder.
+    #[serde(skip)]
+    pub source: Option<std::path::PathBuf>,
+}
+
+/// Retention after training: the trained arrays are aged with the hardware's drift model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSpec {
+    /// Times since programming, in seconds (each ≥ 0), e.g. `[1, 3600, 86400, 31536000]`.
+    pub times: Vec<f64>,
 }
 
 /// A figure an experiment asks for. Metrics are column names of metrics.csv (e.g. `"test_acc"`);
@@ -68,6 +88,12 @@ pub enum PlotSpec {
         /// An axis whose values get a figure each.
         #[serde(default)]
         panels: Option<String>,
+    },
+    /// Test accuracy against time since programming (log scale), one line per value of `lines`.
+    Retention {
+        /// An axis whose values get a line each (e.g. `"hardware.drift.compensation"`).
+        #[serde(default)]
+        lines: Option<String>,
     },
     /// A final metric against a numeric axis, mean ± std over seeds, one line per value of `lines`
     /// and one panel per value of `panels`.

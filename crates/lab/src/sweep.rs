@@ -112,6 +112,7 @@ pub fn apply(exp: &Experiment, params: &BTreeMap<String, Value>) -> Result<Exper
         )
     })?;
     point.sweep = Sweep::default();
+    point.source = exp.source.clone();
     Ok(point)
 }
 
@@ -158,7 +159,9 @@ fn set(tree: &mut Value, path: &str, value: Value) -> Result<(), String> {
         }
         if i + 1 == parts.len() {
             let slot = map.get_mut(*part).expect("checked above");
-            if slot.is_object() || slot.is_array() {
+            // The whole hardware may be swept by file name: `"hardware": ["../device-models/a.ron", ...]`.
+            let hardware_file = path == "hardware" && value.is_string();
+            if (slot.is_object() || slot.is_array()) && !hardware_file {
                 return Err(format!(
                     "sweep path {path:?} names a section, not a number, flag or enum"
                 ));

@@ -1,26 +1,73 @@
 //! Datasets: what an experiment trains on, as matrices whose columns are samples.
+//!
+//! The embedded UCI digits are the default; MNIST and Fashion-MNIST come from IDX files (see
+//! [`idx`]); [`SyntheticSpec`] generates a teacher-network task of any size. docs/DATA.md says where
+//! each comes from and how it is split and scaled.
 
 mod digits;
+pub mod idx;
+mod mnist;
+mod synthetic;
 
 pub use digits::{DIGITS_TEST, DIGITS_TRAIN, digits};
+pub use mnist::{FASHION_MNIST_DIR, FashionMnistSpec, IDX_CLASSES, MnistSpec, Normalize};
+pub use synthetic::{SyntheticSpec, Task};
 
+use crate::error::{LabError, Result};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 
-/// Which data an experiment uses.
+/// Which data an experiment uses, e.g. `dataset: Digits`,
+/// `dataset: FashionMnist((train_subset: Some(10000)))`, `dataset: Mnist((dir: "../data/mnist"))`
+/// or `dataset: Synthetic((inputs: 100, outputs: 10, task: Classification))`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum DatasetSpec {
-    /// The UCI optical digits (8×8, 10 classes) embedded in the binary: the first 1347 rows train,
-    /// the last 450 test; pixels 0..16 scaled to [0, 1].
+    /// The UCI optical digits (8×8, 10 classes) embedded in the binary: a fixed permutation of the
+    /// rows puts 1347 images in training and 450 in test; pixels 0..16 scaled to [0, 1].
     Digits,
+    /// MNIST (28×28, 10 classes) from IDX files in a folder of your choice.
+    Mnist(MnistSpec),
+    /// Fashion-MNIST (28×28, 10 classes) from IDX files, by default those of the Debian package
+    /// `dataset-fashion-mnist`.
+    FashionMnist(FashionMnistSpec),
+    /// A task labelled by a fixed random teacher network.
+    Synthetic(SyntheticSpec),
 }
 
-/// A labelled split: inputs (features × n) and one-hot targets (classes × n).
+impl DatasetSpec {
+    /// The first out-of-range field as (dotted path from the experiment, message), in the shape of
+    /// [`crate::load::validate`], so it can be reported with its position before anything runs.
+    pub fn validate(&self) -> std::result::Result<(), (String, String)> {
+        let subsets = |train: Option<usize>, test: Option<usize>| {
+            for (field, n) in [("train_subset", train), ("test_subset", test)] {
+                if n == Some(0) {
+                    return Err((
+                        format!("dataset.{field}"),
+                        "must be Some(n) with n ≥ 1, or None for all samples (got Some(0))".into(),
+                    ));
+                }
+            }
+            Ok(())
+        };
+        match self {
+            DatasetSpec::Digits => Ok(()),
+            DatasetSpec::Mnist(s) => subsets(s.train_subset, s.test_subset),
+            DatasetSpec::FashionMnist(s) => subsets(s.train_subset, s.test_subset),
+            DatasetSpec::Synthetic(s) => s
+                .validate()
+                .map_err(|(field, message)| (format!("dataset.{field}"), message)),
+        }
+    }
+}
+
+/// A labelled split: inputs (features × n) and targets (outputs × n).
 #[derive(Clone, Debug)]
 pub struct Split {
     /// Inputs, one column per sample.
     pub x: DMatrix<f32>,
-    /// Targets, one column per sample (one-hot for classification).
+    /// Targets, one column per sample: one-hot for classification, real values for a synthetic
+    /// regression task.
     pub y: DMatrix<f32>,
 }
 
@@ -65,7 +112,7 @@ impl Dataset {
         self.train.x.nrows()
     }
 
-    /// Number of outputs (classes).
+    /// Number of outputs (classes, or targets of a regression task).
     pub fn outputs(&self) -> usize {
         self.train.y.nrows()
     }
@@ -81,10 +128,50 @@ pub fn one_hot(labels: &[u8], classes: usize) -> DMatrix<f32> {
 }
 
 /// Load the dataset `spec` names; relative paths are resolved against the folder of `source`
-/// (the experiment file).
-pub fn load(spec: &DatasetSpec, source: &std::path::Path) -> crate::Result<Dataset> {
-    let _ = source;
+/// (the experiment file), which also names the experiment in errors about its fields.
+pub fn load(spec: &DatasetSpec, source: &Path) -> Result<Dataset> {
+    spec.validate()
+        .map_err(|(field, message)| LabError::Invalid {
+            path: source.to_owned(),
+            position: None,
+            field,
+            message,
+        })?;
     match spec {
         DatasetSpec::Digits => Ok(digits()),
+        DatasetSpec::Mnist(s) => {
+            let set = mnist::IdxSet {
+                name: "mnist",
+                dir: mnist::resolve(&s.dir, source),
+                train_subset: s.train_subset,
+                test_subset: s.test_subset,
+                subset_seed: s.subset_seed,
+                normalize: s.normalize,
+                missing_hint: "point dir at a folder with the MNIST IDX files \
+                    (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, \
+                    t10k-labels-idx1-ubyte, each optionally .gz)",
+            };
+            mnist::load(&set, source)
+        }
+        DatasetSpec::FashionMnist(s) => {
+            let set = mnist::IdxSet {
+                name: "fashion-mnist",
+                dir: mnist::resolve(&s.dir, source),
+                train_subset: s.train_subset,
+                test_subset: s.test_subset,
+                subset_seed: s.subset_seed,
+                normalize: s.normalize,
+                missing_hint: "install it with `apt-get install dataset-fashion-mnist` \
+                    (files in /usr/share/datasets/fashion-mnist), or point dir at a folder with the \
+                    Fashion-MNIST IDX files",
+            };
+            mnist::load(&set, source)
+        }
+        DatasetSpec::Synthetic(s) => Ok(synthetic::generate(s)),
     }
 }
+
+#[cfg(test)]
+mod synthetic_tests;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,235 @@
+//! Optimisers: SGD and Adam in the digital periphery (updates sent as ΔW), and plain SGD sent to the
+//! devices as the raw outer product, as analog hardware learns.
+
+use crate::backprop::{Backprop, Gradients, row_means};
+use crate::dyads::Dyads;
+use crate::learn::local_gradients;
+use crate::network::Network;
+use crossbar::{Crossbar, Update};
+use nalgebra::{DMatrix, DVector};
+use serde::{Deserialize, Serialize};
+
+/// The update rule applied to gradient estimates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OptimizerKind {
+    /// Stochastic gradient descent with optional momentum and L2 weight decay (PyTorch's convention).
+    Sgd,
+    /// Adam (Kingma & Ba 2015) with β₁ = 0.9, β₂ = 0.999, ε = 1e-8 and L2 weight decay.
+    Adam,
+    /// Plain SGD as analog hardware does it: the rank-B outer product of the layer's input and error
+    /// is sent to the devices ([`Update::OuterProduct`]); no momentum, no weight decay, and only the
+    /// digital biases are updated in the periphery.
+    PlainSgd,
+}
+
+/// An optimiser in the digital periphery: turns gradient estimates into weight updates ΔW.
+#[derive(Clone, Debug)]
+pub struct Optimizer {
+    kind: OptimizerKind,
+    lr: f32,
+    momentum: f32,
+    weight_decay: f32,
+    step: i32,
+    first_w: Vec<DMatrix<f32>>,
+    first_b: Vec<DVector<f32>>,
+    second_w: Vec<DMatrix<f32>>,
+    second_b: Vec<DVector<f32>>,
+    delta_w: Vec<DMatrix<f32>>,
+    /// Gradient estimates of [`Optimizer::step_local`] for the digital optimisers.
+    local: Option<Gradients>,
+    /// The post-synaptic factor −δₖ/β of plain SGD, one matrix per layer (resized with the batch).
+    factor: Vec<DMatrix<f32>>,
+}
+
+const ADAM_BETA1: f32 = 0.9;
+const ADAM_BETA2: f32 = 0.999;
+const ADAM_EPS: f32 = 1e-8;
+
+impl Optimizer {
+    /// An optimiser for a network with layer widths `sizes`.
+    pub fn new(
+        kind: OptimizerKind,
+        lr: f32,
+        momentum: f32,
+        weight_decay: f32,
+        sizes: &[usize],
+    ) -> Self {
+        let zeros = Gradients::zeros(sizes);
+        Self {
+            kind,
+            lr,
+            momentum,
+            weight_decay,
+            step: 0,
+            first_w: zeros.weights.clone(),
+            first_b: zeros.biases.clone(),
+            second_w: zeros.weights.clone(),
+            second_b: zeros.biases.clone(),
+            delta_w: zeros.weights.clone(),
+            local: Some(zeros),
+            factor: Vec::new(),
+        }
+    }
+
+    /// The kind of rule.
+    pub fn kind(&self) -> OptimizerKind {
+        self.kind
+    }
+
+    /// Learn from settled dyads with the local rule ΔWₖ = (η/β)·mean(δₖ·s̄ₖ₋₁ᵀ).
+    ///
+    /// Plain SGD sends `OuterProduct { x: s̄ₖ₋₁, d: −δₖ/β, lr: η/B }` to each array and adds
+    /// (η/β)·mean(δₖ) to the biases; the digital optimisers form the gradient estimate and step.
+    /// Returns the device pulses the arrays reported.
+    pub fn step_local<C: Crossbar>(
+        &mut self,
+        net: &mut Network<C>,
+        dyads: &Dyads,
+        beta: f32,
+    ) -> u64 {
+        if self.kind != OptimizerKind::PlainSgd {
+            // Taken out for the step, which borrows the optimiser mutably; put back after.
+            let mut local = self
+                .local
+                .take()
+                .unwrap_or_else(|| Gradients::zeros(dyads.sizes()));
+            local_gradients(dyads, beta, &mut local);
+            let pulses = self.step(net, &local);
+            self.local = Some(local);
+            return pulses;
+        }
+        self.step += 1;
+        self.ensure_factor(dyads.sizes(), dyads.batch());
+        let lr = self.lr / dyads.batch() as f32;
+        let mut pulses = 0;
+        for (k, layer) in net.layers.iter_mut().enumerate() {
+            let d = &mut self.factor[k];
+            d.copy_from(&dyads.diff[k]);
+            *d *= -1.0 / beta;
+            pulses += layer
+                .array
+                .update(Update::OuterProduct {
+                    x: dyads.below(k + 1),
+                    d,
+                    lr,
+                })
+                .pulses;
+            row_means(&dyads.diff[k], &mut self.first_b[k]);
+            layer.bias.axpy(self.lr / beta, &self.first_b[k], 1.0);
+        }
+        pulses
+    }
+
+    /// Learn from the last [`Backprop::gradient`] (or adversarial gradient) call: plain SGD sends
+    /// `OuterProduct { x: hₖ₋₁, d: ∂ℓ/∂aₖ, lr: η/B }`; the digital optimisers step on its gradients.
+    pub fn step_backprop<C: Crossbar>(
+        &mut self,
+        net: &mut Network<C>,
+        backprop: &Backprop,
+        grads: &Gradients,
+    ) -> u64 {
+        if self.kind != OptimizerKind::PlainSgd {
+            return self.step(net, grads);
+        }
+        self.step += 1;
+        let lr = self.lr / backprop.batch() as f32;
+        let mut pulses = 0;
+        for (k, layer) in net.layers.iter_mut().enumerate() {
+            pulses += layer
+                .array
+                .update(Update::OuterProduct {
+                    x: &backprop.activations()[k],
+                    d: &backprop.deltas()[k],
+                    lr,
+                })
+                .pulses;
+            layer.bias.axpy(-self.lr, &grads.biases[k], 1.0);
+        }
+        pulses
+    }
+
+    fn ensure_factor(&mut self, sizes: &[usize], batch: usize) {
+        if self.factor.first().is_none_or(|m| m.ncols() != batch) {
+            self.factor = sizes[1..]
+                .iter()
+                .map(|&n| DMatrix::zeros(n, batch))
+                .collect();
+        }
+    }
+
+    /// Apply one step of the rule to gradient estimates; returns the device pulses the arrays reported.
+    ///
+    /// Plain SGD has no outer-product factors here and sends ΔW = −η·G
+    /// (use [`Optimizer::step_local`] or [`Optimizer::step_backprop`] for the hardware path).
+    pub fn step<C: Crossbar>(&mut self, net: &mut Network<C>, grads: &Gradients) -> u64 {
+        self.step += 1;
+        let mut pulses = 0;
+        for (k, layer) in net.layers.iter_mut().enumerate() {
+            let decay = if self.kind == OptimizerKind::PlainSgd {
+                0.0
+            } else {
+                self.weight_decay
+            };
+            let current = (decay != 0.0).then(|| layer.array.weights());
+            let w_grad = |g: f32, i: usize| match &current {
+                Some(w) => g + decay * w[i],
+                None => g,
+            };
+            match self.kind {
+                OptimizerKind::Sgd | OptimizerKind::PlainSgd => {
+                    let mu = if self.kind == OptimizerKind::Sgd {
+                        self.momentum
+                    } else {
+                        0.0
+                    };
+                    for (i, ((v, g), dw)) in self.first_w[k]
+                        .iter_mut()
+                        .zip(grads.weights[k].iter())
+                        .zip(self.delta_w[k].iter_mut())
+                        .enumerate()
+                    {
+                        *v = mu * *v + w_grad(*g, i);
+                        *dw = -self.lr * *v;
+                    }
+                    for ((v, g), b) in self.first_b[k]
+                        .iter_mut()
+                        .zip(grads.biases[k].iter())
+                        .zip(layer.bias.iter_mut())
+                    {
+                        *v = mu * *v + *g;
+                        *b -= self.lr * *v;
+                    }
+                }
+                OptimizerKind::Adam => {
+                    let c1 = 1.0 - ADAM_BETA1.powi(self.step);
+                    let c2 = 1.0 - ADAM_BETA2.powi(self.step);
+                    let lr = self.lr;
+                    let adam = |m: &mut f32, v: &mut f32, g: f32| {
+                        *m = ADAM_BETA1 * *m + (1.0 - ADAM_BETA1) * g;
+                        *v = ADAM_BETA2 * *v + (1.0 - ADAM_BETA2) * g * g;
+                        -lr * (*m / c1) / ((*v / c2).sqrt() + ADAM_EPS)
+                    };
+                    for (i, (((m, v), g), dw)) in self.first_w[k]
+                        .iter_mut()
+                        .zip(self.second_w[k].iter_mut())
+                        .zip(grads.weights[k].iter())
+                        .zip(self.delta_w[k].iter_mut())
+                        .enumerate()
+                    {
+                        *dw = adam(m, v, w_grad(*g, i));
+                    }
+                    for (((m, v), g), b) in self.first_b[k]
+                        .iter_mut()
+                        .zip(self.second_b[k].iter_mut())
+                        .zip(grads.biases[k].iter())
+                        .zip(layer.bias.iter_mut())
+                    {
+                        *b += adam(m, v, *g);
+                    }
+                }
+            }
+            pulses += layer.array.update(Update::Delta(&self.delta_w[k])).pulses;
+        }
+        pulses
+    }
+}

@@ -1,0 +1,142 @@
+//! The settling loop allocates nothing of its own: a counting allocator watches this thread while a
+//! warmed-up settle (every schedule, damping, mismatch with noise, circuit mode) and the local rule run.
+//!
+//! The one allocation per matrix product is `matrixmultiply`'s packing buffer inside
+//! `crossbar::linalg::gemm`, which takes no workspace; the test counts the products through the
+//! arrays' reads and allows exactly those.
+
+use crossbar::{Crossbar, IdealArray, NeuronMismatch, Update, UpdateReport};
+use dualprop::{
+    Activation, Circuit, Dyads, Dynamics, Gradients, Layer, Loss, Network, NudgeAt, OutputMode,
+    Schedule, estimate,
+};
+use nalgebra::DMatrix;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        // SAFETY: the caller upholds `alloc`'s contract, which `System` shares.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System.alloc` above with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
+
+/// An ideal array counting its matrix products.
+struct Reads(IdealArray, usize);
+
+impl Crossbar for Reads {
+    fn outputs(&self) -> usize {
+        self.0.outputs()
+    }
+    fn inputs(&self) -> usize {
+        self.0.inputs()
+    }
+    fn read(&mut self, x: &DMatrix<f32>, y: &mut DMatrix<f32>) {
+        self.1 += 1;
+        self.0.read(x, y)
+    }
+    fn read_transposed(&mut self, d: &DMatrix<f32>, z: &mut DMatrix<f32>) {
+        self.1 += 1;
+        self.0.read_transposed(d, z)
+    }
+    fn update(&mut self, update: Update<'_>) -> UpdateReport {
+        self.0.update(update)
+    }
+    fn weights(&self) -> DMatrix<f32> {
+        self.0.weights()
+    }
+    fn program(&mut self, weights: &DMatrix<f32>) {
+        self.0.program(weights)
+    }
+}
+
+#[test]
+fn settling_and_the_local_rule_do_not_allocate() {
+    let sizes = [8, 12, 10, 4];
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let ideal = Network::ideal(&sizes, Activation::Relu, Loss::Mse, &mut rng).unwrap();
+    let layers = ideal
+        .layers
+        .into_iter()
+        .map(|l| Layer {
+            array: Reads(l.array, 0),
+            bias: l.bias,
+        })
+        .collect();
+    let mut net = Network::new(layers, Activation::Relu, Loss::Mse).unwrap();
+    let mut m: Vec<_> = sizes[1..]
+        .iter()
+        .map(|&n| NeuronMismatch::nominal(n))
+        .collect();
+    m[0].alpha_mix_offset.fill(0.05);
+    m[1].compartment_noise = 1e-3;
+    m[2].leak = 0.01;
+    net.set_mismatch(m, ChaCha8Rng::seed_from_u64(2)).unwrap();
+    let x = DMatrix::from_fn(8, 5, |i, j| ((i * 5 + j) as f32 * 0.37).sin());
+    let y = DMatrix::from_fn(4, 5, |i, j| if i == j % 4 { 1.0 } else { 0.0 });
+    let mut dyads = Dyads::new(&sizes, 5);
+    let mut grads = Gradients::zeros(&sizes);
+    let circuit = Circuit {
+        tau: 1.0,
+        dt: 0.5,
+        tol: 1e-5,
+        t_max: 50.0,
+    };
+    let mut variants = Vec::new();
+    for schedule in [
+        Schedule::Forward,
+        Schedule::ForwardBackward,
+        Schedule::Backward,
+        Schedule::OddEven,
+        Schedule::EvenOdd,
+    ] {
+        for skip_unchanged in [false, true] {
+            variants.push(Dynamics {
+                schedule,
+                skip_unchanged,
+                ..Dynamics::dp_top(0.3, 0.2, 6)
+            });
+        }
+    }
+    variants.push(Dynamics::damped_dp(1.0, 0.5, 6, true));
+    variants.push(Dynamics {
+        output: OutputMode::ExactMse,
+        ..Dynamics::dp(0.4, 0.5, 6)
+    });
+    variants.push(Dynamics {
+        nudge_at: NudgeAt::CurrentDrive,
+        circuit: Some(circuit),
+        ..Dynamics::dp_top(0.5, 0.2, 1)
+    });
+    for d in &variants {
+        estimate(&mut net, &mut dyads, &x, &y, d, &mut grads);
+        let reads = |net: &Network<Reads>| net.layers.iter().map(|l| l.array.1).sum::<usize>();
+        let (before, reads_before) = (allocations(), reads(&net));
+        let s = estimate(&mut net, &mut dyads, &x, &y, d, &mut grads);
+        // One packing buffer per read and per local-rule product (one per layer).
+        let products = reads(&net) - reads_before + net.depth();
+        assert_eq!(allocations() - before, products, "{d:?} allocated ({s:?})");
+    }
+}

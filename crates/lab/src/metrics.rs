@@ -1,0 +1,199 @@
+//! Further per-epoch metrics an experiment can ask for, beyond loss and accuracy.
+//!
+//! Each metric becomes one or more metrics.csv columns, named below. Diagnostics read the arrays
+//! like training does, so on noisy hardware they draw read noise from the same stream: asking for a
+//! metric can change a noisy run's trajectory (not an ideal one's).
+
+use crate::dataset::Split;
+use crate::job::Net;
+use dualprop::adversarial::{Attack, InputRange, adversarial_accuracy};
+use dualprop::{Algorithm, gradcheck, lipschitz};
+use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A metric measured after every epoch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum MetricSpec {
+    /// Cosine and relative error of the algorithm's gradient estimate against backprop on the
+    /// weights as read, per layer, on a fixed probe batch: `cosine_l{k}`, `rel_err_l{k}`, and the
+    /// mean-state leak `leak_l{k}`.
+    GradientCosine {
+        /// Probe batch size (default 100), drawn once per run from the training split.
+        #[serde(default = "default_probe")]
+        probe: usize,
+    },
+    /// Lipschitz estimates: `lipschitz_layer_product` (Πₖ‖Wₖ‖₂), `lipschitz_weight_product`
+    /// (‖W_L⋯W₁‖₂, the paper's proxy) and `lipschitz_jacobian` (largest input-Jacobian spectral norm
+    /// over the first `samples` test inputs).
+    Lipschitz {
+        /// Test inputs searched for the largest Jacobian norm (default 1000).
+        #[serde(default = "default_samples")]
+        samples: usize,
+    },
+    /// Test accuracy under FGSM (L∞) at each ε: `fgsm_acc_{ε}`.
+    Fgsm {
+        /// Radii of the L∞ ball, in input units.
+        epsilons: Vec<f32>,
+    },
+    /// Test accuracy under PGD (L∞) at each ε with `steps` steps of ε/4: `pgd_acc_{ε}`.
+    Pgd {
+        /// Radii of the L∞ ball, in input units.
+        epsilons: Vec<f32>,
+        /// Steps (default 10).
+        #[serde(default = "default_steps")]
+        steps: usize,
+    },
+    /// Settling cost and quality over the epoch's batches: `settle_passes` (mean passes or Euler
+    /// steps), `settle_residual` (mean final residual), `settle_unconverged` (fraction of batches
+    /// that did not converge) and, in circuit mode, `settle_time`.
+    Settling,
+    /// Device pulses applied during the epoch (an energy proxy): `pulses`.
+    Pulses,
+}
+
+fn default_probe() -> usize {
+    100
+}
+fn default_samples() -> usize {
+    1000
+}
+fn default_steps() -> usize {
+    10
+}
+
+impl MetricSpec {
+    /// A range error as (field, message).
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        let bad = |f: &str, m: String| Err((format!("metrics.{f}"), m));
+        match self {
+            MetricSpec::GradientCosine { probe } if *probe == 0 => {
+                bad("GradientCosine.probe", "must be at least 1 (got 0)".into())
+            }
+            MetricSpec::Lipschitz { samples } if *samples == 0 => {
+                bad("Lipschitz.samples", "must be at least 1 (got 0)".into())
+            }
+            MetricSpec::Fgsm { epsilons } | MetricSpec::Pgd { epsilons, .. }
+                if epsilons.is_empty() || epsilons.iter().any(|e| !(e.is_finite() && *e >= 0.0)) =>
+            {
+                bad("epsilons", format!("must list radii ≥ 0 (got {epsilons:?})"))
+            }
+            MetricSpec::Pgd { steps: 0, .. } => bad("Pgd.steps", "must be at least 1 (got 0)".into()),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Running sums of what training itself reports during an epoch.
+#[derive(Clone, Debug, Default)]
+pub struct EpochTally {
+    /// Batches settled.
+    pub batches: usize,
+    /// Sum of passes (or Euler steps).
+    pub passes: f64,
+    /// Sum of final residuals.
+    pub residual: f64,
+    /// Batches that did not converge.
+    pub unconverged: usize,
+    /// Sum of circuit settling times.
+    pub time: f64,
+    /// Pulses applied.
+    pub pulses: u64,
+}
+
+/// Fixed inputs the diagnostics use for a whole run.
+pub struct Probe {
+    /// Probe batch from the training split.
+    pub x: DMatrix<f32>,
+    /// Its targets.
+    pub y: DMatrix<f32>,
+    /// The valid range of inputs (attacks clip into it).
+    pub range: InputRange,
+}
+
+/// The valid input range of a dataset: [0, 1] when every input lies in it (images), else none.
+pub fn input_range(split: &Split) -> InputRange {
+    split.x.iter().all(|v| (0.0..=1.0).contains(v)).then_some((0.0, 1.0))
+}
+
+fn eps_name(prefix: &str, eps: f32) -> String {
+    format!("{prefix}_{eps}")
+}
+
+/// Measure every requested metric into `out`.
+pub fn measure(
+    specs: &[MetricSpec],
+    net: &mut Net,
+    algorithm: &Algorithm,
+    probe: &Probe,
+    test: &Split,
+    tally: &EpochTally,
+    out: &mut BTreeMap<String, f64>,
+) {
+    for spec in specs {
+        match spec {
+            MetricSpec::GradientCosine { .. } => {
+                if let Ok(report) = gradcheck(net, &probe.x, &probe.y, algorithm) {
+                    for (k, layer) in report.layers.iter().enumerate() {
+                        out.insert(format!("cosine_l{}", k + 1), layer.cosine);
+                        out.insert(format!("rel_err_l{}", k + 1), layer.rel_err);
+                        out.insert(format!("leak_l{}", k + 1), layer.leak);
+                    }
+                }
+            }
+            MetricSpec::Lipschitz { samples } => {
+                let n = (*samples).min(test.len());
+                let x = test.x.columns(0, n).into_owned();
+                let l = lipschitz::lipschitz(net, &x);
+                out.insert("lipschitz_layer_product".into(), l.layer_product);
+                out.insert("lipschitz_weight_product".into(), l.weight_product);
+                out.insert("lipschitz_jacobian".into(), l.jacobian);
+            }
+            MetricSpec::Fgsm { epsilons } => {
+                for &epsilon in epsilons {
+                    let acc = attack_accuracy(net, test, &Attack::Fgsm { epsilon }, probe.range);
+                    out.insert(eps_name("fgsm_acc", epsilon), acc);
+                }
+            }
+            MetricSpec::Pgd { epsilons, steps } => {
+                for &epsilon in epsilons {
+                    let attack = Attack::Pgd {
+                        epsilon,
+                        step: epsilon / 4.0,
+                        steps: *steps,
+                        random_start: None,
+                    };
+                    out.insert(eps_name("pgd_acc", epsilon), attack_accuracy(net, test, &attack, probe.range));
+                }
+            }
+            MetricSpec::Settling => {
+                let n = tally.batches.max(1) as f64;
+                out.insert("settle_passes".into(), tally.passes / n);
+                out.insert("settle_residual".into(), tally.residual / n);
+                out.insert("settle_unconverged".into(), tally.unconverged as f64 / n);
+                if tally.time > 0.0 {
+                    out.insert("settle_time".into(), tally.time / n);
+                }
+            }
+            MetricSpec::Pulses => {
+                out.insert("pulses".into(), tally.pulses as f64);
+            }
+        }
+    }
+}
+
+/// Adversarial accuracy over the whole split, in chunks.
+fn attack_accuracy(net: &mut Net, split: &Split, attack: &Attack, range: InputRange) -> f64 {
+    const CHUNK: usize = 1000;
+    let mut hits = 0.0;
+    let mut start = 0;
+    while start < split.len() {
+        let len = CHUNK.min(split.len() - start);
+        let x = split.x.columns(start, len).into_owned();
+        let y = split.y.columns(start, len).into_owned();
+        hits += adversarial_accuracy(net, &x, &y, attack, range) * len as f64;
+        start += len;
+    }
+    hits / split.len().max(1) as f64
+}
