@@ -1,7 +1,10 @@
 //! The integration-test binary of dyadsim: CLI end to end, architecture rules, shipped files.
 
 mod architecture;
+mod check;
+mod bench;
 mod cli_errors;
 mod cli_run;
+mod hardware;
 mod shipped_files;
 mod sweeps;

@@ -182,7 +182,11 @@ mod tests {
         rng.fill_normal(&mut xs);
         let nf = n as f64;
         let mean = xs.iter().map(|&v| f64::from(v)).sum::<f64>() / nf;
-        let var = xs.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / nf;
+        let var = xs
+            .iter()
+            .map(|&v| (f64::from(v) - mean).powi(2))
+            .sum::<f64>()
+            / nf;
         let m4 = xs.iter().map(|&v| f64::from(v).powi(4)).sum::<f64>() / nf;
         // Standard errors: mean 1/√n, variance √(2/n), fourth moment √(96/n).
         assert!(mean.abs() < 5.0 / nf.sqrt(), "mean {mean}");

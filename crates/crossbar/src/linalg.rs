@@ -1,10 +1,21 @@
 //! General matrix products on column-major f32 matrices, with transposes expressed as strides.
 //!
-//! nalgebra stays the matrix API; the product itself goes to `matrixmultiply`, whose packed kernels
-//! take arbitrary strides, so Aᵀ·B and A·Bᵀ cost no copy. The k-loop is blocked the same way for any
-//! thread count, so results do not depend on it.
+//! nalgebra stays the matrix API; the product itself goes to the `gemm` crate (the kernels of
+//! faer), whose packed kernels take arbitrary strides, so Aᵀ·B and A·Bᵀ cost no copy, and which
+//! picks AVX-512, AVX2/FMA or SSE kernels at run time.
+//!
+//! **Threads.** Large products split their output tiles over rayon's *current* pool, so a product
+//! inside a parallel sweep shares that sweep's threads instead of oversubscribing the machine.
+//! [`set_max_threads`] caps the split (1: always single-threaded); by default it follows
+//! `rayon::current_num_threads()`.
+//!
+//! **Determinism.** The k-loop is blocked from the shape alone and every output element is
+//! accumulated by one kernel in the same order whatever the split, so results are bit-identical
+//! for any thread count (a test checks it). They may differ between CPUs with different vector
+//! units, as with any optimised BLAS.
 
 use nalgebra::DMatrix;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Whether an operand is used as is or transposed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -13,6 +24,20 @@ pub enum Op {
     N,
     /// Its transpose.
     T,
+}
+
+/// 0: follow rayon's current pool; n ≥ 1: at most n threads per product.
+static MAX_THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// Cap the threads one product may use: 0 (the default) follows `rayon::current_num_threads()`,
+/// 1 makes every product single-threaded. Results do not depend on it.
+pub fn set_max_threads(n: usize) {
+    MAX_THREADS.store(n, Ordering::Relaxed);
+}
+
+/// The current cap (see [`set_max_threads`]).
+pub fn max_threads() -> usize {
+    MAX_THREADS.load(Ordering::Relaxed)
 }
 
 /// Shape and strides of `a` seen through `op`: (rows, cols, row stride, col stride).
@@ -25,11 +50,30 @@ fn view(a: &DMatrix<f32>, op: Op) -> (usize, usize, isize, isize) {
     }
 }
 
-/// C ← alpha·op(A)·op(B) + beta·C.
+/// C ← alpha·op(A)·op(B) + beta·C (with beta = 0, C's old contents are ignored, NaN included).
 ///
 /// # Panics
 /// If the shapes do not agree; callers own their buffers, so a mismatch is a programming error.
 pub fn gemm(
+    alpha: f32,
+    a: &DMatrix<f32>,
+    op_a: Op,
+    b: &DMatrix<f32>,
+    op_b: Op,
+    beta: f32,
+    c: &mut DMatrix<f32>,
+) {
+    let threads = match max_threads() {
+        0 => rayon::current_num_threads(),
+        n => n,
+    };
+    gemm_on(threads, alpha, a, op_a, b, op_b, beta, c);
+}
+
+/// [`gemm`] with at most `threads` threads.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_on(
+    threads: usize,
     alpha: f32,
     a: &DMatrix<f32>,
     op_a: Op,
@@ -46,29 +90,44 @@ pub fn gemm(
         return;
     }
     if k == 0 {
-        *c *= beta;
+        if beta == 0.0 {
+            c.fill(0.0);
+        } else {
+            *c *= beta;
+        }
         return;
     }
+    let parallelism = if threads <= 1 {
+        gemm::Parallelism::None
+    } else {
+        gemm::Parallelism::Rayon(threads)
+    };
     let c_ptr = c.as_mut_slice().as_mut_ptr();
     // SAFETY: the shapes and strides computed above describe exactly the three owned buffers; `c`
-    // is borrowed mutably, so it cannot alias `a` or `b`.
+    // is borrowed mutably, so it cannot alias `a` or `b`. The crate computes
+    // dst ← α·dst + β·lhs·rhs, reading dst only when `read_dst`; our beta is its α.
     #[allow(unsafe_code)]
     unsafe {
-        matrixmultiply::sgemm(
+        gemm::gemm(
             m,
-            k,
             n,
-            alpha,
-            a.as_slice().as_ptr(),
-            rsa,
-            csa,
-            b.as_slice().as_ptr(),
-            rsb,
-            csb,
-            beta,
+            k,
             c_ptr,
-            1,
             m as isize,
+            1,
+            beta != 0.0,
+            a.as_slice().as_ptr(),
+            csa,
+            rsa,
+            b.as_slice().as_ptr(),
+            csb,
+            rsb,
+            beta,
+            alpha,
+            false,
+            false,
+            false,
+            parallelism,
         );
     }
 }
@@ -96,5 +155,101 @@ mod tests {
         let mut c2 = DMatrix::zeros(5, 3);
         gemm(1.0, &at, Op::T, &bt, Op::T, 0.0, &mut c2);
         assert_relative_eq!(c2, &a * &b, epsilon = 1e-5);
+    }
+
+    #[test]
+    fn large_products_match_nalgebra_for_every_transpose() {
+        let (r, k, c) = (130, 257, 67);
+        for (op_a, op_b) in [
+            (Op::N, Op::N),
+            (Op::T, Op::N),
+            (Op::N, Op::T),
+            (Op::T, Op::T),
+        ] {
+            let a = if op_a == Op::N {
+                m(r, k, 0.1)
+            } else {
+                m(k, r, 0.1)
+            };
+            let b = if op_b == Op::N {
+                m(k, c, 0.2)
+            } else {
+                m(c, k, 0.2)
+            };
+            let ea = if op_a == Op::N {
+                a.clone()
+            } else {
+                a.transpose()
+            };
+            let eb = if op_b == Op::N {
+                b.clone()
+            } else {
+                b.transpose()
+            };
+            let c0 = m(r, c, 0.3);
+            let mut out = c0.clone();
+            gemm(-0.5, &a, op_a, &b, op_b, 2.0, &mut out);
+            let expected = &ea * &eb * -0.5 + &c0 * 2.0;
+            assert_relative_eq!(out, expected, epsilon = 1e-3, max_relative = 1e-4);
+        }
+    }
+
+    #[test]
+    fn beta_zero_ignores_nan_in_the_output() {
+        let a = m(40, 30, 0.1);
+        let b = m(30, 20, 0.2);
+        let mut out = DMatrix::from_element(40, 20, f32::NAN);
+        gemm(1.0, &a, Op::N, &b, Op::N, 0.0, &mut out);
+        assert_relative_eq!(out, &a * &b, epsilon = 1e-4);
+        let mut empty_k = DMatrix::from_element(4, 3, f32::NAN);
+        gemm(
+            1.0,
+            &DMatrix::zeros(4, 0),
+            Op::N,
+            &DMatrix::zeros(0, 3),
+            Op::N,
+            0.0,
+            &mut empty_k,
+        );
+        assert!(empty_k.iter().all(|&v| v == 0.0));
+    }
+
+    /// The training shapes of a 784-1024-1024-10 network at batch 100 (and odd sizes), on 1, 2
+    /// and 3 threads: the bits agree.
+    #[test]
+    fn results_do_not_depend_on_the_thread_count() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        let shapes = [
+            (1024, 784, 100, Op::N, Op::N),
+            (784, 1024, 100, Op::T, Op::N),
+            (1024, 100, 784, Op::N, Op::T),
+            (10, 1024, 100, Op::N, Op::N),
+            (1024, 10, 100, Op::T, Op::N),
+            (10, 100, 1024, Op::N, Op::T),
+            (333, 517, 61, Op::T, Op::T),
+        ];
+        for (r, k, c, op_a, op_b) in shapes {
+            let a = if op_a == Op::N {
+                m(r, k, 0.1)
+            } else {
+                m(k, r, 0.1)
+            };
+            let b = if op_b == Op::N {
+                m(k, c, 0.2)
+            } else {
+                m(c, k, 0.2)
+            };
+            let run = |threads: usize| {
+                let mut out = m(r, c, 0.3);
+                pool.install(|| gemm_on(threads, 0.7, &a, op_a, &b, op_b, 0.25, &mut out));
+                out.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            };
+            let one = run(1);
+            assert_eq!(one, run(2), "{r}x{k}x{c}");
+            assert_eq!(one, run(3), "{r}x{k}x{c}");
+        }
     }
 }

@@ -22,12 +22,6 @@ fn step(res: f64, bound: f64) -> f32 {
     }
 }
 
-/// Round to the nearest level of step `s` (ties to even, as C's rint); identity if s = 0.
-#[inline]
-pub(crate) fn quantise(v: f32, s: f32) -> f32 {
-    if s > 0.0 { rint(v / s) * s } else { v }
-}
-
 /// `v.round_ties_even()` without a libm call (the baseline x86-64 target has no rounding
 /// instruction): below 2²³ adding and subtracting 2²³ rounds to an integer in the current
 /// (nearest-even) mode; from 2²³ on every f32 is an integer already. NaN passes through.

@@ -52,7 +52,11 @@ pub(crate) struct Rounding<'a> {
 /// result does not depend on the number of threads.
 pub(crate) fn stochastic_rounding(dw: &[f32], state: &mut DeviceState, r: &Rounding<'_>) -> u64 {
     let split = state.split();
-    assert_eq!(dw.len(), split.w.len(), "update: ΔW shape differs from the array");
+    assert_eq!(
+        dw.len(),
+        split.w.len(),
+        "update: ΔW shape differs from the array"
+    );
     let (reference, center, write_sigma) = (split.reference, split.center, split.write_sigma);
     let mut read_chunks = split.read.map(|rd| rd.chunks_mut(CHUNK));
     let tasks: Vec<_> = split
@@ -90,6 +94,10 @@ struct Out<'a> {
     write_sigma: f32,
 }
 
+/// Devices whose pulse trains are interleaved: their chains are independent, so the processor
+/// overlaps them instead of waiting on one device's latency chain after another.
+const LANES: usize = 8;
+
 fn rounding_chunk(c: u64, dw: &[f32], out: Out<'_>, r: &Rounding<'_>) -> u64 {
     let mut rng = Fast::chunk(r.update_key, c);
     let mut write_rng = Fast::chunk(r.write_key, c);
@@ -104,30 +112,140 @@ fn rounding_chunk(c: u64, dw: &[f32], out: Out<'_>, r: &Rounding<'_>) -> u64 {
         center,
         write_sigma,
     } = out;
-    for (i, (w, &d)) in w.iter_mut().zip(dw).enumerate() {
-        let x = d * inv_g;
-        if x == 0.0 {
-            continue;
+    let linear = match r.pulser.rule {
+        Rule::Constant => Some(false),
+        Rule::Linear { mult } => Some(mult),
+        _ => None,
+    };
+    let sigma = r.pulser.sigma;
+    let pop = r.pop;
+    for (block, (wb, db)) in w.chunks_mut(LANES).zip(dw.chunks(LANES)).enumerate() {
+        let base = block * LANES;
+        let mut n = [0i32; LANES];
+        // Remaining one-by-one pulses and each lane's step parameters.
+        let mut left = [0u32; LANES];
+        let mut step = [0.0f32; LANES];
+        let mut slope = [0.0f32; LANES];
+        let mut sign = [0.0f32; LANES];
+        let mut lo = [0.0f32; LANES];
+        let mut hi = [0.0f32; LANES];
+        let mut most = 0u32;
+        for (l, (wl, &d)) in wb.iter_mut().zip(db).enumerate() {
+            let x = d * inv_g;
+            if x == 0.0 {
+                continue;
+            }
+            let u = rng.uniform();
+            let nl = floor((x + u).clamp(-cap, cap));
+            n[l] = nl;
+            if nl == 0 {
+                continue;
+            }
+            total += u64::from(nl.unsigned_abs());
+            let k = start + base + l;
+            match linear {
+                Some(_) if !r.aggregate && pop.b_min[k] < pop.b_max[k] => {
+                    if let Some(v) = constant_sum(r.pulser, pop, k, *wl, nl, &mut rng) {
+                        *wl = v;
+                        continue;
+                    }
+                    let (cs, ks, sg) = linear_step(r.pulser, pop, k, nl > 0);
+                    left[l] = nl.unsigned_abs();
+                    most = most.max(left[l]);
+                    (step[l], slope[l], sign[l]) = (cs, ks, sg);
+                    (lo[l], hi[l]) = (pop.b_min[k], pop.b_max[k]);
+                }
+                _ => *wl = apply(r.pulser, pop, k, *wl, nl, r.aggregate, &mut rng),
+            }
         }
-        let u = rng.uniform();
-        let n = floor((x + u).clamp(-cap, cap));
-        if n == 0 {
-            continue;
+        if most > 0 {
+            let mult = linear == Some(true);
+            let mut wl = [0.0f32; LANES];
+            wl[..wb.len()].copy_from_slice(wb);
+            for t in 0..most {
+                for l in 0..LANES {
+                    if t < left[l] {
+                        let noise = if sigma > 0.0 {
+                            1.0 + sigma * rng.normal()
+                        } else {
+                            1.0
+                        };
+                        let delta = if mult {
+                            (step[l] + slope[l] * wl[l]) * noise
+                        } else {
+                            slope[l] * wl[l] + step[l] * noise
+                        };
+                        wl[l] = clip(wl[l] + sign[l] * delta, lo[l], hi[l]);
+                    }
+                }
+            }
+            wb.copy_from_slice(&wl[..wb.len()]);
         }
-        let k = start + i;
-        *w = apply(r.pulser, r.pop, k, *w, n, r.aggregate, &mut rng);
         if let Some(read) = read.as_deref_mut() {
-            let offset = reference.get(k).copied().unwrap_or(0.0) + center;
-            let noise = if write_sigma > 0.0 {
-                write_sigma * write_rng.normal()
-            } else {
-                0.0
-            };
-            read[i] = *w - offset + noise;
+            for l in 0..wb.len() {
+                if n[l] == 0 {
+                    continue;
+                }
+                let k = start + base + l;
+                let offset = reference.get(k).copied().unwrap_or(0.0) + center;
+                let noise = if write_sigma > 0.0 {
+                    write_sigma * write_rng.normal()
+                } else {
+                    0.0
+                };
+                read[base + l] = wb[l] - offset + noise;
+            }
         }
-        total += u64::from(n.unsigned_abs());
     }
     total
+}
+
+/// `v` clipped to [lo, hi]; NaN gives `lo` (as `v.max(lo).min(hi)`), in two instructions.
+#[inline(always)]
+fn clip(v: f32, lo: f32, hi: f32) -> f32 {
+    let v = if v > lo { v } else { lo };
+    if v < hi { v } else { hi }
+}
+
+/// Step Δw, slope k and direction (+1 up, −1 down) of a linear-family device's pulse:
+/// w' = w + direction·(Δw + k·w)(1 + σξ) (multiplicative noise).
+#[inline]
+fn linear_step(pulser: &Pulser, pop: &Population, k: usize, up: bool) -> (f32, f32, f32) {
+    match (&pulser.rule, up) {
+        (Rule::Constant, true) => (pop.dw_up[k], 0.0, 1.0),
+        (Rule::Constant, false) => (pop.dw_down[k], 0.0, -1.0),
+        (_, true) => (pop.dw_up[k], pop.p_up[k], 1.0),
+        (_, false) => (pop.dw_down[k], pop.p_down[k], -1.0),
+    }
+}
+
+/// The exact sum of |n| constant steps when they cannot reach a bound (see [`apply`]), or `None`.
+#[inline]
+fn constant_sum(
+    pulser: &Pulser,
+    pop: &Population,
+    k: usize,
+    w: f32,
+    n: i32,
+    rng: &mut Fast,
+) -> Option<f32> {
+    let count = n.unsigned_abs();
+    let (c, slope, sign) = linear_step(pulser, pop, k, n > 0);
+    if slope != 0.0 || count < 2 {
+        return None;
+    }
+    let sigma = pulser.sigma;
+    // Largest possible |step|, with a margin for the rounding of the f32 sums.
+    let reach = count as f32 * c.abs() * (1.0 + sigma * MAX_ABS_NORMAL) * (1.0 + 1e-5);
+    if !(w - reach > pop.b_min[k] && w + reach < pop.b_max[k]) {
+        return None;
+    }
+    let spread = if sigma > 0.0 {
+        c * sigma * (count as f32).sqrt() * rng.normal()
+    } else {
+        0.0
+    };
+    Some(w + sign * (count as f32 * c + spread))
 }
 
 /// Device k's value after |n| pulses (up if n > 0) from `w`.
@@ -171,27 +289,17 @@ pub(crate) fn apply(
         let Some((m, v)) = pulser.train_moments(pop, k, w, n) else {
             return w;
         };
-        let next = if v > 0.0 { m + v.sqrt() * rng.normal() } else { m };
+        let next = if v > 0.0 {
+            m + v.sqrt() * rng.normal()
+        } else {
+            m
+        };
         return next.max(lo).min(hi);
     }
-    let (c, slope, sign) = match (&pulser.rule, up) {
-        (Rule::Constant, true) => (pop.dw_up[k], 0.0, 1.0f32),
-        (Rule::Constant, false) => (pop.dw_down[k], 0.0, -1.0),
-        (_, true) => (pop.dw_up[k], pop.p_up[k], 1.0),
-        (_, false) => (pop.dw_down[k], pop.p_down[k], -1.0),
-    };
-    if slope == 0.0 && count > 1 {
-        // Largest possible |step|, with a margin for the rounding of the f32 sums.
-        let reach = count as f32 * c.abs() * (1.0 + sigma * MAX_ABS_NORMAL) * (1.0 + 1e-5);
-        if w - reach > lo && w + reach < hi {
-            let spread = if sigma > 0.0 {
-                c * sigma * (count as f32).sqrt() * rng.normal()
-            } else {
-                0.0
-            };
-            return w + sign * (count as f32 * c + spread);
-        }
+    if let Some(v) = constant_sum(pulser, pop, k, w, n, rng) {
+        return v;
     }
+    let (c, slope, sign) = linear_step(pulser, pop, k, up);
     let mut w = w;
     if sigma > 0.0 {
         for _ in 0..count {
@@ -201,11 +309,11 @@ pub(crate) fn apply(
             } else {
                 slope * w + c * noise
             };
-            w = (w + sign * delta).max(lo).min(hi);
+            w = clip(w + sign * delta, lo, hi);
         }
     } else {
         for _ in 0..count {
-            w = (w + sign * (c + slope * w)).max(lo).min(hi);
+            w = clip(w + sign * (c + slope * w), lo, hi);
         }
     }
     w

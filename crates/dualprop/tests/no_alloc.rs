@@ -1,9 +1,10 @@
 //! The settling loop allocates nothing of its own: a counting allocator watches this thread while a
 //! warmed-up settle (every schedule, damping, mismatch with noise, circuit mode) and the local rule run.
 //!
-//! The one allocation per matrix product is `matrixmultiply`'s packing buffer inside
-//! `crossbar::linalg::gemm`, which takes no workspace; the test counts the products through the
-//! arrays' reads and allows exactly those.
+//! The matrix products themselves may allocate: the `gemm` crate behind `crossbar::linalg::gemm`
+//! takes no workspace and allocates a small flag vector per call and a packing buffer for some
+//! shapes. The test counts the products through the arrays' reads and allows at most two
+//! allocations for each, and none anywhere else.
 
 use crossbar::{Crossbar, IdealArray, NeuronMismatch, Update, UpdateReport};
 use dualprop::{
@@ -135,8 +136,9 @@ fn settling_and_the_local_rule_do_not_allocate() {
         let reads = |net: &Network<Reads>| net.layers.iter().map(|l| l.array.1).sum::<usize>();
         let (before, reads_before) = (allocations(), reads(&net));
         let s = estimate(&mut net, &mut dyads, &x, &y, d, &mut grads);
-        // One packing buffer per read and per local-rule product (one per layer).
+        // Reads plus one local-rule product per layer.
         let products = reads(&net) - reads_before + net.depth();
-        assert_eq!(allocations() - before, products, "{d:?} allocated ({s:?})");
+        let allocated = allocations() - before;
+        assert!(allocated <= 2 * products, "{d:?} allocated {allocated} times in {products} products ({s:?})");
     }
 }

@@ -75,6 +75,20 @@ pub enum Command {
     },
     /// Compare the local rule's gradient estimate with backprop on a seeded random network.
     Gradcheck(GradcheckArgs),
+    /// Time the standard workloads (issue 6) and print their rates, roofline fractions and memory.
+    Bench {
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// CI smoke test: a small network and three repetitions (a few seconds; numbers not comparable).
+        #[arg(long)]
+        quick: bool,
+        /// Threads of the rayon pool the workloads (and their matrix products) run in [default: all cores].
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Run the fidelity suite (gradients, devices, dynamics, goldens), or pin and compare goldens.
+    Check(CheckArgs),
 }
 
 /// Arguments of `gradcheck`.
@@ -197,4 +211,46 @@ pub enum ActivationArg {
     Tanh,
     /// x.
     Identity,
+}
+
+/// Arguments of `check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The part of the suite [default: golden with --golden, else all].
+    #[arg(long, value_enum)]
+    pub suite: Option<SuiteArg>,
+    /// A hardware file: the devices suite checks its device, the gradient suite reads through it
+    /// [default for devices: every file of device-models/].
+    #[arg(long)]
+    pub hardware: Option<PathBuf>,
+    /// Print {"checks":[...]} as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Pin a seeded run of this experiment as a golden in the --golden folder.
+    #[arg(long, value_name = "EXPERIMENT.ron", requires = "golden")]
+    pub pin: Option<PathBuf>,
+    /// Folder of users' goldens: compare them (or, with --pin, store one there).
+    #[arg(long, value_name = "DIR")]
+    pub golden: Option<PathBuf>,
+    /// Rewrite goldens whose results moved, after showing the diff.
+    #[arg(long)]
+    pub update: bool,
+    /// Relative tolerance of golden comparisons (1e-9: identical builds; see docs/FIDELITY.md).
+    #[arg(long, default_value_t = 1e-9)]
+    pub rtol: f64,
+}
+
+/// `--suite` values.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum SuiteArg {
+    /// DP / DP⊤ against backprop as β → 0, error orders, leak scaling.
+    Gradient,
+    /// Device step rules, traces and per-pulse moments.
+    Devices,
+    /// Circuit-mode fixed points and the stability of DP, DP⊤ and damped DP.
+    Dynamics,
+    /// Seeded short runs against stored results.
+    Golden,
+    /// Everything.
+    All,
 }

@@ -97,6 +97,12 @@ pub fn dispatch(cli: Cli, out: &mut (dyn Write + Send)) -> Result<u8> {
             Ok(crate::SUCCESS)
         }
         Command::Gradcheck(args) => run_gradcheck(&args, out),
+        Command::Bench {
+            json,
+            quick,
+            threads,
+        } => run_bench(json, quick, threads, out),
+        Command::Check(args) => run_check(&args, out),
     }
 }
 
@@ -273,4 +279,85 @@ fn run_gradcheck(args: &GradcheckArgs, w: &mut (dyn Write + Send)) -> Result<u8>
         )?;
     }
     Ok(crate::SUCCESS)
+}
+
+/// `dyadsim check`: pin a golden, or run the fidelity suite and print its table or JSON.
+fn run_check(args: &crate::cli::CheckArgs, w: &mut (dyn Write + Send)) -> Result<u8> {
+    use crate::cli::SuiteArg;
+    use lab::check::{self, CheckOptions, Suite};
+    if !(args.rtol.is_finite() && args.rtol >= 0.0) {
+        return Err(LabError::Usage(format!("--rtol must be a number ≥ 0 (got {})", args.rtol)).into());
+    }
+    if let Some(experiment) = &args.pin {
+        let dir = args.golden.as_deref().unwrap_or(Path::new("goldens"));
+        write!(w, "{}", check::golden::pin(experiment, dir, args.rtol, args.update)?)?;
+        return Ok(crate::SUCCESS);
+    }
+    let suite = match args.suite {
+        Some(SuiteArg::Gradient) => Suite::Gradient,
+        Some(SuiteArg::Devices) => Suite::Devices,
+        Some(SuiteArg::Dynamics) => Suite::Dynamics,
+        Some(SuiteArg::Golden) => Suite::Golden,
+        Some(SuiteArg::All) => Suite::All,
+        None if args.golden.is_some() => Suite::Golden,
+        None => Suite::All,
+    };
+    let opts = CheckOptions {
+        suite,
+        hardware: args.hardware.clone(),
+        golden: args.golden.clone(),
+        rtol: args.rtol,
+        update: args.update,
+        root: std::env::current_dir().ok().and_then(|d| check::find_root(&d)),
+    };
+    let report = check::run(&opts)?;
+    if args.json {
+        writeln!(w, "{}", serde_json::to_string(&report)?)?;
+    } else {
+        write!(w, "{}", report.table())?;
+    }
+    Ok(if report.passed() { crate::SUCCESS } else { crate::FAILURE })
+}
+
+/// `dyadsim bench`: run the standard workloads, print the table row by row (or one JSON object);
+/// exit 1 if the sweep's records differed across thread counts.
+fn run_bench(
+    json: bool,
+    quick: bool,
+    threads: Option<usize>,
+    w: &mut (dyn Write + Send),
+) -> Result<u8> {
+    if threads == Some(0) {
+        return Err(LabError::Usage("--threads must be at least 1".into()).into());
+    }
+    let opts = lab::bench::BenchOptions { quick, threads };
+    if !json {
+        write!(w, "{}", lab::bench::header())?;
+    }
+    let report = lab::bench::run(&opts, &mut |r| {
+        if !json {
+            // A row that cannot be printed is lost; the run goes on and the error shows at the end.
+            let _ = write!(w, "{}", lab::bench::row(r));
+        }
+    })?;
+    if json {
+        writeln!(w, "{}", serde_json::to_string(&report)?)?;
+    } else {
+        writeln!(
+            w,
+            "{} threads, network {:?}, batch {}{}",
+            report.threads,
+            report.network,
+            report.batch,
+            if report.quick { " (quick: numbers not comparable)" } else { "" }
+        )?;
+    }
+    let identical = report
+        .workloads
+        .iter()
+        .all(|r| r.bit_identical != Some(false));
+    if !identical {
+        writeln!(w, "sweep-scaling: records differ between 1 and {} threads", report.threads)?;
+    }
+    Ok(if identical { crate::SUCCESS } else { crate::FAILURE })
 }

@@ -53,6 +53,21 @@ impl<'de> Deserialize<'de> for HardwareSource {
             fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<HardwareSource, E> {
                 Ok(HardwareSource::File(v.to_owned()))
             }
+            // `Hardware()` (nothing given) reads as an empty tuple: every section ideal.
+            fn visit_seq<A: de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<HardwareSource, A::Error> {
+                match seq.next_element::<de::IgnoredAny>()? {
+                    None => Ok(HardwareSource::Inline(Box::new(Hardware::ideal()))),
+                    Some(_) => Err(de::Error::custom(
+                        "a Hardware(...) description takes named sections, e.g. Hardware(device: ...)",
+                    )),
+                }
+            }
+            fn visit_unit<E: de::Error>(self) -> std::result::Result<HardwareSource, E> {
+                Ok(HardwareSource::Inline(Box::new(Hardware::ideal())))
+            }
             fn visit_map<A: MapAccess<'de>>(
                 self,
                 map: A,
@@ -72,6 +87,7 @@ pub fn load_file(path: &Path) -> Result<Hardware> {
         source,
     })?;
     ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
         .from_str::<Hardware>(&text)
         .map_err(|e| LabError::Parse {
             path: path.to_owned(),

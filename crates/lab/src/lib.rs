@@ -1,20 +1,29 @@
 //! The experiment crate of dyadsim: experiment files, datasets, training runs, results and plots.
 //!
 //! It is the only library that touches the file system. A run goes
-//! [`load::experiment`] → [`dataset::load`] → [`runner::run`] → [`report::convergence`].
+//! [`load::experiment`] → [`dataset::load`] → [`runner::run`] → [`report::draw`].
 //!
 //! ```no_run
-//! use lab::{load, dataset, runner};
+//! use lab::{dataset, load, report, runner};
 //! use std::path::Path;
 //!
 //! let path = Path::new("experiments/quickstart.ron");
 //! let exp = load::experiment(path)?;
 //! let data = dataset::load(&exp.dataset, path)?;
-//! let opts = runner::RunOptions { out: "runs/quickstart".into(), fresh: false };
-//! let records = runner::run(&exp, &data, &opts, &runner::Quiet)?;
+//! let grid = runner::points(&exp).expect("validated when loaded");
+//! let opts = runner::RunOptions {
+//!     out: "runs/quickstart".into(),
+//!     fresh: false,
+//!     threads: None,
+//!     shard: None,
+//! };
+//! let records = runner::run(&exp, &grid, &data, &opts, &runner::Quiet)?;
+//! report::draw(&opts.out, &exp, &records)?;
 //! # Ok::<(), lab::LabError>(())
 //! ```
 
+pub mod bench;
+pub mod check;
 pub mod dataset;
 pub mod device;
 pub mod error;

@@ -17,6 +17,7 @@ pub fn experiment(path: &Path) -> Result<Experiment> {
 pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment> {
     let mut exp: Experiment =
         ron::Options::default()
+            .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
             .from_str(text)
             .map_err(|e| LabError::Parse {
                 path: path.to_owned(),

@@ -8,6 +8,7 @@ mod coincidence;
 mod converters;
 mod determinism;
 mod drift;
+mod fastpaths;
 mod oracle;
 mod population;
 mod presets;

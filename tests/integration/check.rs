@@ -1,0 +1,89 @@
+//! `dyadsim check`: the fidelity suite end to end, a broken device file, and users' goldens.
+
+use tests::{dyadsim, scratch};
+
+#[test]
+fn the_whole_suite_passes_with_a_finite_value_for_every_check() {
+    let out = dyadsim(&["check", "--suite", "all", "--json"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let checks = report["checks"].as_array().unwrap();
+    for suite in ["gradient", "devices", "dynamics", "golden"] {
+        assert!(checks.iter().any(|c| c["suite"] == suite), "no {suite} checks");
+    }
+    for c in checks {
+        let value = c["value"].as_f64().unwrap_or(f64::NAN);
+        assert!(value.is_finite() && value < f64::MAX, "{c}");
+        assert!(c["tolerance"].as_f64().is_some() && c["name"].is_string(), "{c}");
+        assert_eq!(c["pass"], true, "{c}");
+    }
+}
+
+#[test]
+fn a_device_whose_steps_do_not_match_its_declared_model_fails_by_name() {
+    let dir = scratch("check-broken-device");
+    let file = dir.join("broken-step.ron");
+    // A step spread of 200 %: the consistency repair folds the negative steps, so the mean step
+    // is 1.79·dw_min instead of the dw_min the file declares.
+    std::fs::write(&file, "Hardware(device: ConstantStep((dw_min: 0.01, dw_min_dtod: 2.0)))").unwrap();
+    let out = dyadsim(&["check", "--suite", "devices", "--hardware", file.to_str().unwrap()]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    let failing: Vec<&str> = out.stdout.lines().filter(|l| l.ends_with("FAIL")).collect();
+    assert!(
+        failing.iter().any(|l| l.contains("broken-step.ron ConstantStep: mean up step")),
+        "{}",
+        out.stdout
+    );
+    // The noise-free rule itself is right: only the moments fail.
+    assert!(out.stdout.lines().any(|l| l.contains("noise-free step rule") && l.ends_with("PASS")));
+}
+
+#[test]
+fn a_perturbed_golden_is_reported_with_its_diff_and_updated_only_on_request() {
+    let dir = scratch("check-golden");
+    let exp = dir.join("tiny.ron");
+    std::fs::write(
+        &exp,
+        r#"Experiment(
+    name: "tiny",
+    network: (layers: [64, 16, 10], activation: Tanh, loss: Mse),
+    algorithm: (kind: DpTop, alpha: 1.0, beta: 0.05, passes: 3),
+    training: (epochs: 2, batch_size: 50, learning_rate: 0.05),
+    seed: 4,
+)"#,
+    )
+    .unwrap();
+    let goldens = dir.join("goldens");
+    let g = goldens.to_str().unwrap();
+    let pinned = dyadsim(&["check", "--pin", exp.to_str().unwrap(), "--golden", g]);
+    assert_eq!(pinned.code, 0, "{pinned:?}");
+    let again = dyadsim(&["check", "--pin", exp.to_str().unwrap(), "--golden", g]);
+    assert_eq!(again.code, 2, "re-pinning needs --update: {again:?}");
+    let same = dyadsim(&["check", "--golden", g]);
+    assert_eq!(same.code, 0, "{same:?}");
+
+    let file = goldens.join("tiny.json");
+    let mut golden: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let stored = golden["records"][0]["epochs"][1]["test_acc"].as_f64().unwrap();
+    golden["records"][0]["epochs"][1]["test_acc"] = serde_json::json!(stored + 0.01);
+    std::fs::write(&file, serde_json::to_vec_pretty(&golden).unwrap()).unwrap();
+
+    let moved = dyadsim(&["check", "--golden", g]);
+    assert_eq!(moved.code, 1, "{moved:?}");
+    let row = moved
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("test_acc"))
+        .unwrap_or_else(|| panic!("no diff row: {}", moved.stdout));
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    // metric, point, seed, epoch, old, new, relative change
+    assert_eq!(&cells[1..4], ["0", "0", "1"], "{row}");
+    assert_eq!(cells[4].parse::<f64>().unwrap(), stored + 0.01);
+    assert_eq!(cells[5].parse::<f64>().unwrap(), stored);
+    assert!(!moved.stdout.contains("train_loss "), "only the edited metric moved: {}", moved.stdout);
+
+    let updated = dyadsim(&["check", "--golden", g, "--update"]);
+    assert_eq!(updated.code, 0, "{updated:?}");
+    assert!(updated.stdout.contains("test_acc"), "the diff is shown before updating");
+    assert_eq!(dyadsim(&["check", "--golden", g]).code, 0);
+}
