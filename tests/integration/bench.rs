@@ -22,7 +22,10 @@ fn quick_bench_reports_every_workload_with_positive_finite_numbers() {
     let out = dyadsim(&["bench", "--quick", "--json"]);
     assert_eq!(out.code, 0, "{out:?}");
     let report: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
-    assert!(report["threads"].as_u64().is_some_and(|t| t >= 1), "{report}");
+    assert!(
+        report["threads"].as_u64().is_some_and(|t| t >= 1),
+        "{report}"
+    );
     let workloads = report["workloads"].as_array().unwrap();
     let names: Vec<&str> = workloads
         .iter()
@@ -30,9 +33,15 @@ fn quick_bench_reports_every_workload_with_positive_finite_numbers() {
         .collect();
     assert_eq!(names, WORKLOADS);
     for w in workloads {
-        for field in ["samples_per_s", "gflops", "roofline_fraction", "peak_rss_mb"] {
+        for field in [
+            "samples_per_s",
+            "gflops",
+            "roofline_fraction",
+            "peak_rss_mb",
+        ] {
             // Peak RSS comes from /proc; elsewhere it is reported as 0.
-            let floor_ok = |v: f64| v > 0.0 || (field == "peak_rss_mb" && !cfg!(target_os = "linux"));
+            let floor_ok =
+                |v: f64| v > 0.0 || (field == "peak_rss_mb" && !cfg!(target_os = "linux"));
             let v = w[field].as_f64();
             assert!(
                 v.is_some_and(|v| v.is_finite() && floor_ok(v)),
@@ -43,8 +52,15 @@ fn quick_bench_reports_every_workload_with_positive_finite_numbers() {
         }
     }
     let sweep = &workloads[10];
-    assert!(sweep["speedup"].as_f64().is_some_and(|s| s.is_finite() && s > 0.0));
-    assert_eq!(sweep["bit_identical"], true, "records differ across thread counts");
+    assert!(
+        sweep["speedup"]
+            .as_f64()
+            .is_some_and(|s| s.is_finite() && s > 0.0)
+    );
+    assert_eq!(
+        sweep["bit_identical"], true,
+        "records differ across thread counts"
+    );
     assert!(workloads[..10].iter().all(|w| w.get("speedup").is_none()));
 }
 

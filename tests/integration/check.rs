@@ -9,12 +9,18 @@ fn the_whole_suite_passes_with_a_finite_value_for_every_check() {
     let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let checks = report["checks"].as_array().unwrap();
     for suite in ["gradient", "devices", "dynamics", "golden"] {
-        assert!(checks.iter().any(|c| c["suite"] == suite), "no {suite} checks");
+        assert!(
+            checks.iter().any(|c| c["suite"] == suite),
+            "no {suite} checks"
+        );
     }
     for c in checks {
         let value = c["value"].as_f64().unwrap_or(f64::NAN);
         assert!(value.is_finite() && value < f64::MAX, "{c}");
-        assert!(c["tolerance"].as_f64().is_some() && c["name"].is_string(), "{c}");
+        assert!(
+            c["tolerance"].as_f64().is_some() && c["name"].is_string(),
+            "{c}"
+        );
         assert_eq!(c["pass"], true, "{c}");
     }
 }
@@ -25,17 +31,33 @@ fn a_device_whose_steps_do_not_match_its_declared_model_fails_by_name() {
     let file = dir.join("broken-step.ron");
     // A step spread of 200 %: the consistency repair folds the negative steps, so the mean step
     // is 1.79·dw_min instead of the dw_min the file declares.
-    std::fs::write(&file, "Hardware(device: ConstantStep((dw_min: 0.01, dw_min_dtod: 2.0)))").unwrap();
-    let out = dyadsim(&["check", "--suite", "devices", "--hardware", file.to_str().unwrap()]);
+    std::fs::write(
+        &file,
+        "Hardware(device: ConstantStep((dw_min: 0.01, dw_min_dtod: 2.0)))",
+    )
+    .unwrap();
+    let out = dyadsim(&[
+        "check",
+        "--suite",
+        "devices",
+        "--hardware",
+        file.to_str().unwrap(),
+    ]);
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     let failing: Vec<&str> = out.stdout.lines().filter(|l| l.ends_with("FAIL")).collect();
     assert!(
-        failing.iter().any(|l| l.contains("broken-step.ron ConstantStep: mean up step")),
+        failing
+            .iter()
+            .any(|l| l.contains("broken-step.ron ConstantStep: mean up step")),
         "{}",
         out.stdout
     );
     // The noise-free rule itself is right: only the moments fail.
-    assert!(out.stdout.lines().any(|l| l.contains("noise-free step rule") && l.ends_with("PASS")));
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.contains("noise-free step rule") && l.ends_with("PASS"))
+    );
 }
 
 #[test]
@@ -63,8 +85,11 @@ fn a_perturbed_golden_is_reported_with_its_diff_and_updated_only_on_request() {
     assert_eq!(same.code, 0, "{same:?}");
 
     let file = goldens.join("tiny.json");
-    let mut golden: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-    let stored = golden["records"][0]["epochs"][1]["test_acc"].as_f64().unwrap();
+    let mut golden: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let stored = golden["records"][0]["epochs"][1]["test_acc"]
+        .as_f64()
+        .unwrap();
     golden["records"][0]["epochs"][1]["test_acc"] = serde_json::json!(stored + 0.01);
     std::fs::write(&file, serde_json::to_vec_pretty(&golden).unwrap()).unwrap();
 
@@ -80,10 +105,17 @@ fn a_perturbed_golden_is_reported_with_its_diff_and_updated_only_on_request() {
     assert_eq!(&cells[1..4], ["0", "0", "1"], "{row}");
     assert_eq!(cells[4].parse::<f64>().unwrap(), stored + 0.01);
     assert_eq!(cells[5].parse::<f64>().unwrap(), stored);
-    assert!(!moved.stdout.contains("train_loss "), "only the edited metric moved: {}", moved.stdout);
+    assert!(
+        !moved.stdout.contains("train_loss "),
+        "only the edited metric moved: {}",
+        moved.stdout
+    );
 
     let updated = dyadsim(&["check", "--golden", g, "--update"]);
     assert_eq!(updated.code, 0, "{updated:?}");
-    assert!(updated.stdout.contains("test_acc"), "the diff is shown before updating");
+    assert!(
+        updated.stdout.contains("test_acc"),
+        "the diff is shown before updating"
+    );
     assert_eq!(dyadsim(&["check", "--golden", g]).code, 0);
 }

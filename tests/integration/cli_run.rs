@@ -119,3 +119,40 @@ fn gradcheck_json_reports_aligned_layers() {
         assert!(l["rel_err"].as_f64().unwrap() < 1e-2, "{l}");
     }
 }
+
+#[test]
+fn gradcheck_shows_dp_failing_to_settle_where_dp_top_settles() {
+    // Strong coupling (weights ×2), MSE and β = 1: the paper's stability claim on the CLI.
+    let check = |algorithm: &str, alpha: &str| {
+        let out = dyadsim(&[
+            "gradcheck", "--algorithm", algorithm, "--alpha", alpha, "--beta", "1", "--loss", "mse",
+            "--layers", "64,128,128,10", "--weight-scale", "2", "--passes", "300", "--json",
+        ]);
+        assert_eq!(out.code, 0, "{out:?}");
+        let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
+        // A diverged residual is NaN, which JSON writes as null; the key is always there.
+        for key in ["converged", "diverged", "passes", "residual"] {
+            assert!(v.get(key).is_some(), "{key} missing: {v}");
+        }
+        assert!(v["layers"][0].get("leak").is_some(), "{v}");
+        v
+    };
+    let dp = check("dp", "0");
+    assert!(
+        dp["diverged"] == true || dp["converged"] == false,
+        "DP at α = 0 settles: {dp}"
+    );
+    for alpha in ["0", "0.5", "1"] {
+        let top = check("dp-top", alpha);
+        assert_eq!(top["converged"], true, "DP⊤ at α = {alpha}: {top}");
+    }
+}
+
+#[test]
+fn gradcheck_rejects_an_undefined_exact_output() {
+    let out = dyadsim(&[
+        "gradcheck", "--algorithm", "dp", "--alpha", "0", "--beta", "1.5", "--loss", "mse", "--output",
+        "exact-mse",
+    ]);
+    assert_eq!(out.code, 2, "{out:?}");
+}

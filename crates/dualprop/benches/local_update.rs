@@ -14,7 +14,7 @@ use crossbar::spec::{
 };
 use dualprop::network::initial_parameters;
 use dualprop::{
-    Activation, Backprop, Dynamics, Dyads, Gradients, Layer, Loss, Network, Optimizer,
+    Activation, Backprop, Dyads, Dynamics, Gradients, Layer, Loss, Network, Optimizer,
     OptimizerKind, settle,
 };
 use nalgebra::DMatrix;
@@ -61,7 +61,9 @@ fn local_update(c: &mut Criterion) {
         ("ideal", Hardware::ideal()),
         (
             "noisy-stochastic-rounding",
-            noisy(UpdateScheme::StochasticRounding(StochasticRounding::default())),
+            noisy(UpdateScheme::StochasticRounding(
+                StochasticRounding::default(),
+            )),
         ),
         (
             "noisy-pulse-coincidence-bl31",

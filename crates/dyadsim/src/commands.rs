@@ -286,11 +286,17 @@ fn run_check(args: &crate::cli::CheckArgs, w: &mut (dyn Write + Send)) -> Result
     use crate::cli::SuiteArg;
     use lab::check::{self, CheckOptions, Suite};
     if !(args.rtol.is_finite() && args.rtol >= 0.0) {
-        return Err(LabError::Usage(format!("--rtol must be a number ≥ 0 (got {})", args.rtol)).into());
+        return Err(
+            LabError::Usage(format!("--rtol must be a number ≥ 0 (got {})", args.rtol)).into(),
+        );
     }
     if let Some(experiment) = &args.pin {
         let dir = args.golden.as_deref().unwrap_or(Path::new("goldens"));
-        write!(w, "{}", check::golden::pin(experiment, dir, args.rtol, args.update)?)?;
+        write!(
+            w,
+            "{}",
+            check::golden::pin(experiment, dir, args.rtol, args.update)?
+        )?;
         return Ok(crate::SUCCESS);
     }
     let suite = match args.suite {
@@ -308,7 +314,9 @@ fn run_check(args: &crate::cli::CheckArgs, w: &mut (dyn Write + Send)) -> Result
         golden: args.golden.clone(),
         rtol: args.rtol,
         update: args.update,
-        root: std::env::current_dir().ok().and_then(|d| check::find_root(&d)),
+        root: std::env::current_dir()
+            .ok()
+            .and_then(|d| check::find_root(&d)),
     };
     let report = check::run(&opts)?;
     if args.json {
@@ -316,7 +324,11 @@ fn run_check(args: &crate::cli::CheckArgs, w: &mut (dyn Write + Send)) -> Result
     } else {
         write!(w, "{}", report.table())?;
     }
-    Ok(if report.passed() { crate::SUCCESS } else { crate::FAILURE })
+    Ok(if report.passed() {
+        crate::SUCCESS
+    } else {
+        crate::FAILURE
+    })
 }
 
 /// `dyadsim bench`: run the standard workloads, print the table row by row (or one JSON object);
@@ -349,7 +361,11 @@ fn run_bench(
             report.threads,
             report.network,
             report.batch,
-            if report.quick { " (quick: numbers not comparable)" } else { "" }
+            if report.quick {
+                " (quick: numbers not comparable)"
+            } else {
+                ""
+            }
         )?;
     }
     let identical = report
@@ -357,7 +373,15 @@ fn run_bench(
         .iter()
         .all(|r| r.bit_identical != Some(false));
     if !identical {
-        writeln!(w, "sweep-scaling: records differ between 1 and {} threads", report.threads)?;
+        writeln!(
+            w,
+            "sweep-scaling: records differ between 1 and {} threads",
+            report.threads
+        )?;
     }
-    Ok(if identical { crate::SUCCESS } else { crate::FAILURE })
+    Ok(if identical {
+        crate::SUCCESS
+    } else {
+        crate::FAILURE
+    })
 }

@@ -20,7 +20,11 @@ pub fn weights(sizes: &[usize]) -> f64 {
 
 /// T = P − n₁·n₀: the weights of layers 2..L, the ones read transposed.
 pub fn transposed(sizes: &[usize]) -> f64 {
-    weights(sizes) - sizes.first().zip(sizes.get(1)).map_or(0.0, |(a, b)| (a * b) as f64)
+    weights(sizes)
+        - sizes
+            .first()
+            .zip(sizes.get(1))
+            .map_or(0.0, |(a, b)| (a * b) as f64)
 }
 
 /// FLOPs of a forward pass of `batch` samples: 2·P·B.

@@ -96,7 +96,10 @@ pub const WORKLOADS: [&str; 11] = [
 ];
 
 /// Run every workload in a pool of `opts.threads` threads; `done` sees each result as it is ready.
-pub fn run(opts: &BenchOptions, done: &mut (dyn FnMut(&WorkloadResult) + Send)) -> Result<BenchReport> {
+pub fn run(
+    opts: &BenchOptions,
+    done: &mut (dyn FnMut(&WorkloadResult) + Send),
+) -> Result<BenchReport> {
     let threads = opts.threads.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     });
@@ -154,19 +157,47 @@ fn run_all(
         r.passes = Some(passes);
         Ok::<_, LabError>(r)
     };
-    push(dp("ideal-dptop", Arrays::Ideal, DpStep::fixed(4))?, &mut results);
-    push(dp("ideal-dptop-k3", Arrays::Ideal, DpStep::fixed(3))?, &mut results);
-    push(dp("ideal-dptop-k8", Arrays::Ideal, DpStep::fixed(8))?, &mut results);
-    push(dp("ideal-dptop-tol", Arrays::Ideal, DpStep::to_tolerance())?, &mut results);
+    push(
+        dp("ideal-dptop", Arrays::Ideal, DpStep::fixed(4))?,
+        &mut results,
+    );
+    push(
+        dp("ideal-dptop-k3", Arrays::Ideal, DpStep::fixed(3))?,
+        &mut results,
+    );
+    push(
+        dp("ideal-dptop-k8", Arrays::Ideal, DpStep::fixed(8))?,
+        &mut results,
+    );
+    push(
+        dp("ideal-dptop-tol", Arrays::Ideal, DpStep::to_tolerance())?,
+        &mut results,
+    );
     let bp = timed("ideal-backprop", shape.batch, Some(peak_gflops), || {
         let mut step = BackpropStep::new(&shape, Arrays::Ideal)?;
         Ok(measure(&budget, || step.run()))
     })?;
     push(bp, &mut results);
-    push(dp("noisy-dptop", Arrays::Noisy, DpStep::fixed(4))?, &mut results);
-    push(dp("noisy-dptop-k3", Arrays::Noisy, DpStep::fixed(3))?, &mut results);
-    push(dp("pulse-coincidence", Arrays::PulseCoincidence, DpStep::fixed(4))?, &mut results);
-    push(dp("circuit-mode", Arrays::Ideal, DpStep::circuit())?, &mut results);
+    push(
+        dp("noisy-dptop", Arrays::Noisy, DpStep::fixed(4))?,
+        &mut results,
+    );
+    push(
+        dp("noisy-dptop-k3", Arrays::Noisy, DpStep::fixed(3))?,
+        &mut results,
+    );
+    push(
+        dp(
+            "pulse-coincidence",
+            Arrays::PulseCoincidence,
+            DpStep::fixed(4),
+        )?,
+        &mut results,
+    );
+    push(
+        dp("circuit-mode", Arrays::Ideal, DpStep::circuit())?,
+        &mut results,
+    );
 
     let (repeats, epochs) = if quick { (1, 1) } else { (3, 5) };
     let s = scaling::measure(threads, repeats, epochs)?;
@@ -226,7 +257,16 @@ fn timed(
 pub fn header() -> String {
     format!(
         "{:<18} {:>10} {:>8} {:>8} {:>8} {:>10} {:>7} {:>5} {:>6} {:>8}\n",
-        "workload", "samples/s", "GFLOP/s", "roofline", "RSS MB", "median ms", "spread", "reps", "passes", "speedup"
+        "workload",
+        "samples/s",
+        "GFLOP/s",
+        "roofline",
+        "RSS MB",
+        "median ms",
+        "spread",
+        "reps",
+        "passes",
+        "speedup"
     )
 }
 

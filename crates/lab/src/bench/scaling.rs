@@ -67,8 +67,8 @@ fn sweep_in(scratch: &Path, threads: usize, repeats: usize, epochs: usize) -> Re
     let points = grid.len() as f64;
     let per_epoch_flops = train * flops::dp_step(sizes, 1, exp.algorithm.passes)
         + (train + test) * flops::forward(sizes, 1);
-    let flops = points
-        * (epochs as f64 * per_epoch_flops + (train + test) * flops::forward(sizes, 1));
+    let flops =
+        points * (epochs as f64 * per_epoch_flops + (train + test) * flops::forward(sizes, 1));
 
     let run = |threads: usize, out: PathBuf| -> Result<(f64, String)> {
         let opts = RunOptions {
@@ -129,7 +129,8 @@ mod tests {
 
     #[test]
     fn the_sweep_has_sixteen_points_that_validate() {
-        let exp = crate::load::experiment_from_str(&experiment_text(1), Path::new("x.ron")).unwrap();
+        let exp =
+            crate::load::experiment_from_str(&experiment_text(1), Path::new("x.ron")).unwrap();
         assert_eq!(runner::points(&exp).unwrap().len(), 16);
     }
 }

@@ -4,9 +4,9 @@
 use super::flops;
 use crate::error::{LabError, Result};
 use crate::job::Net;
+use crossbar::Hardware;
 use crossbar::linalg::{Op, gemm};
 use crossbar::spec::{PulseCoincidence, UpdateScheme};
-use crossbar::Hardware;
 use dualprop::network::initial_parameters;
 use dualprop::{
     Activation, Backprop, Circuit, Dyads, Dynamics, Gradients, Layer, Loss, Network, Optimizer,
@@ -261,7 +261,15 @@ impl GemmStep {
         let forward = |s: &mut Self| {
             for k in 0..depth {
                 let (below, above) = s.states.split_at_mut(k + 1);
-                gemm(1.0, &s.weights[k], Op::N, &below[k], Op::N, 0.0, &mut above[0]);
+                gemm(
+                    1.0,
+                    &s.weights[k],
+                    Op::N,
+                    &below[k],
+                    Op::N,
+                    0.0,
+                    &mut above[0],
+                );
             }
         };
         forward(self);
@@ -269,7 +277,15 @@ impl GemmStep {
             forward(self);
             for k in 1..depth {
                 let (below, above) = self.feedback.split_at_mut(k + 1);
-                gemm(1.0, &self.weights[k], Op::T, &above[0], Op::N, 0.0, &mut below[k]);
+                gemm(
+                    1.0,
+                    &self.weights[k],
+                    Op::T,
+                    &above[0],
+                    Op::N,
+                    0.0,
+                    &mut below[k],
+                );
             }
         }
         for k in 0..depth {

@@ -131,20 +131,54 @@ impl Nominal {
     /// clipping: the §3.2 rule with ξ = 0.
     pub fn step(&self, w: f64, up: bool) -> f64 {
         let (lo, hi) = (self.b_min, self.b_max);
-        let (dw, sign) = if up { (self.dw_up, 1.0) } else { (self.dw_down, -1.0) };
+        let (dw, sign) = if up {
+            (self.dw_up, 1.0)
+        } else {
+            (self.dw_down, -1.0)
+        };
         let factor = match &self.device {
             Device::Ideal => 0.0,
             Device::ConstantStep(_) => 1.0,
             Device::LinearStep(p) => {
-                let (gamma, w_ref) = if up { (p.gamma_up, if p.mean_bound_reference { f32r(p.w_max) } else { hi }) } else { (p.gamma_down, if p.mean_bound_reference { f32r(p.w_min) } else { lo }) };
-                let gamma = if p.allow_increasing { gamma } else { gamma.abs() };
-                let k = if w_ref == 0.0 { 0.0 } else { -gamma * dw / w_ref };
+                let (gamma, w_ref) = if up {
+                    (
+                        p.gamma_up,
+                        if p.mean_bound_reference {
+                            f32r(p.w_max)
+                        } else {
+                            hi
+                        },
+                    )
+                } else {
+                    (
+                        p.gamma_down,
+                        if p.mean_bound_reference {
+                            f32r(p.w_min)
+                        } else {
+                            lo
+                        },
+                    )
+                };
+                let gamma = if p.allow_increasing {
+                    gamma
+                } else {
+                    gamma.abs()
+                };
+                let k = if w_ref == 0.0 {
+                    0.0
+                } else {
+                    -gamma * dw / w_ref
+                };
                 // w += Δw⁺ + k⁺w up; w −= Δw⁻ + k⁻w down.
                 return sign * (dw + k * w);
             }
             Device::SoftBounds(_) | Device::SoftBoundsReference(_) => {
                 let bound = if up { hi } else { lo };
-                if (up && bound > 0.0) || (!up && bound < 0.0) { 1.0 - w / bound } else { 1.0 }
+                if (up && bound > 0.0) || (!up && bound < 0.0) {
+                    1.0 - w / bound
+                } else {
+                    1.0
+                }
             }
             Device::ExpStep(p) => {
                 let z = 2.0 * p.a * w / (hi - lo) + p.b;
@@ -157,12 +191,25 @@ impl Nominal {
             Device::PowStep(p) => {
                 let up_bias = p.pow_up_down.min(0.0);
                 let down_bias = -p.pow_up_down.max(0.0);
-                let gamma = if up { (up_bias + 1.0) * p.pow_gamma } else { (down_bias + 1.0) * p.pow_gamma }.max(0.0);
-                let x = if up { (hi - w) / (hi - lo) } else { (w - lo) / (hi - lo) };
+                let gamma = if up {
+                    (up_bias + 1.0) * p.pow_gamma
+                } else {
+                    (down_bias + 1.0) * p.pow_gamma
+                }
+                .max(0.0);
+                let x = if up {
+                    (hi - w) / (hi - lo)
+                } else {
+                    (w - lo) / (hi - lo)
+                };
                 x.max(0.0).powf(gamma)
             }
             Device::PiecewiseStep(p) => {
-                let nodes = if up { &p.piecewise_up } else { &p.piecewise_down };
+                let nodes = if up {
+                    &p.piecewise_up
+                } else {
+                    &p.piecewise_down
+                };
                 let n = nodes.len() - 1;
                 if n == 0 {
                     nodes[0]

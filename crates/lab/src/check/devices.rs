@@ -25,7 +25,10 @@ const EPS: f64 = f32::EPSILON as f64 / 2.0;
 pub fn preset_files(root: &Path) -> Result<Vec<(PathBuf, Hardware)>> {
     let dir = root.join("device-models");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map_err(|source| LabError::Io { path: dir.clone(), source })?
+        .map_err(|source| LabError::Io {
+            path: dir.clone(),
+            source,
+        })?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("ron"))
         .collect();
@@ -37,7 +40,12 @@ pub fn preset_files(root: &Path) -> Result<Vec<(PathBuf, Hardware)>> {
 }
 
 fn spec_error(path: &Path, e: crossbar::SpecError) -> LabError {
-    LabError::Invalid { path: path.to_owned(), position: None, field: "hardware.device".into(), message: e.to_string() }
+    LabError::Invalid {
+        path: path.to_owned(),
+        position: None,
+        field: "hardware.device".into(),
+        message: e.to_string(),
+    }
 }
 
 /// The checks of the device in the hardware file `path` (none for an `Ideal` device).
@@ -45,7 +53,10 @@ pub fn run(path: &Path, device: &Device) -> Result<Vec<Check>> {
     if device.common().is_none() {
         return Ok(Vec::new());
     }
-    let file = path.file_name().and_then(|s| s.to_str()).unwrap_or("device");
+    let file = path
+        .file_name()
+        .and_then(|s| s.to_str())
+        .unwrap_or("device");
     let label = format!("{file} {}", device.name());
     let mut checks = trace(path, &label, device)?;
     checks.extend(moments(path, &label, device)?);
@@ -61,10 +72,15 @@ fn trace(path: &Path, label: &str, device: &Device) -> Result<Vec<Check>> {
     let states = ((nom.b_max - nom.b_min) / c.dw_min).ceil();
     let n = states.clamp(20.0, 400.0) as i64;
     let programme = [n, -2 * n, n];
-    let response = crossbar::pulse_response(&quiet, &programme, 1, 0).map_err(|e| spec_error(path, e))?;
+    let response =
+        crossbar::pulse_response(&quiet, &programme, 1, 0).map_err(|e| spec_error(path, e))?;
     let r = nom.reference;
-    let w: Vec<f64> = (0..response.len()).map(|p| f64::from(response.at(p)[0]) + r).collect();
-    let ups = programme.iter().flat_map(|&b| std::iter::repeat_n(b > 0, b.unsigned_abs() as usize));
+    let w: Vec<f64> = (0..response.len())
+        .map(|p| f64::from(response.at(p)[0]) + r)
+        .collect();
+    let ups = programme
+        .iter()
+        .flat_map(|&b| std::iter::repeat_n(b > 0, b.unsigned_abs() as usize));
     let (mut worst_step, mut at_step) = (0.0f64, 0);
     let mut reference = w[0];
     let (mut worst_trace, mut at_trace) = (0.0f64, 0);
@@ -96,7 +112,10 @@ fn trace(path: &Path, label: &str, device: &Device) -> Result<Vec<Check>> {
             worst_step,
             Criterion::AtMost,
             16.0,
-            format!("worst at pulse {at_step} of {programme:?} from w = {:.6}", w[at_step]),
+            format!(
+                "worst at pulse {at_step} of {programme:?} from w = {:.6}",
+                w[at_step]
+            ),
         ),
         Check::new(
             SUITE,
@@ -117,7 +136,11 @@ struct Formula {
 
 fn formula(device: &Device, nom: &Nominal, up: bool) -> Formula {
     let c = device.common().expect("pulsed");
-    let bias = if up { c.up_down.min(0.0) } else { -c.up_down.max(0.0) };
+    let bias = if up {
+        c.up_down.min(0.0)
+    } else {
+        -c.up_down.max(0.0)
+    };
     let d = c.dw_min_dtod;
     let (mean_g, var_g) = if c.dw_min_dtod_log_normal {
         ((d * d / 2.0).exp(), ((d * d).exp() - 1.0) * (d * d).exp())
@@ -129,10 +152,16 @@ fn formula(device: &Device, nom: &Nominal, up: bool) -> Formula {
     let e_d = (bias + mean_g) * c.dw_min;
     let e_d2 = ((bias + mean_g).powi(2) + var_g + c.up_down_dtod.powi(2)) * c.dw_min.powi(2);
     let dw = if up { nom.dw_up } else { nom.dw_down };
-    let f = if dw == 0.0 { 0.0 } else { nom.step(0.0, up).abs() / dw };
+    let f = if dw == 0.0 {
+        0.0
+    } else {
+        nom.step(0.0, up).abs() / dw
+    };
     let s = c.dw_min_std;
     let complex = match device {
-        Device::ExpStep(p) if s > 0.0 && (p.dw_min_std_add > 0.0 || p.dw_min_std_slope > 0.0) => Some(p.dw_min_std_add),
+        Device::ExpStep(p) if s > 0.0 && (p.dw_min_std_add > 0.0 || p.dw_min_std_slope > 0.0) => {
+            Some(p.dw_min_std_add)
+        }
         _ => None,
     };
     let e_s2 = match complex {
@@ -144,7 +173,10 @@ fn formula(device: &Device, nom: &Nominal, up: bool) -> Formula {
     let mean = f * e_d;
     let write = c.write_noise_std * c.dw_min;
     let write_var = write * write * if c.apply_write_noise_on_set { 2.0 } else { 1.0 };
-    Formula { mean: if up { mean } else { -mean }, var: e_s2 - mean * mean + write_var }
+    Formula {
+        mean: if up { mean } else { -mean },
+        var: e_s2 - mean * mean + write_var,
+    }
 }
 
 fn moments(path: &Path, label: &str, device: &Device) -> Result<Vec<Check>> {
@@ -181,7 +213,12 @@ fn moments(path: &Path, label: &str, device: &Device) -> Result<Vec<Check>> {
         let seed = if up { 1 } else { 2 };
         let r = crossbar::pulse_response(&wide, &[if up { 1 } else { -1 }], DEVICES, seed)
             .map_err(|e| spec_error(path, e))?;
-        let steps: Vec<f64> = r.at(1).iter().zip(r.at(0)).map(|(&b, &a)| f64::from(b) - f64::from(a)).collect();
+        let steps: Vec<f64> = r
+            .at(1)
+            .iter()
+            .zip(r.at(0))
+            .map(|(&b, &a)| f64::from(b) - f64::from(a))
+            .collect();
         let n = steps.len() as f64;
         let mean = steps.iter().sum::<f64>() / n;
         let var = steps.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (n - 1.0);
@@ -189,14 +226,25 @@ fn moments(path: &Path, label: &str, device: &Device) -> Result<Vec<Check>> {
         let se_mean = (f.var.max(0.0) / n).sqrt();
         let se_var = ((m4 - var * var).max(0.0) / n).sqrt();
         let dir = if up { "up" } else { "down" };
-        let z = |d: f64, se: f64| if se > 0.0 { d.abs() / se } else if d == 0.0 { 0.0 } else { f64::INFINITY };
+        let z = |d: f64, se: f64| {
+            if se > 0.0 {
+                d.abs() / se
+            } else if d == 0.0 {
+                0.0
+            } else {
+                f64::INFINITY
+            }
+        };
         checks.push(Check::new(
             SUITE,
             format!("{label}: mean {dir} step (standard errors)"),
             z(mean - f.mean, se_mean),
             Criterion::AtMost,
             Z_MAX,
-            format!("measured {mean:.6e} vs formula {:.6e} over {DEVICES} devices", f.mean),
+            format!(
+                "measured {mean:.6e} vs formula {:.6e} over {DEVICES} devices",
+                f.mean
+            ),
         ));
         checks.push(Check::new(
             SUITE,

@@ -5,10 +5,11 @@
 //! own experiments, unshortened, with `dyadsim check --pin FILE --golden DIR`. A golden is only
 //! ever rewritten on request (`--update`), after its diff has been shown.
 
+use super::diff::{Moved, diff, diff_table};
 use super::{Check, Criterion};
 use crate::dataset::{self, DatasetSpec};
 use crate::error::{LabError, Result};
-use crate::job::{self, EpochMetrics, Silent};
+use crate::job::{self, Silent};
 use crate::results::{RunRecord, summary_json, write_atomic};
 use crate::spec::Experiment;
 use rayon::prelude::*;
@@ -41,12 +42,27 @@ pub fn run_records(exp: &Experiment) -> Result<Vec<RunRecord>> {
     let source = exp.source.clone().unwrap_or_default();
     let data = dataset::load(&exp.dataset, &source)?;
     job::check_shapes(exp, &data, &source)?;
-    let grid = crate::runner::points(exp).map_err(|(field, message)| LabError::Invalid { path: source.clone(), position: None, field, message })?;
-    let todo: Vec<_> = grid.iter().flat_map(|p| exp.seeds.iter().map(move |&s| (p, s))).collect();
+    let grid = crate::runner::points(exp).map_err(|(field, message)| LabError::Invalid {
+        path: source.clone(),
+        position: None,
+        field,
+        message,
+    })?;
+    let todo: Vec<_> = grid
+        .iter()
+        .flat_map(|p| exp.seeds.iter().map(move |&s| (p, s)))
+        .collect();
     todo.par_iter()
         .map(|&(p, seed)| {
             let outcome = job::train(&p.experiment, &data, seed, &Silent)?;
-            Ok(RunRecord { point: p.index, seed, params: p.params.clone(), epochs: outcome.epochs, divergence: outcome.divergence, retention: outcome.retention })
+            Ok(RunRecord {
+                point: p.index,
+                seed,
+                params: p.params.clone(),
+                epochs: outcome.epochs,
+                divergence: outcome.divergence,
+                retention: outcome.retention,
+            })
         })
         .collect()
 }
@@ -84,119 +100,78 @@ fn cost(exp: &Experiment) -> f64 {
         DatasetSpec::FashionMnist(s) => s.train_subset.unwrap_or(60_000) as f64,
         DatasetSpec::Synthetic(s) => s.train as f64,
     };
-    let weights: f64 = exp.network.layers.windows(2).map(|w| (w[0] * w[1]) as f64).sum();
+    let weights: f64 = exp
+        .network
+        .layers
+        .windows(2)
+        .map(|w| (w[0] * w[1]) as f64)
+        .sum();
     let passes = exp.algorithm.passes as f64 + 2.0;
-    (exp.sweep.len() * exp.seeds.len()) as f64 * exp.training.epochs as f64 * samples * weights * passes
-}
-
-/// One metric that moved beyond tolerance.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Moved {
-    /// metrics.csv column (or `retention t=…`, `divergence`, `run`).
-    pub metric: String,
-    /// Grid point.
-    pub point: usize,
-    /// Replicate seed.
-    pub seed: u64,
-    /// Epoch (0 = before training).
-    pub epoch: usize,
-    /// Stored value.
-    pub old: f64,
-    /// Fresh value.
-    pub new: f64,
-}
-
-impl Moved {
-    /// |new − old| / max(|old|, |new|); 0 when both are 0, ∞ when one is not finite.
-    pub fn relative(&self) -> f64 {
-        relative(self.old, self.new)
-    }
-}
-
-fn relative(old: f64, new: f64) -> f64 {
-    if old == new {
-        0.0
-    } else if !(old.is_finite() && new.is_finite()) {
-        f64::INFINITY
-    } else {
-        (new - old).abs() / old.abs().max(new.abs())
-    }
-}
-
-fn metrics(m: &EpochMetrics) -> Vec<(String, f64)> {
-    let mut v = vec![("train_loss".to_owned(), m.train_loss), ("train_acc".into(), m.train_acc), ("test_loss".into(), m.test_loss), ("test_acc".into(), m.test_acc)];
-    v.extend(m.extra.iter().map(|(k, x)| (k.clone(), *x)));
-    v
-}
-
-/// Every metric of `new` that differs from `old` by more than `rtol` (relative).
-pub fn diff(old: &[RunRecord], new: &[RunRecord], rtol: f64) -> Vec<Moved> {
-    let mut moved = Vec::new();
-    let mut push = |metric: String, r: &RunRecord, epoch: usize, o: f64, n: f64| {
-        if relative(o, n) > rtol {
-            moved.push(Moved { metric, point: r.point, seed: r.seed, epoch, old: o, new: n });
-        }
-    };
-    for o in old {
-        let Some(n) = new.iter().find(|n| (n.point, n.seed) == (o.point, o.seed)) else {
-            push("run (missing from the fresh results)".into(), o, 0, 1.0, f64::NAN);
-            continue;
-        };
-        push("epochs completed".into(), o, 0, o.epochs.len() as f64, n.epochs.len() as f64);
-        push("diverged".into(), o, 0, f64::from(u8::from(o.divergence.is_some())), f64::from(u8::from(n.divergence.is_some())));
-        for (eo, en) in o.epochs.iter().zip(&n.epochs) {
-            let fresh = metrics(en);
-            for (name, v) in metrics(eo) {
-                let nv = fresh.iter().find(|(k, _)| *k == name).map_or(f64::NAN, |(_, x)| *x);
-                push(name, o, eo.epoch, v, nv);
-            }
-        }
-        for (po, pn) in o.retention.iter().zip(&n.retention) {
-            push(format!("retention test_acc t={}", po.t), o, 0, po.test_acc, pn.test_acc);
-            push(format!("retention test_loss t={}", po.t), o, 0, po.test_loss, pn.test_loss);
-        }
-    }
-    for n in new.iter().filter(|n| !old.iter().any(|o| (o.point, o.seed) == (n.point, n.seed))) {
-        push("run (new, not in the golden)".into(), n, 0, f64::NAN, 1.0);
-    }
-    moved
-}
-
-/// The diff as a table: metric, point, seed, epoch, old, new, relative change.
-pub fn diff_table(moved: &[Moved]) -> String {
-    let mut s = format!("{:<28} {:>5} {:>5} {:>5} {:>22} {:>22} {:>10}\n", "metric", "point", "seed", "epoch", "old", "new", "rel");
-    for m in moved {
-        s.push_str(&format!("{:<28} {:>5} {:>5} {:>5} {:>22} {:>22} {:>10.3e}\n", m.metric, m.point, m.seed, m.epoch, m.old, m.new, m.relative()));
-    }
-    s
+    (exp.sweep.len() * exp.seeds.len()) as f64
+        * exp.training.epochs as f64
+        * samples
+        * weights
+        * passes
 }
 
 fn read(path: &Path) -> Result<Golden> {
-    let text = std::fs::read_to_string(path).map_err(|source| LabError::Io { path: path.to_owned(), source })?;
-    serde_json::from_str(&text).map_err(|e| LabError::Data { path: path.to_owned(), message: format!("not a golden file ({e}); pin it again with --pin") })
+    let text = std::fs::read_to_string(path).map_err(|source| LabError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|e| LabError::Data {
+        path: path.to_owned(),
+        message: format!("not a golden file ({e}); pin it again with --pin"),
+    })
 }
 
 fn write(path: &Path, g: &Golden) -> Result<()> {
-    let json = serde_json::to_vec_pretty(g).map_err(|e| LabError::Encode { path: path.to_owned(), message: e.to_string() })?;
+    let json = serde_json::to_vec_pretty(g).map_err(|e| LabError::Encode {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })?;
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|source| LabError::Io { path: dir.to_owned(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| LabError::Io {
+            path: dir.to_owned(),
+            source,
+        })?;
     }
     write_atomic(path, &json)
 }
 
-fn golden_of(exp: &Experiment, shortened: Option<String>, records: Vec<RunRecord>) -> Result<Golden> {
+fn golden_of(
+    exp: &Experiment,
+    shortened: Option<String>,
+    records: Vec<RunRecord>,
+) -> Result<Golden> {
     let summary = summary_json(&records);
     let source = exp.source.clone().unwrap_or_default();
     // The project's goldens are committed: name their experiment relative to the source tree.
     let source = match (&shortened, source.parent().and_then(Path::parent)) {
-        (Some(_), Some(root)) => source.strip_prefix(root).map(Path::to_owned).unwrap_or(source.clone()),
+        (Some(_), Some(root)) => source
+            .strip_prefix(root)
+            .map(Path::to_owned)
+            .unwrap_or(source.clone()),
         _ => source,
     };
-    Ok(Golden { source, shortened, experiment: crate::runner::resolved_ron(exp)?, records, summary })
+    Ok(Golden {
+        source,
+        shortened,
+        experiment: crate::runner::resolved_ron(exp)?,
+        records,
+        summary,
+    })
 }
 
 /// Compare a fresh run of `exp` with the golden at `path` (rewriting it if `update`).
-fn compare(label: &str, path: &Path, exp: &Experiment, shortened: Option<String>, rtol: f64, update: bool) -> Result<Check> {
+fn compare(
+    label: &str,
+    path: &Path,
+    exp: &Experiment,
+    shortened: Option<String>,
+    rtol: f64,
+    update: bool,
+) -> Result<Check> {
     let stored = read(path)?;
     let records = run_records(exp)?;
     let moved = diff(&stored.records, &records, rtol);
@@ -204,13 +179,35 @@ fn compare(label: &str, path: &Path, exp: &Experiment, shortened: Option<String>
     let fresh = golden_of(exp, shortened, records)?;
     let mut detail = String::new();
     if fresh.experiment != stored.experiment {
-        let (i, (a, b)) = stored.experiment.lines().zip(fresh.experiment.lines()).enumerate().find(|(_, (a, b))| a != b).unwrap_or((0, ("", "")));
-        detail.push_str(&format!("the resolved experiment changed since it was pinned (line {}: {:?} → {:?})\n", i + 1, a.trim(), b.trim()));
+        let (i, (a, b)) = stored
+            .experiment
+            .lines()
+            .zip(fresh.experiment.lines())
+            .enumerate()
+            .find(|(_, (a, b))| a != b)
+            .unwrap_or((0, ("", "")));
+        detail.push_str(&format!(
+            "the resolved experiment changed since it was pinned (line {}: {:?} → {:?})\n",
+            i + 1,
+            a.trim(),
+            b.trim()
+        ));
     }
     if !moved.is_empty() {
-        detail.push_str(&format!("{} metric(s) moved beyond {rtol:e} relative:\n{}", moved.len(), diff_table(&moved)));
+        detail.push_str(&format!(
+            "{} metric(s) moved beyond {rtol:e} relative:\n{}",
+            moved.len(),
+            diff_table(&moved)
+        ));
     }
-    let mut check = Check::new(SUITE, format!("{label}: largest relative change"), worst, Criterion::AtMost, rtol, detail.trim_end().to_owned());
+    let mut check = Check::new(
+        SUITE,
+        format!("{label}: largest relative change"),
+        worst,
+        Criterion::AtMost,
+        rtol,
+        detail.trim_end().to_owned(),
+    );
     if update && (!moved.is_empty() || fresh.experiment != stored.experiment) {
         write(path, &fresh)?;
         check.name.push_str(" (golden updated)");
@@ -224,7 +221,10 @@ fn compare(label: &str, path: &Path, exp: &Experiment, shortened: Option<String>
 pub fn project(root: &Path, rtol: f64, update: bool) -> Result<(Vec<Check>, Vec<String>)> {
     let dir = root.join("experiments");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map_err(|source| LabError::Io { path: dir.clone(), source })?
+        .map_err(|source| LabError::Io {
+            path: dir.clone(),
+            source,
+        })?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("ron"))
         .collect();
@@ -233,22 +233,39 @@ pub fn project(root: &Path, rtol: f64, update: bool) -> Result<(Vec<Check>, Vec<
     for file in files {
         let exp = crate::load::experiment(&file)?;
         let (short, how) = shorten(&exp);
-        let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("experiment").to_owned();
+        let stem = file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("experiment")
+            .to_owned();
         if cost(&short) > BUDGET {
             notes.push(format!("{stem}: left out of the golden suite, too long even shortened ({how}: ~{:.0e} operations)", cost(&short)));
             continue;
         }
         if let Err(e) = dataset::load(&short.dataset, &file) {
-            notes.push(format!("{stem}: left out of the golden suite, its data is not available ({e})"));
+            notes.push(format!(
+                "{stem}: left out of the golden suite, its data is not available ({e})"
+            ));
             continue;
         }
-        let path = root.join("tests").join("golden").join(format!("{stem}.json"));
+        let path = root
+            .join("tests")
+            .join("golden")
+            .join(format!("{stem}.json"));
         if !path.exists() {
             if update {
                 write(&path, &golden_of(&short, Some(how), run_records(&short)?)?)?;
                 notes.push(format!("{stem}: pinned a new golden at {}", path.display()));
             } else {
-                checks.push(Check::flag(SUITE, format!("{stem}: golden exists"), false, format!("no {}; create it with `dyadsim check --suite golden --update`", path.display())));
+                checks.push(Check::flag(
+                    SUITE,
+                    format!("{stem}: golden exists"),
+                    false,
+                    format!(
+                        "no {}; create it with `dyadsim check --suite golden --update`",
+                        path.display()
+                    ),
+                ));
             }
             continue;
         }
@@ -261,29 +278,50 @@ pub fn project(root: &Path, rtol: f64, update: bool) -> Result<(Vec<Check>, Vec<
 /// from the stored experiment) and compared.
 pub fn compare_dir(dir: &Path, rtol: f64, update: bool) -> Result<(Vec<Check>, Vec<String>)> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|source| LabError::Io { path: dir.to_owned(), source })?
+        .map_err(|source| LabError::Io {
+            path: dir.to_owned(),
+            source,
+        })?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("json"))
         .collect();
     files.sort();
     if files.is_empty() {
-        return Err(LabError::Usage(format!("{} holds no golden files; pin one with --pin EXPERIMENT.ron --golden {}", dir.display(), dir.display())));
+        return Err(LabError::Usage(format!(
+            "{} holds no golden files; pin one with --pin EXPERIMENT.ron --golden {}",
+            dir.display(),
+            dir.display()
+        )));
     }
     let (mut checks, mut notes) = (Vec::new(), Vec::new());
     for path in files {
         let g = read(&path)?;
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("golden").to_owned();
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("golden")
+            .to_owned();
         let exp = if g.source.exists() {
             crate::load::experiment(&g.source)?
         } else {
-            notes.push(format!("{stem}: {} is gone; re-ran the stored experiment", g.source.display()));
+            notes.push(format!(
+                "{stem}: {} is gone; re-ran the stored experiment",
+                g.source.display()
+            ));
             crate::load::experiment_from_str(&g.experiment, &g.source)?
         };
         let exp = match &g.shortened {
             Some(_) => shorten(&exp).0,
             None => exp,
         };
-        checks.push(compare(&stem, &path, &exp, g.shortened.clone(), rtol, update)?);
+        checks.push(compare(
+            &stem,
+            &path,
+            &exp,
+            g.shortened.clone(),
+            rtol,
+            update,
+        )?);
     }
     Ok((checks, notes))
 }
@@ -292,11 +330,17 @@ pub fn compare_dir(dir: &Path, rtol: f64, update: bool) -> Result<(Vec<Check>, V
 /// an existing golden unless `update`, and then returns the diff against it.
 pub fn pin(experiment: &Path, dir: &Path, rtol: f64, update: bool) -> Result<String> {
     let exp = crate::load::experiment(experiment)?;
-    let stem = experiment.file_stem().and_then(|s| s.to_str()).unwrap_or("experiment");
+    let stem = experiment
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("experiment");
     let path = dir.join(format!("{stem}.json"));
     let previous = if path.exists() {
         if !update {
-            return Err(LabError::Usage(format!("{} is already pinned; pass --update to replace it (its diff is shown first)", path.display())));
+            return Err(LabError::Usage(format!(
+                "{} is already pinned; pass --update to replace it (its diff is shown first)",
+                path.display()
+            )));
         }
         Some(read(&path)?)
     } else {
@@ -310,10 +354,18 @@ pub fn pin(experiment: &Path, dir: &Path, rtol: f64, update: bool) -> Result<Str
     let mut text = String::new();
     if let Some(old) = &previous {
         let moved = diff(&old.records, &records, rtol);
-        text.push_str(&format!("{} metric(s) moved beyond {rtol:e} relative since the last pin:\n{}", moved.len(), diff_table(&moved)));
+        text.push_str(&format!(
+            "{} metric(s) moved beyond {rtol:e} relative since the last pin:\n{}",
+            moved.len(),
+            diff_table(&moved)
+        ));
     }
     let runs = records.len();
     write(&path, &golden_of(&exp, None, records)?)?;
-    text.push_str(&format!("pinned {runs} run(s) of {} in {}\n", experiment.display(), path.display()));
+    text.push_str(&format!(
+        "pinned {runs} run(s) of {} in {}\n",
+        experiment.display(),
+        path.display()
+    ));
     Ok(text)
 }

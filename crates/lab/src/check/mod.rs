@@ -7,6 +7,7 @@
 
 pub mod closed_form;
 pub mod devices;
+pub mod diff;
 pub mod dynamics;
 pub mod golden;
 pub mod gradient;
@@ -75,8 +76,20 @@ impl Check {
     }
 
     /// A yes/no check recorded as value 1 (true) or 0 against the tolerance 1.
-    pub fn flag(suite: &'static str, name: impl Into<String>, ok: bool, detail: impl Into<String>) -> Self {
-        Self::new(suite, name, f64::from(u8::from(ok)), Criterion::AtLeast, 1.0, detail)
+    pub fn flag(
+        suite: &'static str,
+        name: impl Into<String>,
+        ok: bool,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self::new(
+            suite,
+            name,
+            f64::from(u8::from(ok)),
+            Criterion::AtLeast,
+            1.0,
+            detail,
+        )
     }
 }
 
@@ -98,8 +111,17 @@ impl Report {
 
     /// The report as the table `dyadsim check` prints: suite, check, value, tolerance, PASS/FAIL.
     pub fn table(&self) -> String {
-        let width = self.checks.iter().map(|c| c.name.chars().count()).max().unwrap_or(5).max(5);
-        let mut s = format!("{:<9} {:<width$} {:>12}   {:<13} result\n", "suite", "check", "value", "tolerance");
+        let width = self
+            .checks
+            .iter()
+            .map(|c| c.name.chars().count())
+            .max()
+            .unwrap_or(5)
+            .max(5);
+        let mut s = format!(
+            "{:<9} {:<width$} {:>12}   {:<13} result\n",
+            "suite", "check", "value", "tolerance"
+        );
         for c in &self.checks {
             let op = match c.criterion {
                 Criterion::AtMost => "≤",
@@ -123,7 +145,11 @@ impl Report {
             s.push_str(&format!("note: {n}\n"));
         }
         let failed = self.checks.iter().filter(|c| !c.pass).count();
-        s.push_str(&format!("{} checks, {} failed\n", self.checks.len(), failed));
+        s.push_str(&format!(
+            "{} checks, {} failed\n",
+            self.checks.len(),
+            failed
+        ));
         s
     }
 }
@@ -202,7 +228,9 @@ pub fn run(opts: &CheckOptions) -> Result<Report> {
             report.checks.extend(devices::run(path, &hw.device)?);
         }
         if files.iter().all(|(_, h)| h.device.common().is_none()) {
-            report.notes.push("no pulsed device in the hardware given: nothing for the devices suite".into());
+            report.notes.push(
+                "no pulsed device in the hardware given: nothing for the devices suite".into(),
+            );
         }
     }
     if opts.suite.includes(Suite::Dynamics) {
@@ -211,7 +239,11 @@ pub fn run(opts: &CheckOptions) -> Result<Report> {
     if opts.suite.includes(Suite::Golden) {
         let (checks, notes) = match &opts.golden {
             Some(dir) => golden::compare_dir(dir, opts.rtol, opts.update)?,
-            None => golden::project(&need_root(opts, "the golden suite")?, opts.rtol, opts.update)?,
+            None => golden::project(
+                &need_root(opts, "the golden suite")?,
+                opts.rtol,
+                opts.update,
+            )?,
         };
         report.checks.extend(checks);
         report.notes.extend(notes);
