@@ -239,3 +239,31 @@ fn sweep_path_errors_are_reported_before_training() {
         assert!(!out.join("runs").exists(), "{bad}: nothing may run");
     }
 }
+
+#[test]
+fn points_that_differ_only_in_ignored_parameters_share_one_run() {
+    let dir = scratch("shared-runs");
+    let exp = write_experiment(
+        &dir,
+        &SWEEP.replace(
+            r#""algorithm.alpha": [0.0, 1.0], "algorithm.kind": ["Dp", "DpTop"]"#,
+            r#""algorithm.kind": ["Backprop", "DpTop"], "algorithm.alpha": [0.0, 1.0]"#,
+        ),
+    );
+    let out = dir.join("out");
+    let r = dyadsim(&["run", &exp, "--out", out.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let csv = read(&out.join("metrics.csv"));
+    let metrics_of = |point: &str| -> Vec<String> {
+        csv.lines()
+            .skip(1)
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .filter(|c| c[0] == point)
+            .map(|c| c[1..7].join(","))
+            .collect()
+    };
+    // Backprop ignores α: points 0 and 1 are one run; DP⊤ at α = 0 and α = 1 are two.
+    assert_eq!(metrics_of("0"), metrics_of("1"));
+    assert_ne!(metrics_of("2"), metrics_of("3"));
+    assert_eq!(lab::results::load_records(&out).unwrap().len(), 8);
+}

@@ -4,7 +4,7 @@ use crate::dataset::Dataset;
 use crate::error::{LabError, Result};
 use crate::job::{self, EpochMetrics, Observer};
 use crate::results::{self, RunRecord};
-use crate::spec::Experiment;
+use crate::spec::{Algorithm, AlgorithmKind, Experiment};
 use rayon::prelude::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -181,8 +181,28 @@ pub fn run(
         .flat_map(|p| exp.seeds.iter().map(move |&s| (p, s)))
         .filter(|(p, s)| !done.contains(&(p.index, *s)))
         .collect();
+    // Points that differ only in parameters their algorithm ignores share one run.
+    let keys: BTreeMap<usize, String> = grid
+        .iter()
+        .map(|p| (p.index, canonical(&p.experiment)))
+        .collect();
+    let mut groups: Vec<(u64, Vec<&Point>)> = Vec::new();
+    for (point, seed) in todo.iter().copied() {
+        let key = &keys[&point.index];
+        match groups
+            .iter_mut()
+            .find(|(s, members)| *s == seed && keys[&members[0].index] == *key)
+        {
+            Some((_, members)) => members.push(point),
+            None => groups.push((seed, vec![point])),
+        }
+    }
+    let trained = groups
+        .iter()
+        .filter(|(seed, members)| !existing.iter().any(|r| r.seed == *seed && keys.get(&r.point) == Some(&keys[&members[0].index])))
+        .count();
     let batches = data.train.len().div_ceil(exp.training.batch_size);
-    observer.planned(todo.len(), done.len(), exp.training.epochs, batches);
+    observer.planned(trained, done.len() + todo.len() - trained, exp.training.epochs, batches);
     let axes = exp.sweep.paths();
     let records = Mutex::new(existing);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -190,32 +210,53 @@ pub fn run(
         .build()
         .map_err(|e| LabError::Usage(format!("cannot start {:?} threads: {e}", opts.threads)))?;
     let outcomes: Vec<Result<()>> = pool.install(|| {
-        todo.par_iter()
-            .map(|&(point, seed)| {
-                let progress = RunProgress {
-                    point: point.index,
-                    seed,
-                    inner: observer,
+        groups
+            .par_iter()
+            .map(|(seed, members)| {
+                let (seed, first) = (*seed, members[0]);
+                let key = &keys[&first.index];
+                let earlier = records
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .iter()
+                    .find(|r| r.seed == seed && keys.get(&r.point) == Some(key))
+                    .cloned();
+                let template = match earlier {
+                    Some(record) => record,
+                    None => {
+                        if observer.should_stop() {
+                            return Err(LabError::Interrupted);
+                        }
+                        let progress = RunProgress {
+                            point: first.index,
+                            seed,
+                            inner: observer,
+                        };
+                        let outcome = job::train(&first.experiment, data, seed, &progress)?;
+                        RunRecord {
+                            point: first.index,
+                            seed,
+                            params: first.params.clone(),
+                            epochs: outcome.epochs,
+                            divergence: outcome.divergence,
+                            retention: outcome.retention,
+                        }
+                    }
                 };
-                if observer.should_stop() {
-                    return Err(LabError::Interrupted);
+                for point in members {
+                    let record = RunRecord {
+                        point: point.index,
+                        params: point.params.clone(),
+                        ..template.clone()
+                    };
+                    results::save_record(&opts.out, &record)?;
+                    let mut all = records.lock().unwrap_or_else(|e| e.into_inner());
+                    all.push(record.clone());
+                    all.sort_by_key(|r| (r.point, r.seed));
+                    results::write_tables(&opts.out, &all, &axes)?;
+                    drop(all);
+                    observer.finished(&record);
                 }
-                let outcome = job::train(&point.experiment, data, seed, &progress)?;
-                let record = RunRecord {
-                    point: point.index,
-                    seed,
-                    params: point.params.clone(),
-                    epochs: outcome.epochs,
-                    divergence: outcome.divergence,
-                    retention: outcome.retention,
-                };
-                results::save_record(&opts.out, &record)?;
-                let mut all = records.lock().unwrap_or_else(|e| e.into_inner());
-                all.push(record.clone());
-                all.sort_by_key(|r| (r.point, r.seed));
-                results::write_tables(&opts.out, &all, &axes)?;
-                drop(all);
-                observer.finished(&record);
                 Ok(())
             })
             .collect()
@@ -224,6 +265,30 @@ pub fn run(
     let all = records.into_inner().unwrap_or_else(|e| e.into_inner());
     results::write_tables(&opts.out, &all, &axes)?;
     Ok(all)
+}
+
+/// The experiment with every parameter its algorithm ignores set to its default, as a comparable
+/// key: points with equal keys train the same network from the same streams, so they share a run.
+pub fn canonical(exp: &Experiment) -> String {
+    let mut e = exp.clone();
+    let defaults = Algorithm::default();
+    let a = &mut e.algorithm;
+    match a.kind {
+        AlgorithmKind::Backprop | AlgorithmKind::AdversarialBackprop => {
+            let beta = a.beta;
+            *a = Algorithm {
+                kind: a.kind,
+                ..defaults
+            };
+            if a.kind == AlgorithmKind::AdversarialBackprop {
+                a.beta = beta;
+            }
+        }
+        AlgorithmKind::Dp | AlgorithmKind::DpTop => a.damping = defaults.damping,
+        AlgorithmKind::DampedDp => {}
+    }
+    e.source = None;
+    serde_json::to_string(&e).unwrap_or_default()
 }
 
 /// Combine the records of several results folders of the same experiment into `out`.
