@@ -1,4 +1,4 @@
-//! `dyadsim bench --quick --json`: the CI smoke test of issue 6's harness. It checks the shape of
+//! `dyadsim bench --quick --json`: the CI smoke test of the benchmark harness. It checks the shape of
 //! the report and that every number is positive and finite, never a timing.
 
 use tests::dyadsim;

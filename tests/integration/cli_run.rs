@@ -125,8 +125,22 @@ fn gradcheck_shows_dp_failing_to_settle_where_dp_top_settles() {
     // Strong coupling (weights ×2), MSE and β = 1: the paper's stability claim on the CLI.
     let check = |algorithm: &str, alpha: &str| {
         let out = dyadsim(&[
-            "gradcheck", "--algorithm", algorithm, "--alpha", alpha, "--beta", "1", "--loss", "mse",
-            "--layers", "64,128,128,10", "--weight-scale", "2", "--passes", "300", "--json",
+            "gradcheck",
+            "--algorithm",
+            algorithm,
+            "--alpha",
+            alpha,
+            "--beta",
+            "1",
+            "--loss",
+            "mse",
+            "--layers",
+            "64,128,128,10",
+            "--weight-scale",
+            "2",
+            "--passes",
+            "300",
+            "--json",
         ]);
         assert_eq!(out.code, 0, "{out:?}");
         let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
@@ -151,7 +165,16 @@ fn gradcheck_shows_dp_failing_to_settle_where_dp_top_settles() {
 #[test]
 fn gradcheck_rejects_an_undefined_exact_output() {
     let out = dyadsim(&[
-        "gradcheck", "--algorithm", "dp", "--alpha", "0", "--beta", "1.5", "--loss", "mse", "--output",
+        "gradcheck",
+        "--algorithm",
+        "dp",
+        "--alpha",
+        "0",
+        "--beta",
+        "1.5",
+        "--loss",
+        "mse",
+        "--output",
         "exact-mse",
     ]);
     assert_eq!(out.code, 2, "{out:?}");

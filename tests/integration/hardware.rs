@@ -23,7 +23,13 @@ fn metrics(dir: &Path, name: &str, text: &str) -> String {
     let exp = dir.join(format!("{name}.ron"));
     std::fs::write(&exp, text).unwrap();
     let out = dir.join(name);
-    let r = dyadsim(&["run", exp.to_str().unwrap(), "--out", out.to_str().unwrap(), "--fresh"]);
+    let r = dyadsim(&[
+        "run",
+        exp.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--fresh",
+    ]);
     assert_eq!(r.code, 0, "{name}: {r:?}");
     std::fs::read_to_string(out.join("metrics.csv")).unwrap()
 }
@@ -38,18 +44,36 @@ fn the_ideal_file_is_the_ideal_path_and_each_non_ideality_alone_changes_the_resu
         "file",
         &experiment(&format!("{:?}", ideal_file.to_str().unwrap()), ""),
     );
-    assert_eq!(plain, from_file, "device-models/ideal.ron must be exactly the ideal path");
+    assert_eq!(
+        plain, from_file,
+        "device-models/ideal.ron must be exactly the ideal path"
+    );
     for (name, hw) in [
-        ("device", "Hardware(device: ConstantStep((dw_min: 0.002, dw_min_dtod: 0.0, dw_min_std: 0.0, up_down_dtod: 0.0, w_min_dtod: 0.0, w_max_dtod: 0.0)))"),
-        ("c2c", "Hardware(device: ConstantStep((dw_min: 0.002, dw_min_dtod: 0.0, dw_min_std: 0.3, up_down_dtod: 0.0, w_min_dtod: 0.0, w_max_dtod: 0.0)))"),
-        ("out-noise", "Hardware(io: (out_noise: 0.06, inp_res: 0.0, out_res: 0.0, w_noise: 0.0))"),
+        (
+            "device",
+            "Hardware(device: ConstantStep((dw_min: 0.002, dw_min_dtod: 0.0, dw_min_std: 0.0, up_down_dtod: 0.0, w_min_dtod: 0.0, w_max_dtod: 0.0)))",
+        ),
+        (
+            "c2c",
+            "Hardware(device: ConstantStep((dw_min: 0.002, dw_min_dtod: 0.0, dw_min_std: 0.3, up_down_dtod: 0.0, w_min_dtod: 0.0, w_max_dtod: 0.0)))",
+        ),
+        (
+            "out-noise",
+            "Hardware(io: (out_noise: 0.06, inp_res: 0.0, out_res: 0.0, w_noise: 0.0))",
+        ),
         ("dac-adc", "Hardware(io: (out_noise: 0.0, w_noise: 0.0))"),
         ("stuck", "Hardware(faults: (stuck_at_zero: 0.1))"),
         ("periphery-gain", "Hardware(periphery: (act_gain_std: 0.1))"),
-        ("periphery-leak", "Hardware(periphery: (alpha_split_std: 0.2))"),
+        (
+            "periphery-leak",
+            "Hardware(periphery: (alpha_split_std: 0.2))",
+        ),
     ] {
         let m = metrics(&dir, name, &experiment(hw, ""));
-        assert_ne!(m, plain, "{name} switched on alone must change the trained network");
+        assert_ne!(
+            m, plain,
+            "{name} switched on alone must change the trained network"
+        );
     }
 }
 
@@ -67,7 +91,11 @@ fn drift_changes_accuracy_after_training_and_only_then() {
     );
     assert!(m.lines().count() == 3);
     let retention = std::fs::read_to_string(dir.join("drift/retention.csv")).unwrap();
-    let rows: Vec<Vec<&str>> = retention.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let rows: Vec<Vec<&str>> = retention
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0][2], "1");
     let (early, late): (f64, f64) = (rows[0][3].parse().unwrap(), rows[1][3].parse().unwrap());
@@ -83,7 +111,11 @@ fn a_seed_reproduces_a_noisy_run_and_another_seed_differs() {
     let a = metrics(&dir, "a", &experiment(&hw, ""));
     let b = metrics(&dir, "b", &experiment(&hw, ""));
     assert_eq!(a, b);
-    let c = metrics(&dir, "c", &experiment(&hw, "").replace("seed: 4", "seed: 5"));
+    let c = metrics(
+        &dir,
+        "c",
+        &experiment(&hw, "").replace("seed: 4", "seed: 5"),
+    );
     assert_ne!(a, c);
 }
 

@@ -1,8 +1,8 @@
 //! The integration-test binary of dyadsim: CLI end to end, architecture rules, shipped files.
 
 mod architecture;
-mod check;
 mod bench;
+mod check;
 mod cli_errors;
 mod cli_run;
 mod hardware;

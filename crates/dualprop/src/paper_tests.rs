@@ -123,7 +123,7 @@ fn dp_top_leaks_only_at_second_order() {
 /// The strongly coupled regime: a 64-128-128-10 ReLU net with PyTorch's initialisation ×2
 /// (spectral norms ≈ 2.7, 2.2, 1.4), MSE, β = 1, up to 300 Forward sweeps, tolerance 1e-4.
 ///
-/// ×1.5 (norms ≈ 2.0, 1.7, 1.05), the example, sits at the margin with this
+/// ×1.5 (norms ≈ 2.0, 1.7, 1.05), the example of the design targets, sits at the margin with this
 /// initialisation: DP at α = 0 still settles, slowly (≈ 200 sweeps), so the tests use ×2.
 fn coupled_settle(kind: AlgorithmKind, alpha: f32, seed: u64) -> crate::Settled {
     let sizes = [64, 128, 128, 10];

@@ -139,6 +139,9 @@ fn settling_and_the_local_rule_do_not_allocate() {
         // Reads plus one local-rule product per layer.
         let products = reads(&net) - reads_before + net.depth();
         let allocated = allocations() - before;
-        assert!(allocated <= 2 * products, "{d:?} allocated {allocated} times in {products} products ({s:?})");
+        assert!(
+            allocated <= 2 * products,
+            "{d:?} allocated {allocated} times in {products} products ({s:?})"
+        );
     }
 }

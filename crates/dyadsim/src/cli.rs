@@ -75,7 +75,7 @@ pub enum Command {
     },
     /// Compare the local rule's gradient estimate with backprop on a seeded random network.
     Gradcheck(GradcheckArgs),
-    /// Time the standard workloads (issue 6) and print their rates, roofline fractions and memory.
+    /// Time the standard workloads and print their rates, roofline fractions and memory.
     Bench {
         /// Print one JSON object instead of a table.
         #[arg(long)]

@@ -273,9 +273,16 @@ fn run_gradcheck(args: &GradcheckArgs, w: &mut (dyn Write + Send)) -> Result<u8>
                 "did not converge"
             },
             report.passes,
-            if args.circuit { "Euler steps" } else { "passes" },
+            if args.circuit {
+                "Euler steps"
+            } else {
+                "passes"
+            },
             report.residual,
-            report.time.map(|t| format!(", time {t:.3}")).unwrap_or_default()
+            report
+                .time
+                .map(|t| format!(", time {t:.3}"))
+                .unwrap_or_default()
         )?;
     }
     Ok(crate::SUCCESS)

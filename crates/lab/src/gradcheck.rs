@@ -83,7 +83,8 @@ fn usage(msg: String) -> LabError {
 
 /// Build the seeded network and batch, and compare the estimate with backprop.
 pub fn gradcheck(opts: &GradcheckOptions) -> Result<GradcheckReport> {
-    if opts.layers.len() < 2 || opts.layers.first() != Some(&64) || opts.layers.last() != Some(&10) {
+    if opts.layers.len() < 2 || opts.layers.first() != Some(&64) || opts.layers.last() != Some(&10)
+    {
         return Err(usage(format!(
             "--layers must start with 64 and end with 10 for the digits (got {:?})",
             opts.layers
@@ -96,7 +97,10 @@ pub fn gradcheck(opts: &GradcheckOptions) -> Result<GradcheckReport> {
         return Err(usage("--batch must be at least 1".into()));
     }
     if !(opts.weight_scale.is_finite() && opts.weight_scale > 0.0) {
-        return Err(usage(format!("--weight-scale must be positive (got {})", opts.weight_scale)));
+        return Err(usage(format!(
+            "--weight-scale must be positive (got {})",
+            opts.weight_scale
+        )));
     }
     opts.algorithm
         .validate_for(opts.loss)
@@ -113,7 +117,8 @@ pub fn gradcheck(opts: &GradcheckOptions) -> Result<GradcheckReport> {
     if opts.weight_scale != 1.0 {
         net.scale_weights(opts.weight_scale);
     }
-    let report = dualprop::gradcheck(&mut net, &x, &y, &opts.algorithm).map_err(|e| usage(e.to_string()))?;
+    let report =
+        dualprop::gradcheck(&mut net, &x, &y, &opts.algorithm).map_err(|e| usage(e.to_string()))?;
     Ok(GradcheckReport {
         layers: report
             .layers

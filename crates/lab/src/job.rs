@@ -2,12 +2,12 @@
 
 use crate::dataset::{Dataset, Split};
 use crate::error::{LabError, Result};
+use crate::metrics::{EpochTally, MetricSpec, Probe, input_range};
 use crate::seed::{Purpose, stream, sub_seed};
 use crate::spec::Experiment;
 use crossbar::Crossbar;
 use dualprop::loss::accuracy;
 use dualprop::network::initial_parameters;
-use crate::metrics::{EpochTally, MetricSpec, Probe, input_range};
 use dualprop::{AlgorithmKind, Backprop, Dyads, Gradients, Layer, Network, Optimizer, settle};
 use nalgebra::DMatrix;
 use rand::seq::SliceRandom;
@@ -214,7 +214,13 @@ pub fn train(
     let sizes = exp.network.layers.clone();
     let t = &exp.training;
     let alg = &exp.algorithm;
-    let mut optimizer = Optimizer::new(t.optimizer, t.learning_rate, t.momentum, t.weight_decay, &sizes);
+    let mut optimizer = Optimizer::new(
+        t.optimizer,
+        t.learning_rate,
+        t.momentum,
+        t.weight_decay,
+        &sizes,
+    );
     let mut dyads = Dyads::new(&sizes, t.batch_size);
     let mut backprop = Backprop::new(&sizes, t.batch_size);
     let mut grads = Gradients::zeros(&sizes);
@@ -227,7 +233,15 @@ pub fn train(
 
     let mut tally = EpochTally::default();
     let mut first = measure(&mut net, data, 0);
-    crate::metrics::measure(&exp.metrics, &mut net, alg, &probe, &data.test, &tally, &mut first.extra);
+    crate::metrics::measure(
+        &exp.metrics,
+        &mut net,
+        alg,
+        &probe,
+        &data.test,
+        &tally,
+        &mut first.extra,
+    );
     observer.epoch(&first);
     let mut epochs = vec![first];
     for epoch in 1..=t.epochs {
@@ -271,7 +285,15 @@ pub fn train(
         let mut metrics = measure(&mut net, data, epoch);
         let finite = metrics.train_loss.is_finite() && metrics.test_loss.is_finite();
         if finite {
-            crate::metrics::measure(&exp.metrics, &mut net, alg, &probe, &data.test, &tally, &mut metrics.extra);
+            crate::metrics::measure(
+                &exp.metrics,
+                &mut net,
+                alg,
+                &probe,
+                &data.test,
+                &tally,
+                &mut metrics.extra,
+            );
         }
         observer.epoch(&metrics);
         epochs.push(metrics);

@@ -15,16 +15,15 @@ pub fn experiment(path: &Path) -> Result<Experiment> {
 
 /// Parse and validate experiment text; `path` names it in errors.
 pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment> {
-    let mut exp: Experiment =
-        ron::Options::default()
-            .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
-            .from_str(text)
-            .map_err(|e| LabError::Parse {
-                path: path.to_owned(),
-                line: e.span.start.line,
-                col: e.span.start.col,
-                message: e.code.to_string(),
-            })?;
+    let mut exp: Experiment = ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+        .from_str(text)
+        .map_err(|e| LabError::Parse {
+            path: path.to_owned(),
+            line: e.span.start.line,
+            col: e.span.start.col,
+            message: e.code.to_string(),
+        })?;
     let invalid = |(field, message): (String, String)| LabError::Invalid {
         path: path.to_owned(),
         position: locate(text, &field),
@@ -68,9 +67,20 @@ pub fn validate(exp: &Experiment) -> std::result::Result<(), (String, String)> {
     if let Err(e) = exp.algorithm.validate_for(exp.network.loss) {
         let text = e.to_string();
         let (name, rest) = text.split_once(' ').unwrap_or((&text, ""));
-        let known = ["alpha", "beta", "passes", "tolerance", "alpha_mix", "alpha_fb", "output"];
+        let known = [
+            "alpha",
+            "beta",
+            "passes",
+            "tolerance",
+            "alpha_mix",
+            "alpha_fb",
+            "output",
+        ];
         let field = name.split('.').next().unwrap_or(name);
-        return if known.contains(&field) || name.starts_with("circuit.") || name.starts_with("damping.") {
+        return if known.contains(&field)
+            || name.starts_with("circuit.")
+            || name.starts_with("damping.")
+        {
             fail(&format!("algorithm.{name}"), rest.to_owned())
         } else {
             fail("algorithm", text)

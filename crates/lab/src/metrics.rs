@@ -75,11 +75,17 @@ impl MetricSpec {
                 bad("Lipschitz.samples", "must be at least 1 (got 0)".into())
             }
             MetricSpec::Fgsm { epsilons } | MetricSpec::Pgd { epsilons, .. }
-                if epsilons.is_empty() || epsilons.iter().any(|e| !(e.is_finite() && *e >= 0.0)) =>
+                if epsilons.is_empty()
+                    || epsilons.iter().any(|e| !(e.is_finite() && *e >= 0.0)) =>
             {
-                bad("epsilons", format!("must list radii ≥ 0 (got {epsilons:?})"))
+                bad(
+                    "epsilons",
+                    format!("must list radii ≥ 0 (got {epsilons:?})"),
+                )
             }
-            MetricSpec::Pgd { steps: 0, .. } => bad("Pgd.steps", "must be at least 1 (got 0)".into()),
+            MetricSpec::Pgd { steps: 0, .. } => {
+                bad("Pgd.steps", "must be at least 1 (got 0)".into())
+            }
             _ => Ok(()),
         }
     }
@@ -114,7 +120,11 @@ pub struct Probe {
 
 /// The valid input range of a dataset: [0, 1] when every input lies in it (images), else none.
 pub fn input_range(split: &Split) -> InputRange {
-    split.x.iter().all(|v| (0.0..=1.0).contains(v)).then_some((0.0, 1.0))
+    split
+        .x
+        .iter()
+        .all(|v| (0.0..=1.0).contains(v))
+        .then_some((0.0, 1.0))
 }
 
 fn eps_name(prefix: &str, eps: f32) -> String {
@@ -164,7 +174,10 @@ pub fn measure(
                         steps: *steps,
                         random_start: None,
                     };
-                    out.insert(eps_name("pgd_acc", epsilon), attack_accuracy(net, test, &attack, probe.range));
+                    out.insert(
+                        eps_name("pgd_acc", epsilon),
+                        attack_accuracy(net, test, &attack, probe.range),
+                    );
                 }
             }
             MetricSpec::Settling => {

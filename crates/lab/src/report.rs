@@ -484,19 +484,39 @@ fn final_vs_axis(
 }
 
 /// retention.png/.svg: test accuracy against time since programming, mean ± std over seeds.
-fn retention(out: &Path, exp: &Experiment, records: &[RunRecord], lines: Option<&str>) -> Result<PathBuf> {
+fn retention(
+    out: &Path,
+    exp: &Experiment,
+    records: &[RunRecord],
+    lines: Option<&str>,
+) -> Result<PathBuf> {
     let line_values: Vec<Option<String>> = match lines {
-        Some(l) => values_of(exp, l)?.iter().map(|v| Some(value_label(v))).collect(),
+        Some(l) => values_of(exp, l)?
+            .iter()
+            .map(|v| Some(value_label(v)))
+            .collect(),
         None => vec![None],
     };
-    let times: Vec<f64> = exp.retention.as_ref().map(|r| r.times.clone()).unwrap_or_default();
+    let times: Vec<f64> = exp
+        .retention
+        .as_ref()
+        .map(|r| r.times.clone())
+        .unwrap_or_default();
     let mut curves = Vec::new();
     for lv in &line_values {
         let (mut x, mut y, mut lo, mut hi) = (vec![], vec![], vec![], vec![]);
         for &t in &times {
             let acc: Vec<f64> = records
                 .iter()
-                .filter(|r| lv.as_ref().is_none_or(|v| lines.and_then(|l| r.params.get(l)).map(value_label).as_ref() == Some(v)))
+                .filter(|r| {
+                    lv.as_ref().is_none_or(|v| {
+                        lines
+                            .and_then(|l| r.params.get(l))
+                            .map(value_label)
+                            .as_ref()
+                            == Some(v)
+                    })
+                })
                 .flat_map(|r| r.retention.iter().filter(|p| p.t == t).map(|p| p.test_acc))
                 .filter(|a| a.is_finite())
                 .collect();

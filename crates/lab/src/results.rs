@@ -150,12 +150,11 @@ pub fn metrics_csv(records: &[RunRecord], axes: &[String]) -> Result<Vec<u8>> {
                 m.test_loss.to_string(),
                 m.test_acc.to_string(),
             ];
-            row.extend(extras.iter().map(|k| {
-                m.extra
-                    .get(*k)
-                    .map(f64::to_string)
-                    .unwrap_or_default()
-            }));
+            row.extend(
+                extras
+                    .iter()
+                    .map(|k| m.extra.get(*k).map(f64::to_string).unwrap_or_default()),
+            );
             row.extend(
                 axes.iter()
                     .map(|a| r.params.get(a).map(cell).unwrap_or_default()),
@@ -220,7 +219,10 @@ pub fn retention_csv(records: &[RunRecord], axes: &[String]) -> Result<Vec<u8>> 
                 p.test_loss.to_string(),
                 p.test_acc.to_string(),
             ];
-            row.extend(axes.iter().map(|a| r.params.get(a).map(cell).unwrap_or_default()));
+            row.extend(
+                axes.iter()
+                    .map(|a| r.params.get(a).map(cell).unwrap_or_default()),
+            );
             w.write_record(&row).map_err(encode)?;
         }
     }

@@ -199,10 +199,19 @@ pub fn run(
     }
     let trained = groups
         .iter()
-        .filter(|(seed, members)| !existing.iter().any(|r| r.seed == *seed && keys.get(&r.point) == Some(&keys[&members[0].index])))
+        .filter(|(seed, members)| {
+            !existing
+                .iter()
+                .any(|r| r.seed == *seed && keys.get(&r.point) == Some(&keys[&members[0].index]))
+        })
         .count();
     let batches = data.train.len().div_ceil(exp.training.batch_size);
-    observer.planned(trained, done.len() + todo.len() - trained, exp.training.epochs, batches);
+    observer.planned(
+        trained,
+        done.len() + todo.len() - trained,
+        exp.training.epochs,
+        batches,
+    );
     let axes = exp.sweep.paths();
     let records = Mutex::new(existing);
     let pool = rayon::ThreadPoolBuilder::new()

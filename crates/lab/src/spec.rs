@@ -9,7 +9,8 @@ use crate::hardware::HardwareSource;
 use crate::metrics::MetricSpec;
 use crate::sweep::Sweep;
 pub use dualprop::{
-    Activation, Algorithm, AlgorithmKind, Circuit, Loss, NudgeAt, OptimizerKind, OutputMode, Schedule,
+    Activation, Algorithm, AlgorithmKind, Circuit, Loss, NudgeAt, OptimizerKind, OutputMode,
+    Schedule,
 };
 use serde::{Deserialize, Serialize};
 

@@ -16,7 +16,7 @@ use nalgebra::DMatrix;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// The noisy preset of the issue, compiled in so that `dyadsim bench` runs from any folder.
+/// The noisy benchmark preset (device-models/noisy-reference.ron), compiled in so that `dyadsim bench` runs from any folder.
 const NOISY_REFERENCE: &str = include_str!("../../../../device-models/noisy-reference.ron");
 
 /// Learning rate of every benchmarked step: small enough that the weights stay in range over
@@ -142,7 +142,7 @@ impl DpStep {
         })
     }
 
-    /// The fixed-K dynamics of the issue: DP⊤, α = ½, β = 0.1, `Forward`, K passes.
+    /// The fixed-K dynamics of the standard workloads: DP⊤, α = ½, β = 0.1, `Forward`, K passes.
     pub fn fixed(passes: usize) -> Dynamics {
         Dynamics::dp_top(0.5, 0.1, passes)
     }

@@ -216,7 +216,7 @@ fn compare(
     Ok(check)
 }
 
-/// The project's goldens: every experiments/*.ron, shortened, against tests/golden/<name>.json.
+/// The project's goldens: every experiments/*.ron, shortened, against `tests/golden/<name>.json`.
 /// Returns the checks and notes on the experiments left out.
 pub fn project(root: &Path, rtol: f64, update: bool) -> Result<(Vec<Check>, Vec<String>)> {
     let dir = root.join("experiments");
