@@ -206,12 +206,7 @@ pub fn run(
         })
         .count();
     let batches = data.train.len().div_ceil(exp.training.batch_size);
-    observer.planned(
-        trained,
-        done.len() + todo.len() - trained,
-        exp.training.epochs,
-        batches,
-    );
+    observer.planned(trained, done.len(), exp.training.epochs, batches);
     let axes = exp.sweep.paths();
     let records = Mutex::new(existing);
     let pool = rayon::ThreadPoolBuilder::new()
