@@ -232,16 +232,7 @@ pub fn train(
     let probe = probe(exp, data, replicate);
 
     let mut tally = EpochTally::default();
-    let mut first = measure(&mut net, data, 0);
-    crate::metrics::measure(
-        &exp.metrics,
-        &mut net,
-        alg,
-        &probe,
-        &data.test,
-        &tally,
-        &mut first.extra,
-    );
+    let first = measure_epoch(&mut net, data, 0, exp, &probe, &tally);
     observer.epoch(&first);
     let mut epochs = vec![first];
     for epoch in 1..=t.epochs {
@@ -282,19 +273,8 @@ pub fn train(
             tally.pulses += pulses;
             observer.batch((epoch - 1) * batches + batch + 1, t.epochs * batches);
         }
-        let mut metrics = measure(&mut net, data, epoch);
+        let metrics = measure_epoch(&mut net, data, epoch, exp, &probe, &tally);
         let finite = metrics.train_loss.is_finite() && metrics.test_loss.is_finite();
-        if finite {
-            crate::metrics::measure(
-                &exp.metrics,
-                &mut net,
-                alg,
-                &probe,
-                &data.test,
-                &tally,
-                &mut metrics.extra,
-            );
-        }
         observer.epoch(&metrics);
         epochs.push(metrics);
         if !finite {
@@ -325,6 +305,31 @@ pub fn train(
         divergence: None,
         retention,
     })
+}
+
+/// Loss and accuracy on both splits, then the experiment's further metrics when those are finite.
+fn measure_epoch(
+    net: &mut Net,
+    data: &Dataset,
+    epoch: usize,
+    exp: &Experiment,
+    probe: &Probe,
+    tally: &EpochTally,
+) -> EpochMetrics {
+    let mut metrics = measure(net, data, epoch);
+    if metrics.train_loss.is_finite() && metrics.test_loss.is_finite() {
+        let alg = &exp.algorithm;
+        crate::metrics::measure(
+            &exp.metrics,
+            net,
+            alg,
+            probe,
+            &data.test,
+            tally,
+            &mut metrics.extra,
+        );
+    }
+    metrics
 }
 
 /// The run's fixed probe batch for gradient diagnostics, drawn from the `Probe` stream.

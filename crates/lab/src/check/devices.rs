@@ -24,15 +24,7 @@ const EPS: f64 = f32::EPSILON as f64 / 2.0;
 /// Every device-models/*.ron file of the source tree `root`, in name order, with its hardware.
 pub fn preset_files(root: &Path) -> Result<Vec<(PathBuf, Hardware)>> {
     let dir = root.join("device-models");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map_err(|source| LabError::Io {
-            path: dir.clone(),
-            source,
-        })?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("ron"))
-        .collect();
-    files.sort();
+    let files = super::ron_files(&dir)?;
     files
         .into_iter()
         .map(|p| crate::hardware::load_file(&p).map(|h| (p, h)))

@@ -220,15 +220,7 @@ fn compare(
 /// Returns the checks and notes on the experiments left out.
 pub fn project(root: &Path, rtol: f64, update: bool) -> Result<(Vec<Check>, Vec<String>)> {
     let dir = root.join("experiments");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map_err(|source| LabError::Io {
-            path: dir.clone(),
-            source,
-        })?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("ron"))
-        .collect();
-    files.sort();
+    let files = super::ron_files(&dir)?;
     let (mut checks, mut notes) = (Vec::new(), Vec::new());
     for file in files {
         let exp = crate::load::experiment(&file)?;

@@ -192,6 +192,20 @@ pub struct CheckOptions {
     pub root: Option<PathBuf>,
 }
 
+/// The `.ron` files of `dir`, in name order.
+pub fn ron_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|source| LabError::Io {
+            path: dir.to_owned(),
+            source,
+        })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("ron"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
 /// The nearest ancestor of `start` that holds device-models/ and experiments/: the source tree.
 pub fn find_root(start: &Path) -> Option<PathBuf> {
     start
