@@ -162,6 +162,17 @@ fn values_of<'a>(exp: &'a Experiment, axis: &str) -> Result<&'a [Value]> {
         })
 }
 
+/// The values of an optional axis as labels, or a single unlabelled level when there is no axis.
+fn levels(exp: &Experiment, axis: Option<&str>) -> Result<Vec<Option<String>>> {
+    match axis {
+        Some(a) => Ok(values_of(exp, a)?
+            .iter()
+            .map(|v| Some(value_label(v)))
+            .collect()),
+        None => Ok(vec![None]),
+    }
+}
+
 fn check_metric(records: &[RunRecord], metric: &str) -> Result<()> {
     let known = [
         "train_loss",
@@ -346,13 +357,7 @@ fn heatmaps(
     check_metric(records, metric)?;
     let xs: Vec<String> = values_of(exp, x)?.iter().map(value_label).collect();
     let ys: Vec<String> = values_of(exp, y)?.iter().map(value_label).collect();
-    let panel_values: Vec<Option<String>> = match panels {
-        Some(p) => values_of(exp, p)?
-            .iter()
-            .map(|v| Some(value_label(v)))
-            .collect(),
-        None => vec![None],
-    };
+    let panel_values: Vec<Option<String>> = levels(exp, panels)?;
     let mut axes = vec![x, y];
     if let Some(p) = panels {
         axes.push(p);
@@ -413,20 +418,8 @@ fn final_vs_axis(
             "plot axis {x:?} must be numeric for a Final plot"
         )));
     }
-    let line_values: Vec<Option<String>> = match lines {
-        Some(l) => values_of(exp, l)?
-            .iter()
-            .map(|v| Some(value_label(v)))
-            .collect(),
-        None => vec![None],
-    };
-    let panel_values: Vec<Option<String>> = match panels {
-        Some(p) => values_of(exp, p)?
-            .iter()
-            .map(|v| Some(value_label(v)))
-            .collect(),
-        None => vec![None],
-    };
+    let line_values: Vec<Option<String>> = levels(exp, lines)?;
+    let panel_values: Vec<Option<String>> = levels(exp, panels)?;
     let mut axes = vec![x];
     axes.extend(lines);
     axes.extend(panels);
@@ -490,13 +483,7 @@ fn retention(
     records: &[RunRecord],
     lines: Option<&str>,
 ) -> Result<PathBuf> {
-    let line_values: Vec<Option<String>> = match lines {
-        Some(l) => values_of(exp, l)?
-            .iter()
-            .map(|v| Some(value_label(v)))
-            .collect(),
-        None => vec![None],
-    };
+    let line_values: Vec<Option<String>> = levels(exp, lines)?;
     let times: Vec<f64> = exp
         .retention
         .as_ref()
