@@ -269,15 +269,7 @@ pub fn project(root: &Path, rtol: f64, update: bool) -> Result<(Vec<Check>, Vec<
 /// Users' goldens: every *.json in `dir`, re-run from its experiment file (or, if that is gone,
 /// from the stored experiment) and compared.
 pub fn compare_dir(dir: &Path, rtol: f64, update: bool) -> Result<(Vec<Check>, Vec<String>)> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|source| LabError::Io {
-            path: dir.to_owned(),
-            source,
-        })?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("json"))
-        .collect();
-    files.sort();
+    let files = super::files_with_extension(dir, "json")?;
     if files.is_empty() {
         return Err(LabError::Usage(format!(
             "{} holds no golden files; pin one with --pin EXPERIMENT.ron --golden {}",

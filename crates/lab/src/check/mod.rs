@@ -194,13 +194,18 @@ pub struct CheckOptions {
 
 /// The `.ron` files of `dir`, in name order.
 pub fn ron_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    files_with_extension(dir, "ron")
+}
+
+/// The files of `dir` whose extension is `ext`, in name order.
+pub fn files_with_extension(dir: &Path, ext: &str) -> Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|source| LabError::Io {
             path: dir.to_owned(),
             source,
         })?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("ron"))
+        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some(ext))
         .collect();
     files.sort();
     Ok(files)
