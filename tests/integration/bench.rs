@@ -3,6 +3,8 @@
 
 use tests::dyadsim;
 
+/// Written out here rather than taken from `lab::bench::WORKLOADS`: the names are an interface users
+/// script against, so a rename in the library must fail this test.
 const WORKLOADS: [&str; 11] = [
     "gemm-roofline",
     "ideal-dptop",
