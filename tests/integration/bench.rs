@@ -72,3 +72,34 @@ fn zero_threads_is_bad_input() {
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stderr.contains("--threads"), "{}", out.stderr);
 }
+
+#[test]
+fn only_runs_the_named_workloads_after_the_roofline() {
+    let out = dyadsim(&[
+        "bench",
+        "--quick",
+        "--json",
+        "--only",
+        "ideal-backprop,ideal-dptop",
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let report: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    let names: Vec<&str> = report["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["gemm-roofline", "ideal-dptop", "ideal-backprop"]);
+}
+
+#[test]
+fn an_unknown_workload_is_bad_input() {
+    let out = dyadsim(&["bench", "--quick", "--only", "ideal-dptopp"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains("ideal-dptopp") && out.stderr.contains("ideal-dptop,"),
+        "{}",
+        out.stderr
+    );
+}

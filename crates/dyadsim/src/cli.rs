@@ -86,6 +86,10 @@ pub enum Command {
         /// Threads of the rayon pool the workloads (and their matrix products) run in [default: all cores].
         #[arg(long)]
         threads: Option<usize>,
+        /// Run only these workloads (comma-separated names, e.g. `ideal-dptop,ideal-backprop`);
+        /// `gemm-roofline` always runs.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
     },
     /// Run the fidelity suite (gradients, devices, dynamics, goldens), or pin and compare goldens.
     Check(CheckArgs),

@@ -101,7 +101,8 @@ pub fn dispatch(cli: Cli, out: &mut (dyn Write + Send)) -> Result<u8> {
             json,
             quick,
             threads,
-        } => run_bench(json, quick, threads, out),
+            only,
+        } => run_bench(json, quick, threads, only, out),
         Command::Check(args) => run_check(&args, out),
     }
 }
@@ -344,12 +345,17 @@ fn run_bench(
     json: bool,
     quick: bool,
     threads: Option<usize>,
+    only: Vec<String>,
     w: &mut (dyn Write + Send),
 ) -> Result<u8> {
     if threads == Some(0) {
         return Err(LabError::Usage("--threads must be at least 1".into()).into());
     }
-    let opts = lab::bench::BenchOptions { quick, threads };
+    let opts = lab::bench::BenchOptions {
+        quick,
+        threads,
+        only,
+    };
     if !json {
         write!(w, "{}", lab::bench::header())?;
     }

@@ -7,7 +7,10 @@
 //! docs/PERFORMANCE.md describes the method and holds the measured table.
 //!
 //! ```no_run
-//! let report = lab::bench::run(&lab::bench::BenchOptions { quick: true, threads: None }, &mut |_| {})?;
+//! let report = lab::bench::run(
+//!     &lab::bench::BenchOptions { quick: true, threads: None, only: vec![] },
+//!     &mut |_| {},
+//! )?;
 //! assert_eq!(report.workloads[0].name, "gemm-roofline");
 //! # Ok::<(), lab::LabError>(())
 //! ```
@@ -32,6 +35,9 @@ pub struct BenchOptions {
     /// (default: every core). crossbar's GEMM splits a product over rayon's current pool, so this
     /// is also the GEMM's thread count.
     pub threads: Option<usize>,
+    /// Run only these workloads (names from [`WORKLOADS`]); empty runs all. `gemm-roofline` always
+    /// runs, since every fraction divides by it.
+    pub only: Vec<String>,
 }
 
 /// One workload's medians.
@@ -106,18 +112,26 @@ pub fn run(
     if threads == 0 {
         return Err(LabError::Usage("--threads must be at least 1".into()));
     }
+    if let Some(bad) = opts.only.iter().find(|n| !WORKLOADS.contains(&n.as_str())) {
+        return Err(LabError::Usage(format!(
+            "--only: unknown workload `{bad}` (one of {})",
+            WORKLOADS.join(", ")
+        )));
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .map_err(|e| LabError::Usage(format!("cannot start {threads} threads: {e}")))?;
-    pool.install(|| run_all(opts.quick, threads, done))
+    pool.install(|| run_all(opts.quick, threads, &opts.only, done))
 }
 
 fn run_all(
     quick: bool,
     threads: usize,
+    only: &[String],
     done: &mut (dyn FnMut(&WorkloadResult) + Send),
 ) -> Result<BenchReport> {
+    let wanted = |name: &str| only.is_empty() || only.iter().any(|n| n == name);
     let shape = if quick {
         Shape {
             sizes: vec![64, 32, 32, 10],
@@ -164,48 +178,75 @@ fn run_all(
         r.passes = Some(passes);
         Ok::<_, LabError>(r)
     };
-    push(
-        dp("ideal-dptop", Arrays::Ideal, DpStep::fixed(4))?,
-        &mut results,
-    );
-    push(
-        dp("ideal-dptop-k3", Arrays::Ideal, DpStep::fixed(3))?,
-        &mut results,
-    );
-    push(
-        dp("ideal-dptop-k8", Arrays::Ideal, DpStep::fixed(8))?,
-        &mut results,
-    );
-    push(
-        dp("ideal-dptop-tol", Arrays::Ideal, DpStep::to_tolerance())?,
-        &mut results,
-    );
-    let bp = timed("ideal-backprop", shape.batch, Some(peak_gflops), || {
-        let mut step = BackpropStep::new(&shape, Arrays::Ideal)?;
-        Ok(measure(&budget, || step.run()))
-    })?;
-    push(bp, &mut results);
-    push(
-        dp("noisy-dptop", Arrays::Noisy, DpStep::fixed(4))?,
-        &mut results,
-    );
-    push(
-        dp("noisy-dptop-k3", Arrays::Noisy, DpStep::fixed(3))?,
-        &mut results,
-    );
-    push(
-        dp(
-            "pulse-coincidence",
-            Arrays::PulseCoincidence,
-            DpStep::fixed(4),
-        )?,
-        &mut results,
-    );
-    push(
-        dp("circuit-mode", Arrays::Ideal, DpStep::circuit())?,
-        &mut results,
-    );
+    if wanted("ideal-dptop") {
+        push(
+            dp("ideal-dptop", Arrays::Ideal, DpStep::fixed(4))?,
+            &mut results,
+        );
+    }
+    if wanted("ideal-dptop-k3") {
+        push(
+            dp("ideal-dptop-k3", Arrays::Ideal, DpStep::fixed(3))?,
+            &mut results,
+        );
+    }
+    if wanted("ideal-dptop-k8") {
+        push(
+            dp("ideal-dptop-k8", Arrays::Ideal, DpStep::fixed(8))?,
+            &mut results,
+        );
+    }
+    if wanted("ideal-dptop-tol") {
+        push(
+            dp("ideal-dptop-tol", Arrays::Ideal, DpStep::to_tolerance())?,
+            &mut results,
+        );
+    }
+    if wanted("ideal-backprop") {
+        let bp = timed("ideal-backprop", shape.batch, Some(peak_gflops), || {
+            let mut step = BackpropStep::new(&shape, Arrays::Ideal)?;
+            Ok(measure(&budget, || step.run()))
+        })?;
+        push(bp, &mut results);
+    }
+    if wanted("noisy-dptop") {
+        push(
+            dp("noisy-dptop", Arrays::Noisy, DpStep::fixed(4))?,
+            &mut results,
+        );
+    }
+    if wanted("noisy-dptop-k3") {
+        push(
+            dp("noisy-dptop-k3", Arrays::Noisy, DpStep::fixed(3))?,
+            &mut results,
+        );
+    }
+    if wanted("pulse-coincidence") {
+        push(
+            dp(
+                "pulse-coincidence",
+                Arrays::PulseCoincidence,
+                DpStep::fixed(4),
+            )?,
+            &mut results,
+        );
+    }
+    if wanted("circuit-mode") {
+        push(
+            dp("circuit-mode", Arrays::Ideal, DpStep::circuit())?,
+            &mut results,
+        );
+    }
 
+    if !wanted("sweep-scaling") {
+        return Ok(BenchReport {
+            threads,
+            quick,
+            network: shape.sizes.clone(),
+            batch: shape.batch,
+            workloads: results,
+        });
+    }
     let (repeats, epochs) = if quick { (1, 1) } else { (3, 5) };
     let s = scaling::measure(threads, repeats, epochs)?;
     let gflops = s.flops / s.tn_s / 1e9;
