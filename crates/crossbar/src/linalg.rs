@@ -4,14 +4,15 @@
 //! faer), whose packed kernels take arbitrary strides, so Aᵀ·B and A·Bᵀ cost no copy, and which
 //! picks AVX-512, AVX2/FMA or SSE kernels at run time.
 //!
-//! **Threads.** Large products split their output tiles over rayon's *current* pool, so a product
-//! inside a parallel sweep shares that sweep's threads instead of oversubscribing the machine.
+//! **Threads.** Large products are cut into pieces of C (about 256 rows or columns each), each a
+//! single-threaded product, spread over rayon's *current* pool, so a product inside a parallel
+//! sweep shares that sweep's threads instead of oversubscribing the machine.
 //! [`set_max_threads`] caps the split (1: always single-threaded); by default it follows
 //! `rayon::current_num_threads()`.
 //!
-//! **Determinism.** The k-loop is blocked from the shape alone and every output element is
-//! accumulated by one kernel in the same order whatever the split, so results are bit-identical
-//! for any thread count (a test checks it). They may differ between CPUs with different vector
+//! **Determinism.** The cut and the k-blocking of every piece follow from the shape alone, so every
+//! output element is accumulated in the same order whatever the number of threads, and results are
+//! bit-identical for any thread count (a test checks it). They may differ between CPUs with different vector
 //! units, as with any optimised BLAS.
 
 use nalgebra::DMatrix;
@@ -97,39 +98,87 @@ pub(crate) fn gemm_on(
         }
         return;
     }
-    let parallelism = if threads <= 1 {
-        gemm::Parallelism::None
-    } else {
-        gemm::Parallelism::Rayon(threads)
+    let (along_rows, pieces) = split(m, n, k);
+    let len = if along_rows { m } else { n };
+    // A multiple of the SIMD width, so that only the last piece has a ragged edge.
+    let piece_len = len.div_ceil(pieces).next_multiple_of(16);
+    let pieces = len.div_ceil(piece_len);
+    // Raw addresses, so that the pieces can travel to rayon's threads; each piece writes its own
+    // rows (or columns) of C, disjoint from every other piece's.
+    let (pa, pb, pc) = (
+        a.as_slice().as_ptr() as usize,
+        b.as_slice().as_ptr() as usize,
+        c.as_mut_slice().as_mut_ptr() as usize,
+    );
+    let piece = |p: usize| {
+        let start = p * piece_len;
+        let count = piece_len.min(len - start);
+        let (rows, cols) = if along_rows { (count, n) } else { (m, count) };
+        // Offsets (in elements) of the piece's first row of op(A) and C, or first column of op(B)
+        // and C.
+        let (off_a, off_b, off_c) = if along_rows {
+            (start as isize * rsa, 0, start as isize)
+        } else {
+            (0, start as isize * csb, start as isize * m as isize)
+        };
+        // SAFETY: the shapes and strides computed above describe exactly the three owned buffers,
+        // and the offsets stay inside them; `c` is borrowed mutably, so it cannot alias `a` or `b`,
+        // and the pieces write disjoint parts of it. The crate computes
+        // dst ← α·dst + β·lhs·rhs, reading dst only when `read_dst`; our beta is its α.
+        #[allow(unsafe_code)]
+        unsafe {
+            gemm::gemm(
+                rows,
+                cols,
+                k,
+                (pc as *mut f32).offset(off_c),
+                m as isize,
+                1,
+                beta != 0.0,
+                (pa as *const f32).offset(off_a),
+                csa,
+                rsa,
+                (pb as *const f32).offset(off_b),
+                csb,
+                rsb,
+                beta,
+                alpha,
+                false,
+                false,
+                false,
+                gemm::Parallelism::None,
+            );
+        }
     };
-    let c_ptr = c.as_mut_slice().as_mut_ptr();
-    // SAFETY: the shapes and strides computed above describe exactly the three owned buffers; `c`
-    // is borrowed mutably, so it cannot alias `a` or `b`. The crate computes
-    // dst ← α·dst + β·lhs·rhs, reading dst only when `read_dst`; our beta is its α.
-    #[allow(unsafe_code)]
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            c_ptr,
-            m as isize,
-            1,
-            beta != 0.0,
-            a.as_slice().as_ptr(),
-            csa,
-            rsa,
-            b.as_slice().as_ptr(),
-            csb,
-            rsb,
-            beta,
-            alpha,
-            false,
-            false,
-            false,
-            parallelism,
-        );
+    if threads <= 1 || pieces == 1 {
+        (0..pieces).for_each(piece);
+    } else {
+        use rayon::prelude::*;
+        (0..pieces)
+            .into_par_iter()
+            .with_min_len(pieces.div_ceil(threads))
+            .for_each(piece);
     }
+}
+
+/// Products with fewer multiply-adds than this run in one piece: splitting them would cost more
+/// than it saves.
+const SPLIT_MIN_MACS: usize = 1 << 21;
+/// Target length of a piece, in rows (or columns) of C.
+const PIECE_LEN: usize = 256;
+
+/// How a product is cut into pieces that run single-threaded: along the longer side of C, into
+/// pieces of about [`PIECE_LEN`]. The cut depends on the shape alone, so the bits of the result do
+/// not depend on the thread count. Each piece packs only its own rows of op(A); letting the crate
+/// split one product over threads instead packs a transposed A once per thread and reached half
+/// the rate on the training shapes (docs/PERFORMANCE.md).
+fn split(m: usize, n: usize, k: usize) -> (bool, usize) {
+    let along_rows = m >= n;
+    let len = m.max(n);
+    if m.saturating_mul(n).saturating_mul(k) < SPLIT_MIN_MACS {
+        return (along_rows, 1);
+    }
+    (along_rows, len.div_ceil(PIECE_LEN).max(1))
 }
 
 #[cfg(test)]
@@ -159,7 +208,13 @@ mod tests {
 
     #[test]
     fn large_products_match_nalgebra_for_every_transpose() {
-        let (r, k, c) = (130, 257, 67);
+        // One piece; pieces along the rows of C; pieces along its columns.
+        for (r, k, c) in [(130, 257, 67), (600, 70, 90), (50, 70, 700)] {
+            large_product_matches_nalgebra(r, k, c);
+        }
+    }
+
+    fn large_product_matches_nalgebra(r: usize, k: usize, c: usize) {
         for (op_a, op_b) in [
             (Op::N, Op::N),
             (Op::T, Op::N),
@@ -230,6 +285,7 @@ mod tests {
             (1024, 10, 100, Op::T, Op::N),
             (10, 100, 1024, Op::N, Op::T),
             (333, 517, 61, Op::T, Op::T),
+            (50, 300, 700, Op::T, Op::N),
         ];
         for (r, k, c, op_a, op_b) in shapes {
             let a = if op_a == Op::N {

@@ -29,15 +29,38 @@ impl Change {
         finite: true,
     };
 
+    /// What two disjoint parts of one update did together (exact, so any split gives the same).
+    fn merge(self, other: Change) -> Change {
+        Change {
+            max: if other.max > self.max {
+                other.max
+            } else {
+                self.max
+            },
+            changed: self.changed | other.changed,
+            finite: self.finite & other.finite,
+        }
+    }
+
     #[inline]
     fn record(&mut self, old: f32, new: f32) {
-        let d = (new - old).abs();
-        if d > self.max {
-            self.max = d;
-        }
+        // `max` skips a NaN difference like a comparison would, and vectorises.
+        self.max = self.max.max((new - old).abs());
         self.changed |= new != old;
         self.finite &= new.is_finite();
     }
+}
+
+/// Below this many neurons × samples a layer is updated on the calling thread: handing columns to
+/// rayon's other threads costs more than it saves.
+const PARALLEL_MIN: usize = 1 << 15;
+
+/// Columns per piece when a noise-free update of `len` elements in columns of `n` is spread over
+/// rayon's pool, or None to stay on this thread. Each column is computed the same way wherever it
+/// runs, so the result does not depend on the split.
+fn columns_per_piece(n: usize, len: usize) -> Option<usize> {
+    let threads = rayon::current_num_threads();
+    (threads > 1 && len >= PARALLEL_MIN && n > 0).then(|| (len / n).div_ceil(threads).max(1))
 }
 
 /// Additive compartment noise: the stream and its standard deviation for this update.
@@ -66,17 +89,94 @@ pub(crate) fn hidden(
     mut noise: Noise<'_>,
 ) -> Change {
     let n = drive.nrows();
-    let (up, down) = (p.up.as_slice(), p.down.as_slice());
-    let (g, o) = (p.gain.as_slice(), p.offset.as_slice());
+    // Noise draws from one sequential stream, so a noisy update stays on this thread.
+    if let (None, Some(cols)) = (&noise, columns_per_piece(n, drive.len())) {
+        use rayon::prelude::*;
+        let w = cols * n;
+        return drive
+            .as_slice()
+            .par_chunks(w)
+            .zip(feedback.as_slice().par_chunks(w))
+            .zip(plus.as_mut_slice().par_chunks_mut(w))
+            .zip(minus.as_mut_slice().par_chunks_mut(w))
+            .map(|(((a, e), sp), sm)| hidden_columns(f, p, n, a, e, sp, sm, &mut None))
+            .reduce(|| Change::NONE, Change::merge);
+    }
+    hidden_columns(
+        f,
+        p,
+        n,
+        drive.as_slice(),
+        feedback.as_slice(),
+        plus.as_mut_slice(),
+        minus.as_mut_slice(),
+        &mut noise,
+    )
+}
+
+/// [`hidden`] on whole columns given as slices (`n` neurons each).
+#[allow(clippy::too_many_arguments)]
+fn hidden_columns(
+    f: Activation,
+    p: &NeuronParams,
+    n: usize,
+    drive: &[f32],
+    feedback: &[f32],
+    plus: &mut [f32],
+    minus: &mut [f32],
+    noise: &mut Noise<'_>,
+) -> Change {
+    if noise.is_some() {
+        return hidden_loop(f, p, n, drive, feedback, plus, minus, |v| noisy(noise, v));
+    }
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the processor supports the instructions the function is compiled for.
+        #[allow(unsafe_code)]
+        return unsafe { hidden_avx512(f, p, n, drive, feedback, plus, minus) };
+    }
+    hidden_loop(f, p, n, drive, feedback, plus, minus, |v| v)
+}
+
+/// The noise-free [`hidden_loop`] compiled for AVX-512: every operation in it is correctly
+/// rounded or exact at any vector width, so the bits are those of the scalar loop.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
+fn hidden_avx512(
+    f: Activation,
+    p: &NeuronParams,
+    n: usize,
+    drive: &[f32],
+    feedback: &[f32],
+    plus: &mut [f32],
+    minus: &mut [f32],
+) -> Change {
+    hidden_loop(f, p, n, drive, feedback, plus, minus, |v| v)
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn hidden_loop(
+    f: Activation,
+    p: &NeuronParams,
+    n: usize,
+    drive: &[f32],
+    feedback: &[f32],
+    plus: &mut [f32],
+    minus: &mut [f32],
+    mut noisy: impl FnMut(f32) -> f32,
+) -> Change {
+    let (up, down) = (&p.up.as_slice()[..n], &p.down.as_slice()[..n]);
+    let (g, o) = (&p.gain.as_slice()[..n], &p.offset.as_slice()[..n]);
     let l = p.damping;
     let mut ch = Change::NONE;
     dispatch!(f, act => {
         for (((a, e), sp), sm) in drive
-            .as_slice()
             .chunks_exact(n)
-            .zip(feedback.as_slice().chunks_exact(n))
-            .zip(plus.as_mut_slice().chunks_exact_mut(n))
-            .zip(minus.as_mut_slice().chunks_exact_mut(n))
+            .zip(feedback.chunks_exact(n))
+            .zip(plus.chunks_exact_mut(n))
+            .zip(minus.chunks_exact_mut(n))
         {
             for i in 0..n {
                 let (mut zp, mut zm) = (a[i] + up[i] * e[i], a[i] - down[i] * e[i]);
@@ -84,8 +184,8 @@ pub(crate) fn hidden(
                     zp = (zp + l * sp[i]) / (1.0 + l);
                     zm = (zm + l * sm[i]) / (1.0 + l);
                 }
-                let new_p = noisy(&mut noise, g[i] * act(zp - o[i]));
-                let new_m = noisy(&mut noise, g[i] * act(zm - o[i]));
+                let new_p = noisy(g[i] * act(zp - o[i]));
+                let new_m = noisy(g[i] * act(zm - o[i]));
                 ch.record(sp[i], new_p);
                 ch.record(sm[i], new_m);
                 sp[i] = new_p;
@@ -161,13 +261,74 @@ pub(crate) fn mix(
     diff: &mut DMatrix<f32>,
 ) {
     let n = plus.nrows();
-    let w = p.mix.as_slice();
+    if let Some(cols) = columns_per_piece(n, plus.len()) {
+        use rayon::prelude::*;
+        let w = cols * n;
+        plus.as_slice()
+            .par_chunks(w)
+            .zip(minus.as_slice().par_chunks(w))
+            .zip(mean.as_mut_slice().par_chunks_mut(w))
+            .zip(diff.as_mut_slice().par_chunks_mut(w))
+            .for_each(|(((sp, sm), s), d)| mix_columns(p, n, sp, sm, s, d));
+        return;
+    }
+    mix_columns(
+        p,
+        n,
+        plus.as_slice(),
+        minus.as_slice(),
+        mean.as_mut_slice(),
+        diff.as_mut_slice(),
+    );
+}
+
+/// [`mix`] on whole columns given as slices (`n` neurons each), with AVX-512 where the processor
+/// has it (the arithmetic is correctly rounded at any vector width).
+fn mix_columns(
+    p: &NeuronParams,
+    n: usize,
+    plus: &[f32],
+    minus: &[f32],
+    mean: &mut [f32],
+    diff: &mut [f32],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the processor supports the instructions the function is compiled for.
+        #[allow(unsafe_code)]
+        return unsafe { mix_avx512(p, n, plus, minus, mean, diff) };
+    }
+    mix_loop(p, n, plus, minus, mean, diff);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn mix_avx512(
+    p: &NeuronParams,
+    n: usize,
+    plus: &[f32],
+    minus: &[f32],
+    mean: &mut [f32],
+    diff: &mut [f32],
+) {
+    mix_loop(p, n, plus, minus, mean, diff);
+}
+
+#[inline(always)]
+fn mix_loop(
+    p: &NeuronParams,
+    n: usize,
+    plus: &[f32],
+    minus: &[f32],
+    mean: &mut [f32],
+    diff: &mut [f32],
+) {
+    let w = &p.mix.as_slice()[..n];
     for (((sp, sm), s), d) in plus
-        .as_slice()
         .chunks_exact(n)
-        .zip(minus.as_slice().chunks_exact(n))
-        .zip(mean.as_mut_slice().chunks_exact_mut(n))
-        .zip(diff.as_mut_slice().chunks_exact_mut(n))
+        .zip(minus.chunks_exact(n))
+        .zip(mean.chunks_exact_mut(n))
+        .zip(diff.chunks_exact_mut(n))
     {
         for i in 0..n {
             s[i] = if sp[i] == sm[i] {
