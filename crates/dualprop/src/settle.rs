@@ -195,7 +195,7 @@ fn update_layer<C: Crossbar>(
         {
             nudge_at(loss, dyads, y, false);
         }
-        compartment::output(
+        let change = compartment::output(
             dynamics.output,
             &dyads.params[i],
             &dyads.drive[i],
@@ -204,25 +204,28 @@ fn update_layer<C: Crossbar>(
             &mut dyads.plus[i],
             &mut dyads.minus[i],
             noise,
-        )
+        );
+        compartment::mix(
+            &dyads.params[i],
+            &dyads.plus[i],
+            &dyads.minus[i],
+            &mut dyads.mean[i],
+            &mut dyads.diff[i],
+        );
+        change
     } else {
-        compartment::hidden(
+        compartment::hidden_and_mix(
             f,
             &dyads.params[i],
             &dyads.drive[i],
             &dyads.feedback[i],
             &mut dyads.plus[i],
             &mut dyads.minus[i],
+            &mut dyads.mean[i],
+            &mut dyads.diff[i],
             noise,
         )
     };
-    compartment::mix(
-        &dyads.params[i],
-        &dyads.plus[i],
-        &dyads.minus[i],
-        &mut dyads.mean[i],
-        &mut dyads.diff[i],
-    );
     let st = &mut dyads.stamps;
     if change.changed {
         st.clock += 1;

@@ -152,3 +152,35 @@ fn one_sided_dp_top_stops_at_its_exact_fixed_point() {
     );
     assert_eq!(dyads.residual_trace().len(), s.passes);
 }
+
+/// Layers wide enough for the compartment updates and the products to be spread over threads:
+/// one thread and three give the same bits, damped and not, from the first pass to a tolerance.
+#[test]
+fn threads_change_no_bit_of_the_settled_state() {
+    const SIZES: [usize; 4] = [40, 300, 260, 7];
+    let (x, y) = batch(4, SIZES[0], SIZES[3], 130);
+    let base = network(&SIZES, Activation::Relu, Loss::Mse, 5);
+    for d in [
+        Dynamics::dp_top(0.3, 0.2, 4),
+        Dynamics::damped_dp(1.0, 0.2, 4, true),
+        Dynamics {
+            tolerance: Some(1e-5),
+            ..Dynamics::dp(0.6, 0.2, 40)
+        },
+    ] {
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let mut net = base.clone();
+                let mut dyads = Dyads::new(&SIZES, 130);
+                let mut g = Gradients::zeros(&SIZES);
+                let s = estimate(&mut net, &mut dyads, &x, &y, &d, &mut g);
+                (g, dyads.plus, dyads.minus, dyads.mean, s.passes, s.residual)
+            })
+        };
+        assert_eq!(run(1), run(3), "{d:?}");
+    }
+}
