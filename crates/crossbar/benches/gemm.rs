@@ -1,5 +1,6 @@
 //! The matrix products of one training step of a 784-1024-1024-10 network at batch 100:
-//! forward W·X, transposed Wᵀ·D and the update D·Xᵀ, on one thread and on rayon's pool.
+//! forward W·X, transposed Wᵀ·D and the update D·Xᵀ, on one thread and on rayon's pool, and
+//! nalgebra's own product on the two largest shapes for comparison.
 //! Throughput is reported as floating-point operations (2·m·k·n per product): elements/s = FLOP/s.
 
 // criterion's group macro defines an undocumented public function.
@@ -53,6 +54,31 @@ fn bench(c: &mut Criterion) {
         group.finish();
     }
     set_max_threads(0);
+    // The baseline the crate's GEMM replaced: nalgebra's own product (matrixmultiply), one thread.
+    let mut group = c.benchmark_group("nalgebra_1thread");
+    for (name, m, k, n, transposed) in [
+        ("WX_1024x1024x100", 1024, 1024, 100, false),
+        ("WtD_1024x1024x100", 1024, 1024, 100, true),
+    ] {
+        let a = input(
+            if transposed { k } else { m },
+            if transposed { m } else { k },
+            1,
+        );
+        let b = input(k, n, 2);
+        let mut out = DMatrix::zeros(m, n);
+        group.throughput(Throughput::Elements((2 * m * k * n) as u64));
+        group.bench_function(name, |bch| {
+            bch.iter(|| {
+                if transposed {
+                    black_box(&a).tr_mul_to(black_box(&b), &mut out);
+                } else {
+                    black_box(&a).mul_to(black_box(&b), &mut out);
+                }
+            })
+        });
+    }
+    group.finish();
 }
 
 criterion_group! {
