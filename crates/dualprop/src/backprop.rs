@@ -66,8 +66,25 @@ impl Backprop {
         }
     }
 
-    /// Forward and backward pass of (x, y); writes batch-mean gradients, returns the mean loss.
+    /// Forward and backward pass of (x, y); writes batch-mean gradients and the per-sample input
+    /// gradient ([`Backprop::input_gradient`]), returns the mean loss.
     pub fn gradient<C: Crossbar>(
+        &mut self,
+        net: &mut Network<C>,
+        x: &DMatrix<f32>,
+        y: &DMatrix<f32>,
+        grads: &mut Gradients,
+    ) -> f64 {
+        let loss = self.weight_gradient(net, x, y, grads);
+        net.layers[0]
+            .array
+            .read_transposed(&self.delta[0], &mut self.input_grad);
+        loss
+    }
+
+    /// [`Backprop::gradient`] without the input gradient, which training does not need (it is one
+    /// more product with the widest layer); [`Backprop::input_gradient`] keeps its old value.
+    pub fn weight_gradient<C: Crossbar>(
         &mut self,
         net: &mut Network<C>,
         x: &DMatrix<f32>,
@@ -133,9 +150,6 @@ impl Backprop {
             );
             row_means(&self.delta[k - 1], &mut grads.biases[k - 1]);
         }
-        net.layers[0]
-            .array
-            .read_transposed(&self.delta[0], &mut self.input_grad);
         loss
     }
 
@@ -145,7 +159,8 @@ impl Backprop {
     }
 
     /// Input-adversarial backprop: the gradient at x' = x + β·∇ₓℓ(x) (per sample), written into
-    /// `grads`; returns the mean loss at x'. The buffers then hold the pass at x'.
+    /// `grads`; returns the mean loss at x'. The buffers then hold the pass at x', except the input
+    /// gradient, which stays ∇ₓℓ(x).
     pub fn adversarial_gradient<C: Crossbar>(
         &mut self,
         net: &mut Network<C>,
@@ -163,7 +178,7 @@ impl Backprop {
         {
             *a = xi + beta * g;
         }
-        let loss = self.gradient(net, &adversarial, y, grads);
+        let loss = self.weight_gradient(net, &adversarial, y, grads);
         self.adversarial = adversarial;
         loss
     }

@@ -261,7 +261,7 @@ pub fn train(
                     let loss = if kind == AlgorithmKind::AdversarialBackprop {
                         backprop.adversarial_gradient(&mut net, &x, &y, alg.beta, &mut grads)
                     } else {
-                        backprop.gradient(&mut net, &x, &y, &mut grads)
+                        backprop.weight_gradient(&mut net, &x, &y, &mut grads)
                     };
                     if !loss.is_finite() || !all_finite(&grads) {
                         let reason = "training loss or gradient became NaN or infinite";

@@ -217,7 +217,7 @@ impl BackpropStep {
     /// One step; returns its FLOPs.
     pub fn run(&mut self) -> f64 {
         self.backprop
-            .gradient(&mut self.net, &self.x, &self.y, &mut self.grads);
+            .weight_gradient(&mut self.net, &self.x, &self.y, &mut self.grads);
         self.optimizer
             .step_backprop(&mut self.net, &self.backprop, &self.grads);
         flops::backprop_step(&self.shape.sizes, self.shape.batch)
