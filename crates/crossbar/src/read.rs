@@ -10,6 +10,7 @@ use crate::rng::fill_normal;
 use crate::spec::{BoundManagement, Io, NoiseManagement, WeightNoiseType};
 use nalgebra::DMatrix;
 use rand::Rng;
+use rayon::prelude::*;
 
 /// Converter step of a range `bound` at resolution `res` (a fraction, or a count if > 1).
 fn step(res: f64, bound: f64) -> f32 {
@@ -243,24 +244,27 @@ impl ReadPipeline {
         alphas.clear();
         alphas.extend((0..batch).map(|b| self.alpha(x.column(b).as_slice())));
         let mut scaled = std::mem::take(&mut self.scaled);
-        let mut in_rngs: Vec<Fast> = Vec::new();
-        for (b, &alpha) in alphas.iter().enumerate() {
-            let s = if self.nm != NoiseManagement::None && alpha > 0.0 {
-                1.0 / alpha
-            } else {
-                1.0
-            };
-            let mut in_rng = Fast::chunk(key, 2 * b as u64);
-            self.convert_input(
-                x.column(b).as_slice(),
-                s,
-                scaled.column_mut(b).as_mut_slice(),
-                &mut in_rng,
-            );
-            if self.inp_noise > 0.0 {
-                in_rngs.push(in_rng);
-            }
-        }
+        // Columns are independent (each has its own streams), so they are spread over rayon's
+        // pool in contiguous runs; the bits do not depend on how.
+        let min_len = batch.div_ceil(rayon::current_num_threads()).max(1);
+        let this = &*self;
+        let in_rngs: Vec<Fast> = scaled
+            .as_mut_slice()
+            .par_chunks_mut(n_in.max(1))
+            .with_min_len(min_len)
+            .enumerate()
+            .map(|(b, col)| {
+                let alpha = alphas[b];
+                let s = if this.nm != NoiseManagement::None && alpha > 0.0 {
+                    1.0 / alpha
+                } else {
+                    1.0
+                };
+                let mut in_rng = Fast::chunk(key, 2 * b as u64);
+                this.convert_input(x.column(b).as_slice(), s, col, &mut in_rng);
+                in_rng
+            })
+            .collect();
         gemm(1.0, w, op, &scaled, Op::N, 0.0, y);
         let pcm = self.w_noise > 0.0 && self.w_type == WeightNoiseType::PcmRead;
         if pcm {
@@ -279,45 +283,57 @@ impl ReadPipeline {
                 &mut self.currents,
             );
         }
-        let mut noise = std::mem::take(&mut self.noise);
-        for (b, &alpha_b) in alphas.iter().enumerate() {
-            let dead = self.nm != NoiseManagement::None && alpha_b <= 0.0 && self.inp_noise == 0.0;
-            if dead {
-                y.column_mut(b).fill(0.0);
+        let n_out = y.nrows();
+        let this = &*self;
+        let nm = self.nm;
+        let column_scale = move |alpha_b: f32| {
+            scale
+                * if nm != NoiseManagement::None && alpha_b > 0.0 {
+                    alpha_b
+                } else {
+                    1.0
+                }
+        };
+        // Per column: Some(output stream) when it saturated and bound management re-reads it.
+        let retry: Vec<Option<Fast>> = y
+            .as_mut_slice()
+            .par_chunks_mut(n_out.max(1))
+            .with_min_len(min_len)
+            .enumerate()
+            .map_init(Vec::new, |noise, (b, ycol)| {
+                let alpha_b = alphas[b];
+                let dead =
+                    this.nm != NoiseManagement::None && alpha_b <= 0.0 && this.inp_noise == 0.0;
+                if dead {
+                    ycol.fill(0.0);
+                    return None;
+                }
+                let norm = if this.w_noise > 0.0 {
+                    scaled.column(b).norm()
+                } else {
+                    0.0
+                };
+                let currents = pcm.then(|| &this.currents.as_slice()[b * n_out..(b + 1) * n_out]);
+                let mut out_rng = Fast::chunk(key, 2 * b as u64 + 1);
+                let passed = this.finish_output(ycol, norm, currents, noise, &mut out_rng);
+                if !passed && this.bound_management {
+                    return Some(out_rng);
+                }
+                let c = column_scale(alpha_b);
+                ycol.iter_mut().for_each(|v| *v *= c);
+                None
+            })
+            .collect();
+        for (b, out_rng) in retry.into_iter().enumerate() {
+            let Some(mut out_rng) = out_rng else {
                 continue;
-            }
-            let norm = if self.w_noise > 0.0 {
-                scaled.column(b).norm()
-            } else {
-                0.0
             };
-            let n_out = y.nrows();
-            let currents = pcm.then(|| &self.currents.as_slice()[b * n_out..(b + 1) * n_out]);
-            let mut out_rng = Fast::chunk(key, 2 * b as u64 + 1);
-            let passed = self.finish_output(
-                y.column_mut(b).as_mut_slice(),
-                norm,
-                currents,
-                &mut noise,
-                &mut out_rng,
-            );
-            let mut beta = 1.0f32;
-            if !passed && self.bound_management {
-                let mut in_rng = in_rngs
-                    .get(b)
-                    .cloned()
-                    .unwrap_or_else(|| Fast::chunk(key, 2 * b as u64));
-                let rngs = (&mut in_rng, &mut out_rng);
-                beta = self.bound_manage(w, op, x.column(b).as_slice(), alpha_b, y, b, rngs);
-            }
-            let alpha = if self.nm != NoiseManagement::None && alpha_b > 0.0 {
-                alpha_b
-            } else {
-                1.0
-            };
-            y.column_mut(b).scale_mut(scale * alpha * beta);
+            let mut in_rng = in_rngs[b].clone();
+            let alpha_b = alphas[b];
+            let rngs = (&mut in_rng, &mut out_rng);
+            let beta = self.bound_manage(w, op, x.column(b).as_slice(), alpha_b, y, b, rngs);
+            y.column_mut(b).scale_mut(column_scale(alpha_b) * beta);
         }
-        self.noise = noise;
         self.scaled = scaled;
         self.alphas = alphas;
     }
