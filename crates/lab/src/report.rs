@@ -420,6 +420,11 @@ fn final_vs_axis(
     }
     let line_values: Vec<Option<String>> = levels(exp, lines)?;
     let panel_values: Vec<Option<String>> = levels(exp, panels)?;
+    // Levels spread over decades (β = 0.01, 0.1, 1) are read on a log axis.
+    let numbers: Vec<f64> = xs.iter().filter_map(Value::as_f64).collect();
+    let lo = numbers.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = numbers.iter().copied().fold(0.0, f64::max);
+    let log_x = lo > 0.0 && hi / lo >= 10.0;
     let mut axes = vec![x];
     axes.extend(lines);
     axes.extend(panels);
@@ -464,6 +469,7 @@ fn final_vs_axis(
             y_label: format!("final {metric} (mean ± std over seeds)"),
             curves,
             y_range: metric.ends_with("acc").then_some((0.0, 1.0)),
+            log_x,
             ..Panel::default()
         });
     }
