@@ -143,6 +143,39 @@ fn a_killed_run_resumes_to_the_uninterrupted_result() {
     );
 }
 
+/// Figures are not results: a folder resumes (and merges) after the experiment's plots were
+/// edited, but not after anything that changes a run.
+#[test]
+fn editing_plots_keeps_the_results_and_editing_training_does_not() {
+    let dir = scratch("edit-plots");
+    let out = dir.join("out");
+    let out = out.to_str().unwrap();
+    let first = dyadsim(&["run", &write_experiment(&dir, SWEEP), "--out", out]);
+    assert_eq!(first.code, 0, "{first:?}");
+    let records = read(&dir.join("out/metrics.csv"));
+    let replotted = SWEEP.replace(
+        "    seeds: [0, 1],\n",
+        "    seeds: [0, 1],\n    plots: [Final(x: \"algorithm.alpha\", lines: Some(\"algorithm.kind\"))],\n",
+    );
+    assert_ne!(replotted, SWEEP);
+    let again = dyadsim(&["run", &write_experiment(&dir, &replotted), "--out", out]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(again.stdout.contains("resuming"), "{}", again.stdout);
+    assert_eq!(read(&dir.join("out/metrics.csv")), records);
+    assert!(
+        dir.join("out/final-test_acc-vs-algorithm_alpha.png")
+            .exists()
+    );
+    let longer = replotted.replace("epochs: 2,", "epochs: 3,");
+    let refused = dyadsim(&["run", &write_experiment(&dir, &longer), "--out", out]);
+    assert_eq!(refused.code, 2, "{refused:?}");
+    assert!(
+        refused.stderr.contains("different experiment"),
+        "{}",
+        refused.stderr
+    );
+}
+
 #[test]
 fn merged_shards_equal_the_unsharded_run() {
     let dir = scratch("shards");

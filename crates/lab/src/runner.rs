@@ -149,7 +149,7 @@ fn prepare(exp: &Experiment, opts: &RunOptions) -> Result<()> {
             std::fs::remove_dir_all(&runs).map_err(io(&runs))?;
         }
     } else if let Ok(previous) = std::fs::read_to_string(&stored)
-        && previous != resolved
+        && !same_results(&previous, &stored, exp)
         && results::records_dir(out).exists()
     {
         return Err(LabError::Usage(format!(
@@ -159,6 +159,19 @@ fn prepare(exp: &Experiment, opts: &RunOptions) -> Result<()> {
     }
     std::fs::create_dir_all(results::records_dir(out)).map_err(io(out))?;
     results::write_atomic(&stored, resolved.as_bytes())
+}
+
+/// Whether the experiment stored as `previous` (read from `path`) produces the same records as
+/// `exp`: everything but the figures it asks for must agree, so that editing `plots` keeps a folder's
+/// results (and `dyadsim plot` redraws them).
+fn same_results(previous: &str, path: &Path, exp: &Experiment) -> bool {
+    let without_plots = |e: &Experiment| Experiment {
+        plots: Vec::new(),
+        source: None,
+        ..e.clone()
+    };
+    crate::load::experiment_from_str(previous, path)
+        .is_ok_and(|prev| without_plots(&prev) == without_plots(exp))
 }
 
 /// Run every missing (point, seed) of `exp` on `data` and return all records of the folder.
@@ -308,7 +321,8 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Vec<RunRecord>> {
     let exp = crate::load::experiment_from_str(&resolved, &first.join("experiment.ron"))?;
     let mut all: BTreeMap<(usize, u64), RunRecord> = BTreeMap::new();
     for dir in dirs {
-        if read(dir)? != resolved {
+        let path = dir.join("experiment.ron");
+        if !same_results(&read(dir)?, &path, &exp) {
             return Err(LabError::Usage(format!(
                 "{} holds results of a different experiment than {}",
                 dir.display(),
