@@ -1,7 +1,11 @@
 //! Architecture invariants, checked on the manifests: dependencies flow
-//! dyadsim → lab → dualprop → crossbar, never back, not even as dev-dependencies.
+//! dyadsim → lab → dualprop → crossbar, lab → datasets and lab → plot, never back, not even as
+//! dev-dependencies; datasets and plot are leaves.
 
 use tests::root;
+
+/// Every crate of the workspace.
+const WORKSPACE_CRATES: [&str; 6] = ["crossbar", "datasets", "dualprop", "dyadsim", "lab", "plot"];
 
 /// The workspace crates a crate's manifest names, in any dependency table.
 fn workspace_deps(krate: &str) -> Vec<String> {
@@ -19,7 +23,7 @@ fn workspace_deps(krate: &str) -> Vec<String> {
             continue;
         }
         let name = line.split(['=', '.', ' ']).next().unwrap_or("");
-        if ["crossbar", "dualprop", "lab", "dyadsim"].contains(&name) {
+        if WORKSPACE_CRATES.contains(&name) {
             found.push(name.to_owned());
         }
     }
@@ -28,10 +32,12 @@ fn workspace_deps(krate: &str) -> Vec<String> {
 
 #[test]
 fn dependencies_flow_one_way() {
-    let allowed: [(&str, &[&str]); 4] = [
+    let allowed: [(&str, &[&str]); 6] = [
         ("crossbar", &[]),
+        ("datasets", &[]),
+        ("plot", &[]),
         ("dualprop", &["crossbar"]),
-        ("lab", &["crossbar", "dualprop"]),
+        ("lab", &["crossbar", "datasets", "dualprop", "plot"]),
         ("dyadsim", &["lab"]),
     ];
     for (krate, ok) in allowed {
@@ -43,6 +49,13 @@ fn dependencies_flow_one_way() {
         }
     }
     assert_eq!(workspace_deps("dualprop"), ["crossbar"]);
+    // A crate added to the workspace must be given its place here.
+    let mut on_disk: Vec<String> = std::fs::read_dir(root().join("crates"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    on_disk.sort();
+    assert_eq!(on_disk, WORKSPACE_CRATES);
 }
 
 #[test]
@@ -50,6 +63,8 @@ fn only_lab_touches_files_and_only_dyadsim_the_terminal() {
     for (krate, banned) in [
         ("crossbar", &["std::fs", "ron::", "indicatif", "clap"][..]),
         ("dualprop", &["std::fs", "ron::", "indicatif", "clap"][..]),
+        ("datasets", &["ron::", "indicatif", "clap", "anyhow"][..]),
+        ("plot", &["ron::", "indicatif", "clap", "anyhow"][..]),
         ("lab", &["indicatif", "clap", "anyhow"][..]),
     ] {
         let src = root().join("crates").join(krate).join("src");

@@ -1,9 +1,9 @@
 //! `dyadsim device`: pulse-response and drift curves of a hardware description's devices.
 
 use crate::error::{LabError, Result};
-use crate::plot::{Curve, Panel, figure};
 use crate::results::write_atomic;
 use crossbar::Hardware;
+use plot::{Curve, Panel, figure};
 use std::path::{Path, PathBuf};
 
 /// What to measure.

@@ -48,7 +48,7 @@ pub enum LabError {
     },
     /// A plot could not be drawn.
     #[error(transparent)]
-    Plot(#[from] crate::plot::PlotError),
+    Plot(#[from] plot::PlotError),
     /// A results file could not be encoded.
     #[error("{path}: {message}")]
     Encode {

@@ -1,4 +1,5 @@
-//! The experiment crate of dyadsim: experiment files, datasets, training runs, results and plots.
+//! The experiment crate of dyadsim: experiment files, sweeps, training runs, results and which
+//! figures to draw (datasets and drawing live in the `datasets` and `plot` crates).
 //!
 //! It is the only library that touches the file system. A run goes
 //! [`load::experiment`] → [`dataset::load`] → [`runner::run`] → [`report::draw`].
@@ -32,7 +33,6 @@ pub mod hardware;
 pub mod job;
 pub mod load;
 pub mod metrics;
-pub mod plot;
 pub mod report;
 pub mod results;
 pub mod runner;

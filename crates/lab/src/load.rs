@@ -50,7 +50,14 @@ pub fn validate(exp: &Experiment) -> std::result::Result<(), (String, String)> {
             ),
         );
     }
-    exp.dataset.validate()?;
+    if let Err(e) = exp.dataset.validate() {
+        return match e {
+            crate::dataset::DataError::Invalid { field, message } => {
+                Err((format!("dataset.{field}"), message))
+            }
+            other => Err(("dataset".into(), other.to_string())),
+        };
+    }
     let layers = &exp.network.layers;
     if layers.len() < 2 {
         return fail(

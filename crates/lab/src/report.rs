@@ -2,9 +2,9 @@
 
 use crate::error::{LabError, Result};
 use crate::job::EpochMetrics;
-use crate::plot::{Curve, Heatmap, Panel, figure, heatmap};
 use crate::results::RunRecord;
 use crate::spec::{Experiment, PlotSpec};
+use plot::{Curve, Heatmap, Panel, figure, heatmap};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

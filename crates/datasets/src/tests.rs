@@ -47,7 +47,7 @@ fn mnist(dir: &str) -> MnistSpec {
 
 fn data_message(result: Result<Dataset>) -> String {
     match result {
-        Err(e @ LabError::Data { .. }) => e.to_string(),
+        Err(e @ DataError::Data { .. }) => e.to_string(),
         other => panic!("expected a data error, got {other:?}"),
     }
 }
@@ -131,7 +131,7 @@ fn subsets_take_the_first_n_or_a_seeded_sample_and_standardize_uses_the_training
         ..mnist("../data")
     };
     let e = load(&DatasetSpec::Mnist(too_many), &source).unwrap_err();
-    assert!(matches!(&e, LabError::Invalid { field, .. } if field == "dataset.train_subset"));
+    assert!(matches!(&e, DataError::Invalid { field, .. } if field == "train_subset"));
     assert!(e.to_string().contains("at most the 50 samples"), "{e}");
     let zero = MnistSpec {
         test_subset: Some(0),

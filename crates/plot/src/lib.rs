@@ -11,7 +11,7 @@
 //! that names the output file.
 //!
 //! ```no_run
-//! use lab::plot::{figure, Curve, Panel};
+//! use plot::{figure, Curve, Panel};
 //! let panel = Panel {
 //!     title: "training".into(),
 //!     x_label: "epoch".into(),
@@ -20,7 +20,7 @@
 //!     ..Panel::default()
 //! };
 //! figure(std::path::Path::new("results/convergence"), "convergence", &[panel])?;
-//! # Ok::<(), lab::plot::PlotError>(())
+//! # Ok::<(), plot::PlotError>(())
 //! ```
 
 mod axis;

@@ -11,7 +11,7 @@ use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::io::Read;
 
-const DIGITS_GZ: &[u8] = include_bytes!("../../data/uci-optdigits-8x8.csv.gz");
+const DIGITS_GZ: &[u8] = include_bytes!("../data/uci-optdigits-8x8.csv.gz");
 
 /// Images in the training split.
 pub const DIGITS_TRAIN: usize = 1347;

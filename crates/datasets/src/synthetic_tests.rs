@@ -111,33 +111,33 @@ fn out_of_range_synthetic_fields_are_named() {
                 inputs: 0,
                 ..Default::default()
             },
-            "dataset.inputs",
+            "inputs",
         ),
         (
             SyntheticSpec {
                 outputs: 1,
                 ..Default::default()
             },
-            "dataset.outputs",
+            "outputs",
         ),
         (
             SyntheticSpec {
                 noise: f64::NAN,
                 ..Default::default()
             },
-            "dataset.noise",
+            "noise",
         ),
         (
             SyntheticSpec {
                 train: usize::MAX,
                 ..Default::default()
             },
-            "dataset.train",
+            "train",
         ),
     ];
     for (spec, expected) in cases {
         match load(&DatasetSpec::Synthetic(spec), Path::new("e.ron")) {
-            Err(LabError::Invalid { field, .. }) => assert_eq!(field, expected),
+            Err(DataError::Invalid { field, .. }) => assert_eq!(field, expected),
             other => panic!("expected an error on {expected}, got {other:?}"),
         }
     }

@@ -1,10 +1,14 @@
 //! Datasets: what an experiment trains on, as matrices whose columns are samples.
 //!
+//! The crate knows nothing of hardware or learning: a [`DatasetSpec`] goes in, a [`Dataset`] of
+//! train and test matrices comes out, and every failure is a [`DataError`] naming the file or field.
+//!
 //! The embedded UCI digits are the default; MNIST and Fashion-MNIST come from IDX files (see
 //! [`idx`]); [`SyntheticSpec`] generates a teacher-network task of any size. docs/DATA.md says where
 //! each comes from and how it is split and scaled.
 
 mod digits;
+mod error;
 pub mod idx;
 mod mnist;
 mod synthetic;
@@ -13,7 +17,7 @@ pub use digits::{DIGITS_TEST, DIGITS_TRAIN, digits};
 pub use mnist::{FASHION_MNIST_DIR, FashionMnistSpec, IDX_CLASSES, MnistSpec, Normalize};
 pub use synthetic::{SyntheticSpec, Task};
 
-use crate::error::{LabError, Result};
+pub use error::{DataError, Result};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -36,15 +40,15 @@ pub enum DatasetSpec {
 }
 
 impl DatasetSpec {
-    /// The first out-of-range field as (dotted path from the experiment, message), in the shape of
-    /// [`crate::load::validate`], so it can be reported with its position before anything runs.
-    pub fn validate(&self) -> std::result::Result<(), (String, String)> {
+    /// The first out-of-range field, as [`DataError::Invalid`] with the field's path inside this
+    /// description, so the caller can report it with its position before anything runs.
+    pub fn validate(&self) -> Result<()> {
         let subsets = |train: Option<usize>, test: Option<usize>| {
             for (field, n) in [("train_subset", train), ("test_subset", test)] {
                 if n == Some(0) {
-                    return Err((
-                        format!("dataset.{field}"),
-                        "must be Some(n) with n ≥ 1, or None for all samples (got Some(0))".into(),
+                    return Err(DataError::invalid(
+                        field,
+                        "must be Some(n) with n ≥ 1, or None for all samples (got Some(0))",
                     ));
                 }
             }
@@ -54,9 +58,7 @@ impl DatasetSpec {
             DatasetSpec::Digits => Ok(()),
             DatasetSpec::Mnist(s) => subsets(s.train_subset, s.test_subset),
             DatasetSpec::FashionMnist(s) => subsets(s.train_subset, s.test_subset),
-            DatasetSpec::Synthetic(s) => s
-                .validate()
-                .map_err(|(field, message)| (format!("dataset.{field}"), message)),
+            DatasetSpec::Synthetic(s) => s.validate(),
         }
     }
 }
@@ -128,15 +130,9 @@ pub fn one_hot(labels: &[u8], classes: usize) -> DMatrix<f32> {
 }
 
 /// Load the dataset `spec` names; relative paths are resolved against the folder of `source`
-/// (the experiment file), which also names the experiment in errors about its fields.
+/// (the file that names the dataset).
 pub fn load(spec: &DatasetSpec, source: &Path) -> Result<Dataset> {
-    spec.validate()
-        .map_err(|(field, message)| LabError::Invalid {
-            path: source.to_owned(),
-            position: None,
-            field,
-            message,
-        })?;
+    spec.validate()?;
     match spec {
         DatasetSpec::Digits => Ok(digits()),
         DatasetSpec::Mnist(s) => {
@@ -151,7 +147,7 @@ pub fn load(spec: &DatasetSpec, source: &Path) -> Result<Dataset> {
                     (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, \
                     t10k-labels-idx1-ubyte, each optionally .gz)",
             };
-            mnist::load(&set, source)
+            mnist::load(&set)
         }
         DatasetSpec::FashionMnist(s) => {
             let set = mnist::IdxSet {
@@ -165,7 +161,7 @@ pub fn load(spec: &DatasetSpec, source: &Path) -> Result<Dataset> {
                     (files in /usr/share/datasets/fashion-mnist), or point dir at a folder with the \
                     Fashion-MNIST IDX files",
             };
-            mnist::load(&set, source)
+            mnist::load(&set)
         }
         DatasetSpec::Synthetic(s) => Ok(synthetic::generate(s)),
     }

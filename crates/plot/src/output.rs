@@ -28,7 +28,7 @@ pub(crate) fn ensure_font(stem: &Path) -> Result<(), PlotError> {
         register_font(
             FONT,
             FontStyle::Normal,
-            include_bytes!("../../fonts/DejaVuSans.ttf"),
+            include_bytes!("../fonts/DejaVuSans.ttf"),
         )
         .is_ok()
     });

@@ -5,7 +5,7 @@
 //! which is what every MNIST-style file holds. A file is gzipped when it starts with the gzip magic
 //! `1f 8b`, whatever its name.
 
-use crate::error::{LabError, Result};
+use crate::error::{DataError, Result};
 use flate2::Compression;
 use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
@@ -37,8 +37,8 @@ impl IdxArray {
     }
 }
 
-fn data_error(path: &Path, message: String) -> LabError {
-    LabError::Data {
+fn data_error(path: &Path, message: String) -> DataError {
+    DataError::Data {
         path: path.to_owned(),
         message,
     }
@@ -46,7 +46,7 @@ fn data_error(path: &Path, message: String) -> LabError {
 
 /// Read the IDX file at `path`, gunzipping it first when it is gzipped.
 pub fn read(path: &Path) -> Result<IdxArray> {
-    let raw = std::fs::read(path).map_err(|source| LabError::Io {
+    let raw = std::fs::read(path).map_err(|source| DataError::Io {
         path: path.to_owned(),
         source,
     })?;
@@ -164,7 +164,7 @@ pub fn write(path: &Path, dims: &[usize], data: &[u8], gzip: bool) -> Result<()>
         bytes.extend_from_slice(&d.to_be_bytes());
     }
     bytes.extend_from_slice(data);
-    let io = |source| LabError::Io {
+    let io = |source| DataError::Io {
         path: path.to_owned(),
         source,
     };
@@ -189,7 +189,7 @@ mod tests {
 
     fn message(result: Result<IdxArray>) -> String {
         match result {
-            Err(e @ LabError::Data { .. }) => e.to_string(),
+            Err(e @ DataError::Data { .. }) => e.to_string(),
             other => panic!("expected a data error, got {other:?}"),
         }
     }
@@ -267,7 +267,7 @@ mod tests {
         let path = std::env::temp_dir().join("dyadsim-idx-never-written");
         assert!(matches!(
             write(&path, &[2, 2], &[1, 2, 3], false),
-            Err(LabError::Data { .. })
+            Err(DataError::Data { .. })
         ));
         assert!(!path.exists());
     }

@@ -72,8 +72,8 @@ impl Default for SyntheticSpec {
 const MAX_VALUES: usize = 1 << 31;
 
 impl SyntheticSpec {
-    /// The first out-of-range field as (field name, message).
-    pub fn validate(&self) -> std::result::Result<(), (String, String)> {
+    /// The first out-of-range field, as [`crate::DataError::Invalid`].
+    pub fn validate(&self) -> crate::Result<()> {
         let min_outputs = match self.task {
             Task::Classification => 2,
             Task::Regression => 1,
@@ -86,22 +86,22 @@ impl SyntheticSpec {
             ("test", self.test, 1),
         ] {
             if value < min {
-                return Err((
-                    field.into(),
+                return Err(crate::DataError::invalid(
+                    field,
                     format!("must be at least {min} (got {value})"),
                 ));
             }
         }
         if !(self.noise.is_finite() && self.noise >= 0.0) {
-            return Err((
-                "noise".into(),
+            return Err(crate::DataError::invalid(
+                "noise",
                 format!("must be a non-negative finite number (got {})", self.noise),
             ));
         }
         let widest = self.inputs.max(self.hidden).max(self.outputs);
         if widest.saturating_mul(self.train.max(self.test)) > MAX_VALUES {
-            return Err((
-                "train".into(),
+            return Err(crate::DataError::invalid(
+                "train",
                 format!(
                     "{} samples of width {widest} exceed {MAX_VALUES} values in one matrix",
                     self.train.max(self.test)

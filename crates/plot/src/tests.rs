@@ -1,7 +1,7 @@
 //! End-to-end tests of the public API: files are written at the right size, the SVG holds the text,
 //! and bad data is drawn or reported, never a panic.
 //!
-//! Output goes to `<temp dir>/lab-plot-tests/<test>/`, kept after the run so the figures can be looked at.
+//! Output goes to `<temp dir>/dyadsim-plot-tests/<test>/`, kept after the run so the figures can be looked at.
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +10,7 @@ use super::*;
 
 /// A fresh folder under the system temp dir for one test's output.
 fn out_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join("lab-plot-tests").join(test);
+    let dir = std::env::temp_dir().join("dyadsim-plot-tests").join(test);
     // Leftovers from an earlier run would let a test pass without writing anything.
     let _ = std::fs::remove_dir_all(&dir);
     dir

@@ -1,7 +1,7 @@
 //! MNIST and Fashion-MNIST from their four IDX files, plain or gzipped.
 
 use super::{Dataset, Split, idx, one_hot};
-use crate::error::{LabError, Result};
+use crate::error::{DataError, Result};
 use nalgebra::DMatrix;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -118,7 +118,7 @@ fn find(dir: &Path, stem: &str, hint: &str) -> Result<PathBuf> {
     } else if gz.is_file() {
         Ok(gz)
     } else {
-        Err(LabError::Data {
+        Err(DataError::Data {
             path: plain,
             message: format!("not found (nor {stem}.gz); {hint}"),
         })
@@ -138,7 +138,7 @@ fn read_split(dir: &Path, prefix: &str, hint: &str) -> Result<RawSplit> {
     let images = idx::read(&images_path)?;
     let labels = idx::read(&labels_path)?;
     let fail = |path: &Path, message: String| {
-        Err(LabError::Data {
+        Err(DataError::Data {
             path: path.to_owned(),
             message,
         })
@@ -257,14 +257,14 @@ fn pixel_moments(raw: &RawSplit, keep: &[usize]) -> (f64, f64) {
 }
 
 /// Load both splits of an MNIST-style folder.
-pub(super) fn load(set: &IdxSet, source: &Path) -> Result<Dataset> {
+pub(super) fn load(set: &IdxSet) -> Result<Dataset> {
     let (train, test) = rayon::join(
         || read_split(&set.dir, "train", set.missing_hint),
         || read_split(&set.dir, "t10k", set.missing_hint),
     );
     let (train, test) = (train?, test?);
     if train.images.dims()[1..] != test.images.dims()[1..] {
-        return Err(LabError::Data {
+        return Err(DataError::Data {
             path: test.images_path.clone(),
             message: format!(
                 "images are {:?} pixels, expected the training images' {:?}",
@@ -280,10 +280,8 @@ pub(super) fn load(set: &IdxSet, source: &Path) -> Result<Dataset> {
     ] {
         let count = raw.images.dims()[0];
         if let Some(n) = subset.filter(|&n| n > count) {
-            return Err(LabError::Invalid {
-                path: source.to_owned(),
-                position: None,
-                field: format!("dataset.{field}"),
+            return Err(DataError::Invalid {
+                field: field.to_owned(),
                 message: format!(
                     "must be at most the {count} samples of {} (got {n})",
                     raw.images_path.display()
@@ -297,7 +295,7 @@ pub(super) fn load(set: &IdxSet, source: &Path) -> Result<Dataset> {
         Normalize::Standardize => match pixel_moments(&train, &kept[0]) {
             (mean, std) if std > 0.0 => (mean, std),
             (mean, _) => {
-                return Err(LabError::Data {
+                return Err(DataError::Data {
                     path: train.images_path.clone(),
                     message: format!(
                         "cannot standardize: every training pixel is {mean}, the standard deviation is 0"
