@@ -8,3 +8,4 @@ mod cli_run;
 mod hardware;
 mod shipped_files;
 mod sweeps;
+mod tolerance;
