@@ -192,15 +192,24 @@ fn boundary_panel(
     let mut curves = Vec::new();
     for c in compare {
         for d in [Direction::Down, Direction::Up] {
-            let y: Vec<f64> = across
+            let found: Vec<Option<&super::Found>> = across
                 .iter()
                 .map(|a| {
                     report
                         .results
                         .iter()
                         .find(|r| &r.across == *a && &r.compare == *c && r.direction == d)
-                        .map_or(f64::NAN, |r| r.found.tolerance)
+                        .map(|r| &r.found)
                 })
+                .collect();
+            let y: Vec<f64> = found
+                .iter()
+                .map(|f| f.map_or(f64::NAN, |f| f.tolerance))
+                .collect();
+            // The bar spans the bracket: from the last pass to the first failure.
+            let fail: Vec<f64> = found
+                .iter()
+                .map(|f| f.map_or(f64::NAN, |f| f.bracket.1.unwrap_or(f.tolerance)))
                 .collect();
             if y.iter().all(|v| v.is_nan()) {
                 continue;
@@ -214,7 +223,14 @@ fn boundary_panel(
                     "lower limit"
                 }
             );
-            curves.push(Curve::new(label.trim().to_owned(), x.clone(), y));
+            let (lower, upper) = y
+                .iter()
+                .zip(&fail)
+                .map(|(a, b)| (a.min(*b), a.max(*b)))
+                .unzip();
+            curves.push(
+                Curve::new(label.trim().to_owned(), x.clone(), y).with_error_bars(lower, upper),
+            );
         }
     }
     let positive = x.iter().all(|&v| v > 0.0);
