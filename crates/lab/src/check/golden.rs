@@ -147,9 +147,9 @@ fn golden_of(
     let summary = summary_json(&records);
     let source = exp.source.clone().unwrap_or_default();
     // The project's goldens are committed: name their experiment relative to the source tree.
-    let source = match (&shortened, source.parent().and_then(Path::parent)) {
+    let source = match (&shortened, super::find_root(&source)) {
         (Some(_), Some(root)) => source
-            .strip_prefix(root)
+            .strip_prefix(&root)
             .map(Path::to_owned)
             .unwrap_or(source.clone()),
         _ => source,
@@ -216,8 +216,9 @@ fn compare(
     Ok(check)
 }
 
-/// The project's goldens: every experiments/*.ron, shortened, against `tests/golden/<name>.json`.
-/// Returns the checks and notes on the experiments left out.
+/// The project's goldens: every experiments/*.ron, shortened, against `tests/golden/<name>.json`,
+/// and every short configuration `tests/golden/<name>.ron` (for experiments too long even when
+/// shortened), as it is. Returns the checks and notes on the experiments left out.
 pub fn project(root: &Path, rtol: f64, update: bool) -> Result<(Vec<Check>, Vec<String>)> {
     let dir = root.join("experiments");
     let files = super::ron_files(&dir)?;
@@ -225,45 +226,93 @@ pub fn project(root: &Path, rtol: f64, update: bool) -> Result<(Vec<Check>, Vec<
     for file in files {
         let exp = crate::load::experiment(&file)?;
         let (short, how) = shorten(&exp);
-        let stem = file
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("experiment")
-            .to_owned();
+        let stem = stem_of(&file);
         if cost(&short) > BUDGET {
             notes.push(format!("{stem}: left out of the golden suite, too long even shortened ({how}: ~{:.0e} operations)", cost(&short)));
             continue;
         }
-        if let Err(e) = dataset::load(&short.dataset, &file) {
-            notes.push(format!(
-                "{stem}: left out of the golden suite, its data is not available ({e})"
-            ));
-            continue;
-        }
-        let path = root
-            .join("tests")
-            .join("golden")
-            .join(format!("{stem}.json"));
-        if !path.exists() {
-            if update {
-                write(&path, &golden_of(&short, Some(how), run_records(&short)?)?)?;
-                notes.push(format!("{stem}: pinned a new golden at {}", path.display()));
-            } else {
-                checks.push(Check::flag(
-                    SUITE,
-                    format!("{stem}: golden exists"),
-                    false,
-                    format!(
-                        "no {}; create it with `dyadsim check --suite golden --update`",
-                        path.display()
-                    ),
-                ));
-            }
-            continue;
-        }
-        checks.push(compare(&stem, &path, &short, Some(how), rtol, update)?);
+        project_one(
+            root,
+            &file,
+            &stem,
+            short,
+            how,
+            rtol,
+            update,
+            &mut checks,
+            &mut notes,
+        )?;
+    }
+    let golden_dir = root.join("tests").join("golden");
+    for file in super::ron_files(&golden_dir)? {
+        let exp = crate::load::experiment(&file)?;
+        let stem = stem_of(&file);
+        let how = format!("a short configuration, tests/golden/{stem}.ron");
+        project_one(
+            root,
+            &file,
+            &stem,
+            exp,
+            how,
+            rtol,
+            update,
+            &mut checks,
+            &mut notes,
+        )?;
     }
     Ok((checks, notes))
+}
+
+fn stem_of(file: &Path) -> String {
+    file.file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("experiment")
+        .to_owned()
+}
+
+/// Compare (or pin, when missing and `update`) the project golden `tests/golden/<stem>.json` of
+/// the short run `short` of `file`.
+#[allow(clippy::too_many_arguments)]
+fn project_one(
+    root: &Path,
+    file: &Path,
+    stem: &str,
+    short: Experiment,
+    how: String,
+    rtol: f64,
+    update: bool,
+    checks: &mut Vec<Check>,
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    if let Err(e) = dataset::load(&short.dataset, file) {
+        notes.push(format!(
+            "{stem}: left out of the golden suite, its data is not available ({e})"
+        ));
+        return Ok(());
+    }
+    let path = root
+        .join("tests")
+        .join("golden")
+        .join(format!("{stem}.json"));
+    if !path.exists() {
+        if update {
+            write(&path, &golden_of(&short, Some(how), run_records(&short)?)?)?;
+            notes.push(format!("{stem}: pinned a new golden at {}", path.display()));
+        } else {
+            checks.push(Check::flag(
+                SUITE,
+                format!("{stem}: golden exists"),
+                false,
+                format!(
+                    "no {}; create it with `dyadsim check --suite golden --update`",
+                    path.display()
+                ),
+            ));
+        }
+        return Ok(());
+    }
+    checks.push(compare(stem, &path, &short, Some(how), rtol, update)?);
+    Ok(())
 }
 
 /// Users' goldens: every *.json in `dir`, re-run from its experiment file (or, if that is gone,
