@@ -23,6 +23,7 @@
 //! # Ok::<(), lab::LabError>(())
 //! ```
 
+pub mod aggregate;
 pub mod bench;
 pub mod check;
 pub mod dataset;

@@ -144,7 +144,8 @@ fn golden_of(
     shortened: Option<String>,
     records: Vec<RunRecord>,
 ) -> Result<Golden> {
-    let summary = summary_json(&records);
+    // A golden pins results, not timings.
+    let summary = summary_json(&records, None);
     let source = exp.source.clone().unwrap_or_default();
     // The project's goldens are committed: name their experiment relative to the source tree.
     let source = match (&shortened, source.parent().and_then(Path::parent)) {
