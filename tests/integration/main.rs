@@ -3,6 +3,7 @@
 mod architecture;
 mod bench;
 mod check;
+mod cli_conventions;
 mod cli_errors;
 mod cli_run;
 mod hardware;

@@ -53,6 +53,26 @@ pub struct PointSummary {
     pub metrics: BTreeMap<String, Stat>,
 }
 
+/// The short form of a point's parameters for log lines and tables: each axis by the last part of
+/// its path, a file by its stem (`alpha=0.5 hardware=ideal`).
+pub fn short_params(params: &BTreeMap<String, Value>) -> String {
+    params
+        .iter()
+        .map(|(path, value)| {
+            let name = path.rsplit('.').next().unwrap_or(path);
+            let value = match value {
+                Value::String(s) if s.ends_with(".ron") => std::path::Path::new(s)
+                    .file_stem()
+                    .map_or(s.clone(), |stem| stem.to_string_lossy().into_owned()),
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            format!("{name}={value}")
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A metric of an epoch by its metrics.csv column name.
 pub fn epoch_metric(m: &EpochMetrics, name: &str) -> Option<f64> {
     match name {
@@ -166,6 +186,22 @@ mod tests {
         assert_eq!(
             metric_names(&records),
             ["train_loss", "train_acc", "test_loss", "test_acc", "pulses"]
+        );
+    }
+
+    #[test]
+    fn short_params_name_axes_by_their_last_part_and_files_by_their_stem() {
+        let params = BTreeMap::from([
+            ("algorithm.alpha".to_owned(), Value::from(0.25)),
+            ("algorithm.kind".to_owned(), Value::from("DpTop")),
+            (
+                "hardware".to_owned(),
+                Value::from("../device-models/reram-es.ron"),
+            ),
+        ]);
+        assert_eq!(
+            short_params(&params),
+            "alpha=0.25 kind=DpTop hardware=reram-es"
         );
     }
 
