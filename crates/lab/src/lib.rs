@@ -25,6 +25,7 @@
 
 pub mod aggregate;
 pub mod bench;
+pub mod builtin;
 pub mod check;
 pub mod dataset;
 pub mod device;
