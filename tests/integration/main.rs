@@ -6,6 +6,7 @@ mod check;
 mod cli_conventions;
 mod cli_errors;
 mod cli_run;
+mod format_reference;
 mod hardware;
 mod shipped_files;
 mod sweeps;
