@@ -22,7 +22,7 @@ pub enum Scale {
 pub const LOG_FLOOR_DECADES: f64 = 4.0;
 
 /// How one directional search ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// A failure was bracketed to the resolution.
