@@ -41,5 +41,8 @@ pub mod seed;
 pub mod spec;
 pub mod sweep;
 
+#[cfg(test)]
+mod spec_properties;
+
 pub use error::{LabError, Result};
 pub use spec::Experiment;
