@@ -106,7 +106,7 @@ pub enum Setup {
         /// The arrays of the network.
         arrays: Arrays,
     },
-    /// The 16-point sweep through `runner::run` on one thread and on all ([`scaling`]).
+    /// The 16-point sweep through `runner::run` on one thread and on all (`bench::scaling`).
     SweepScaling,
 }
 
@@ -151,7 +151,7 @@ const fn dp(name: &'static str, arrays: Arrays, dynamics: fn() -> dualprop::Dyna
 }
 
 /// Every workload, in the order they run; `gemm-roofline` first, since every fraction divides by
-/// its rate. (`sweep-scaling`'s FLOPs depend on the sweep, not on the shape: [`scaling`] counts
+/// its rate. (`sweep-scaling`'s FLOPs depend on the sweep, not on the shape: `bench::scaling` counts
 /// them, and its entry's formula is not used.)
 pub const WORKLOADS: [Workload; 11] = [
     Workload {

@@ -68,6 +68,9 @@ pub fn run_records(exp: &Experiment) -> Result<Vec<RunRecord>> {
         .collect()
 }
 
+/// A further shortening step: what it does, and the edit (false when it changed nothing).
+type Step = (&'static str, fn(&mut Experiment) -> bool);
+
 /// The project's short version of an experiment: at most 2 epochs, the first replicate seed, and
 /// for MNIST-like data 1000 training and 500 test images. The digits and synthetic data are used
 /// whole (the digits have no subset option; a synthetic task is as large as its file says).
@@ -84,7 +87,7 @@ pub fn shorten(exp: &Experiment) -> (Experiment, String) {
     } else {
         ", whole dataset"
     });
-    let steps: [(&str, fn(&mut Experiment) -> bool); 3] = [
+    let steps: [Step; 3] = [
         ("sweep axes cut to their first and last values", |e| {
             let mut cut = false;
             for axis in &mut e.sweep.0 {
