@@ -101,6 +101,7 @@ pub fn build_network(exp: &Experiment, replicate: u64) -> Result<Net> {
     let net = &exp.network;
     crate::network::realise(
         &net.layers,
+        net.init,
         net.activation,
         net.loss,
         hardware,
@@ -209,6 +210,10 @@ pub fn train(
     let first = measure_epoch(&mut net, data, 0, exp, &probe, &tally);
     observer.epoch(&first);
     let mut epochs = vec![first];
+    if let Some(undefined) = alg.undefined_output() {
+        let reason = format!("the exact MSE output is undefined, nothing can settle: {undefined}");
+        return Ok(diverged(epochs, 1, 0, reason));
+    }
     for epoch in 1..=t.epochs {
         order.shuffle(&mut shuffle);
         tally = EpochTally::default();

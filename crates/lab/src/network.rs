@@ -8,7 +8,7 @@
 use crate::job::Net;
 use crate::seed::{self, Purpose, stream};
 use crossbar::{Hardware, SpecError};
-use dualprop::network::initial_parameters;
+use dualprop::network::{Init, initial_parameters_with};
 use dualprop::{Activation, Layer, Loss, Network, NetworkError};
 use thiserror::Error;
 
@@ -37,17 +37,18 @@ impl RealiseError {
     }
 }
 
-/// The network of `layers` on `hardware` for replicate `replicate` of the experiment seeded with
-/// `seed`.
+/// The network of `layers` (initial weights drawn by `init`) on `hardware` for replicate
+/// `replicate` of the experiment seeded with `seed`.
 pub fn realise(
     layers: &[usize],
+    init: Init,
     activation: Activation,
     loss: Loss,
     hardware: &Hardware,
     seed: u64,
     replicate: u64,
 ) -> Result<Net, RealiseError> {
-    let built = initial_parameters(layers, &mut stream(seed, replicate, Purpose::Init))
+    let built = initial_parameters_with(init, layers, &mut stream(seed, replicate, Purpose::Init))
         .into_iter()
         .enumerate()
         .map(|(k, (w, bias))| {

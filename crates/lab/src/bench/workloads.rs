@@ -75,6 +75,7 @@ fn network(shape: &Shape, arrays: Arrays) -> Result<Net> {
     let spec = hardware(arrays)?;
     crate::network::realise(
         &shape.sizes,
+        dualprop::network::Init::Uniform,
         Activation::Relu,
         Loss::CrossEntropy,
         &spec,

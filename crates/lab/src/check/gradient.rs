@@ -8,6 +8,7 @@ use crate::job::Net;
 use crate::network::realise;
 use crossbar::Hardware;
 use dualprop::diagnostics::leak;
+use dualprop::network::Init;
 use dualprop::{Activation, Algorithm, AlgorithmKind, Dyads, Gradients, Loss, estimate};
 use nalgebra::DMatrix;
 use std::path::{Path, PathBuf};
@@ -27,11 +28,13 @@ pub(crate) fn setup(
 ) -> Result<(Net, DMatrix<f32>, DMatrix<f32>)> {
     let ideal = Hardware::ideal();
     let hw = hardware.unwrap_or(&ideal);
-    let net = realise(layers, activation, loss, hw, seed, 0).map_err(|e| LabError::Invalid {
-        path: PathBuf::from("--hardware"),
-        position: None,
-        field: "hardware".into(),
-        message: e.to_string(),
+    let net = realise(layers, Init::Uniform, activation, loss, hw, seed, 0).map_err(|e| {
+        LabError::Invalid {
+            path: PathBuf::from("--hardware"),
+            position: None,
+            field: "hardware".into(),
+            message: e.to_string(),
+        }
     })?;
     let data = digits();
     let idx: Vec<usize> = (0..32).map(|i| (i * 41) % data.train.len()).collect();
