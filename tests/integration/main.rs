@@ -8,6 +8,7 @@ mod cli_errors;
 mod cli_run;
 mod format_reference;
 mod hardware;
+mod modules;
 mod shipped_files;
 mod sweeps;
 mod tolerance;

@@ -35,6 +35,7 @@ pub mod hardware;
 pub mod job;
 pub mod load;
 pub mod metrics;
+pub mod network;
 pub mod report;
 pub mod results;
 pub mod runner;
@@ -42,6 +43,9 @@ pub mod seed;
 pub mod spec;
 pub mod sweep;
 pub mod tolerance;
+
+#[cfg(test)]
+mod spec_properties;
 
 pub use error::{LabError, Result};
 pub use spec::Experiment;
