@@ -126,7 +126,7 @@ fn grid(n: usize) -> (usize, usize) {
     (cols, n.div_ceil(cols).max(1))
 }
 
-/// Draws `panels` on a grid under `title` and `caption` (one line per `\n`) and writes
+/// Draws `panels` on a grid under `title` and `caption` (wrapped to the width; `\n` breaks) and writes
 /// `<stem>.png` and `<stem>.svg`.
 ///
 /// Fails without writing anything if there are no panels, a curve's vectors differ in length,
@@ -145,7 +145,8 @@ pub fn figure(
     }
     // Registered before planning, which measures legend text.
     output::ensure_font(stem)?;
-    let captions: Vec<&str> = caption.lines().filter(|l| !l.trim().is_empty()).collect();
+    let width = figure_size(panels.len(), 0).0;
+    let captions = output::wrap(caption, width - 12.0, CAPTION_PT);
     let size = figure_size(panels.len(), captions.len());
     let plans = panels
         .iter()
@@ -220,7 +221,7 @@ fn y_values(p: &Panel) -> impl Iterator<Item = f64> + '_ {
 /// A validated figure, ready to be drawn on either backend.
 struct FigureDrawing<'a> {
     title: &'a str,
-    captions: Vec<&'a str>,
+    captions: Vec<String>,
     panels: &'a [Panel],
     plans: Vec<Plan>,
     /// Columns and rows.

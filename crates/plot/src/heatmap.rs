@@ -33,7 +33,7 @@ const HATCH: RGBColor = RGBColor(150, 150, 150);
 pub struct Heatmap {
     /// Title above the figure.
     pub title: String,
-    /// A line under the title: what a cell shows and what was averaged (empty: none).
+    /// Text under the title, wrapped to the width: what a cell shows and what was averaged (empty: none).
     pub caption: String,
     /// Name of the column axis (e.g. `α`).
     pub x_label: String,
@@ -55,13 +55,15 @@ pub struct Heatmap {
     pub notes: Vec<Vec<String>>,
 }
 
-/// Size in points of a heatmap with `cols` × `rows` cells: cells of 22–40 × 20 pt beside the axes
-/// and colour bar, at least one column (3.5 in) wide and at most two (7 in).
-pub fn heatmap_size(cols: usize, rows: usize) -> (f64, f64) {
+/// Size in points of a heatmap with `cols` × `rows` cells and `caption_lines` lines of caption:
+/// cells of 22–40 × 20 pt beside the axes and colour bar, at least one column (3.5 in) wide and
+/// at most two (7 in).
+pub fn heatmap_size(cols: usize, rows: usize, caption_lines: usize) -> (f64, f64) {
     let fixed = 60.0 + BAR_COLUMN;
     let cell_w = ((504.0 - fixed) / cols.max(1) as f64).clamp(22.0, 40.0);
     let w = (fixed + cell_w * cols as f64).clamp(252.0, 504.0);
-    let h = (TITLE_BAND + CAPTION_BAND + 50.0 + 20.0 * rows as f64).max(190.0);
+    let h =
+        (TITLE_BAND + 50.0 + 20.0 * rows as f64).max(190.0) + CAPTION_BAND * caption_lines as f64;
     (w, h)
 }
 
@@ -98,10 +100,16 @@ pub fn heatmap(stem: &Path, map: &Heatmap, opts: &Options) -> Result<(), PlotErr
     }
     let finite = map.values.iter().flatten().flatten().copied();
     let range = axis::span(finite, false, 0.0);
+    let width = heatmap_size(cols, rows, 0).0;
+    let captions = output::wrap(&map.caption, width - 12.0, CAPTION_PT);
     output::write_both(
         stem,
-        heatmap_size(cols, rows),
-        &HeatmapDrawing { map, range },
+        heatmap_size(cols, rows, captions.len()),
+        &HeatmapDrawing {
+            map,
+            range,
+            captions,
+        },
         opts,
     )
 }
@@ -110,6 +118,7 @@ pub fn heatmap(stem: &Path, map: &Heatmap, opts: &Options) -> Result<(), PlotErr
 struct HeatmapDrawing<'a> {
     map: &'a Heatmap,
     range: (f64, f64),
+    captions: Vec<String>,
 }
 
 impl HeatmapDrawing<'_> {
@@ -148,9 +157,9 @@ impl Drawing for HeatmapDrawing<'_> {
     ) -> DrawResult<DB> {
         let (top, mut body) = root.split_vertically(scale.px(TITLE_BAND));
         output::title(&top, &self.map.title, scale.f(TITLE_PT), format)?;
-        if !self.map.caption.is_empty() {
+        for line in &self.captions {
             let (band, rest) = body.split_vertically(scale.px(CAPTION_BAND));
-            output::title(&band, &self.map.caption, scale.f(CAPTION_PT), format)?;
+            output::title(&band, line, scale.f(CAPTION_PT), format)?;
             body = rest;
         }
         let (w, _) = body.dim_in_pixel();
@@ -307,7 +316,10 @@ impl HeatmapDrawing<'_> {
             let y = i32::try_from(h).unwrap_or(0) - scale.i(MARGIN + X_LABEL_AREA / 2.0);
             let (x0, k) = (scale.i(4.0), scale.i(4.0));
             let x1 = x0 + 3 * k;
-            area.draw(&Rectangle::new([(x0, y - k), (x1, y + k)], MISSING.filled()))?;
+            area.draw(&Rectangle::new(
+                [(x0, y - k), (x1, y + k)],
+                MISSING.filled(),
+            ))?;
             for j in 0..3 {
                 area.draw(&PathElement::new(
                     [(x0 + j * k, y + k), (x0 + (j + 1) * k, y - k)],

@@ -40,8 +40,8 @@ mod ticks;
 
 pub use colour::{Marker, OKABE_ITO, marker, palette, sequential, viridis};
 pub use figure::{Colour, Curve, Panel, figure, figure_size};
-pub use output::Options;
 pub use heatmap::{Heatmap, heatmap, heatmap_size};
+pub use output::Options;
 
 use std::path::PathBuf;
 

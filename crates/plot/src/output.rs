@@ -124,6 +124,35 @@ impl Format {
     }
 }
 
+/// `text` broken into lines no wider than `width` points at `size` points (at spaces; each `\n`
+/// starts a new line); blank lines are dropped.
+pub(crate) fn wrap(text: &str, width: f64, size: f64) -> Vec<String> {
+    // Measured at 10× so that whole-pixel rounding does not distort small text.
+    let font = (FONT, 10.0 * size).into_font();
+    let fits = |s: &str| {
+        font.box_size(s)
+            .map_or(true, |(w, _)| f64::from(w) / 10.0 <= width)
+    };
+    let mut lines = Vec::new();
+    for paragraph in text.lines().filter(|l| !l.trim().is_empty()) {
+        let mut line = String::new();
+        for word in paragraph.split(' ') {
+            let candidate = if line.is_empty() {
+                word.to_owned()
+            } else {
+                format!("{line} {word}")
+            };
+            if fits(&candidate) || line.is_empty() {
+                line = candidate;
+            } else {
+                lines.push(std::mem::replace(&mut line, word.to_owned()));
+            }
+        }
+        lines.push(line);
+    }
+    lines
+}
+
 /// Draws `text` centred in `area` (a band at the top of a figure).
 ///
 /// Not plotters' `titled`: it anchors the text at the very top, where ab_glyph glyphs,
@@ -169,7 +198,9 @@ pub(crate) fn write_both(
             source,
         })?;
     }
-    let dpi = opts.dpi.clamp(*Options::DPI_RANGE.start(), *Options::DPI_RANGE.end());
+    let dpi = opts
+        .dpi
+        .clamp(*Options::DPI_RANGE.start(), *Options::DPI_RANGE.end());
     // Backend errors are kept as text: the PNG and SVG backends have different error types.
     let failed = |path: &Path, e: &dyn std::fmt::Display| PlotError::Draw {
         path: path.to_path_buf(),

@@ -214,11 +214,9 @@ pub(crate) fn draw<DB: DrawingBackend>(
             let caps = points
                 .iter()
                 .flat_map(|&i| [(c.x[i], lo[i]), (c.x[i], hi[i])]);
-            chart.draw_series(
-                caps.map(|at| {
-                    EmptyElement::at(at) + PathElement::new([(-cap, 0), (cap, 0)], stroke)
-                }),
-            )?;
+            chart.draw_series(caps.map(|at| {
+                EmptyElement::at(at) + PathElement::new([(-cap, 0), (cap, 0)], stroke)
+            }))?;
         } else {
             let polys = runs(c.x.len(), &cols)
                 .into_iter()
@@ -235,10 +233,23 @@ pub(crate) fn draw<DB: DrawingBackend>(
         }
     }
     for (i, c) in p.curves.iter().enumerate() {
-        draw_line(&mut chart, c, (colour_of(c, i), marker(i)), (log_x, log_y), scale)?;
+        draw_line(
+            &mut chart,
+            c,
+            (colour_of(c, i), marker(i)),
+            (log_x, log_y),
+            scale,
+        )?;
     }
     for (i, c) in p.curves.iter().enumerate() {
-        draw_marks(&mut chart, c, colour_of(c, i), (log_x, log_y), scale, format)?;
+        draw_marks(
+            &mut chart,
+            c,
+            colour_of(c, i),
+            (log_x, log_y),
+            scale,
+            format,
+        )?;
     }
     if let Some(corner) = &plan.legend {
         chart
@@ -327,11 +338,10 @@ fn draw_line<'a, DB: DrawingBackend + 'a>(
         .map(|(_, &i)| i)
         .chain(runs.iter().filter(|r| r.len() == 1).flatten().copied());
     let shape_pts = outline(shape, r);
-    chart.draw_series(
-        markers.map(|i| {
+    chart
+        .draw_series(markers.map(|i| {
             EmptyElement::at(point(i)) + Polygon::new(shape_pts.clone(), colour.filled())
-        }),
-    )?;
+        }))?;
     if !c.label.is_empty() {
         let shaded = c.band.is_some() && !c.error_bars;
         let (w, h) = (scale.i(12.0), scale.i(3.0));
@@ -376,8 +386,9 @@ fn draw_marks<'a, DB: DrawingBackend + 'a>(
                 .color(&colour)
                 .pos(Pos::new(HPos::Center, VPos::Center));
             let drop = format.centre_drop(size).round() as i32;
-            chart.draw_series([EmptyElement::at((c.x[last], c.y[last]))
-                + Text::new("✗", (0, drop), style)])?;
+            chart.draw_series([
+                EmptyElement::at((c.x[last], c.y[last])) + Text::new("✗", (0, drop), style)
+            ])?;
         }
     }
     let size = scale.f(NOTE_PT);

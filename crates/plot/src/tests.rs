@@ -155,13 +155,24 @@ fn figure_writes_png_and_svg() {
 fn figure_single_panel_is_one_column_wide_at_any_dpi() {
     let stem = out_dir("figure-single").join("one");
     let caption = "mean ± std over n = 3 seeds";
-    figure(&stem, "one panel", caption, &demo_panels()[1..2], &Options { dpi: 300 }).expect("figure");
+    figure(
+        &stem,
+        "one panel",
+        caption,
+        &demo_panels()[1..2],
+        &Options { dpi: 300 },
+    )
+    .expect("figure");
     // 3.5 in (252 pt) by 190 pt of panel, 17 pt of title and 11 pt of caption, at 300 dpi.
     assert_eq!(figure_size(1, 1), (252.0, 218.0));
     assert_eq!(png_size(&with_suffix(&stem, "png")), (1050, 908));
     assert_eq!(figure_size(4, 0), (504.0, 397.0));
     let svg = svg_text(&stem);
-    assert!(svg.starts_with(r#"<svg width="252pt" height="218pt" viewBox="0 0 504 436""#), "{}", &svg[..80]);
+    assert!(
+        svg.starts_with(r#"<svg width="252pt" height="218pt" viewBox="0 0 504 436""#),
+        "{}",
+        &svg[..80]
+    );
     assert!(svg.contains(caption));
 }
 
@@ -170,11 +181,18 @@ fn diverged_curves_end_in_a_cross_and_notes_are_written() {
     let stem = out_dir("figure-diverged").join("d");
     let mut c = Curve::new("DP", vec![1.0, 2.0, 3.0], vec![0.5, 0.3, 0.2]).diverging(true);
     c.notes.push((1, "✗ 1/3 diverged".into()));
-    let panel = Panel { curves: vec![c], ..Panel::default() };
+    let panel = Panel {
+        curves: vec![c],
+        ..Panel::default()
+    };
     figure(&stem, "t", "", &[panel], &opts()).expect("figure");
     let svg = svg_text(&stem);
     let texts = svg_texts(&svg);
-    assert_eq!(texts.iter().filter(|t| *t == "✗").count(), 1, "one divergence cross");
+    assert_eq!(
+        texts.iter().filter(|t| *t == "✗").count(),
+        1,
+        "one divergence cross"
+    );
     assert!(svg.contains("✗ 1/3 diverged"));
     // The cross is drawn in the curve's colour (the first Okabe–Ito colour, #0072B2).
     assert!(svg.contains("#0072B2"));
@@ -219,7 +237,10 @@ fn figure_bad_values_are_skipped_not_fatal() {
     ];
     let stem = out_dir("figure-messy").join("messy");
     figure(&stem, "messy data", "", &panels, &opts()).expect("bad values must not fail");
-    assert_eq!(png_size(&with_suffix(&stem, "png")), pixels(figure_size(4, 0), 200));
+    assert_eq!(
+        png_size(&with_suffix(&stem, "png")),
+        pixels(figure_size(4, 0), 200)
+    );
 }
 
 #[test]
@@ -318,7 +339,7 @@ fn heatmap_writes_png_and_svg() {
     heatmap(&stem, &map, &opts()).expect("heatmap");
     let png = with_suffix(&stem, "png");
     assert!(std::fs::metadata(&png).expect("png").len() > 5_000);
-    assert_eq!(png_size(&png), pixels(heatmap_size(5, 4), 200));
+    assert_eq!(png_size(&png), pixels(heatmap_size(5, 4, 0), 200));
     let svg = svg_text(&stem);
     assert!(svg.contains(&map.title), "title missing from SVG");
     assert!(
@@ -365,7 +386,7 @@ fn heatmap_constant_nan_and_single_cells_draw() {
     heatmap(&dir.join("large"), &big, &opts()).expect("large");
     assert_eq!(
         png_size(&with_suffix(&dir.join("large"), "png")),
-        pixels(heatmap_size(12, 9), 200)
+        pixels(heatmap_size(12, 9, 0), 200)
     );
 }
 
@@ -402,7 +423,8 @@ fn unwritable_folder_is_an_error_naming_it() {
         title: "p".into(),
         ..Panel::default()
     };
-    let err = figure(&blocker.join("fig"), "t", "", &[panel], &opts()).expect_err("parent is a file");
+    let err =
+        figure(&blocker.join("fig"), "t", "", &[panel], &opts()).expect_err("parent is a file");
     assert!(matches!(err, PlotError::Io { .. }), "{err}");
     assert!(err.to_string().contains("not-a-folder"), "{err}");
 }
