@@ -116,8 +116,7 @@ fn describe(path: &Path, device: &crossbar::spec::Device) -> String {
     let name = preset(path);
     match device.common() {
         Some(c) if c.dw_min > 0.0 => format!(
-            "{name} ({}: Δw = {}, ≈ {:.0} states)",
-            device.name(),
+            "{name}: Δw = {}, ≈ {:.0} states",
             c.dw_min,
             (c.w_max - c.w_min) / c.dw_min
         ),

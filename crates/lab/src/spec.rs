@@ -104,8 +104,9 @@ pub struct RetentionSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub enum PlotSpec {
-    /// Test and train accuracy and loss against epoch, one curve per value of `axis`
-    /// (per point when absent), the band spanning the seeds.
+    /// Test accuracy and loss against epoch (test and train for a single point), one line per
+    /// value of `axis` (per point when absent; then categorical axes get a row of panels each),
+    /// mean ± std over seeds; a diverged line ends in ✗.
     Convergence {
         /// The sweep axis whose values label the curves.
         #[serde(default)]

@@ -13,8 +13,9 @@ use crate::spec::{Experiment, Loss};
 use plot::{Curve, Panel, figure, sequential};
 use std::path::{Path, PathBuf};
 
-/// Draws the convergence figure of `records` into `out`: one line per value of `axis` (per point
-/// when absent), one row of panels per value of the categorical axes; returns the stem written.
+/// Draws the convergence figure of `records` into `out`: one line per value of `axis` (when absent,
+/// of the last numeric sweep axis), one row of panels per combination of the categorical axes (and,
+/// without `axis`, of the other numeric axes); returns the stem written.
 pub fn convergence(
     out: &Path,
     exp: &Experiment,
@@ -39,8 +40,13 @@ fn draw(ctx: &Context<'_>, out: &Path, axis: Option<&str>) -> Result<PathBuf> {
                 .collect();
             (vec![a], panels)
         }
-        // Categorical axes alone are few lines in one panel; beside numeric axes they get panels.
-        None if any_numeric => all.iter().partition(|p| !categorical(exp, p)),
+        // Categorical axes alone are few lines in one panel; beside numeric axes they get panels,
+        // and so do all numeric axes but the last, so a panel's legend stays short.
+        None if any_numeric => {
+            let last = all.iter().rev().find(|p| !categorical(exp, p)).copied();
+            let panels = all.iter().copied().filter(|p| Some(*p) != last).collect();
+            (last.into_iter().collect(), panels)
+        }
         None => (all.clone(), vec![]),
     };
     let line_combos = combos(ctx, &lines)?;
