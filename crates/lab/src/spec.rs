@@ -106,8 +106,8 @@ pub struct RetentionSpec {
 #[serde(deny_unknown_fields)]
 pub enum PlotSpec {
     /// Test accuracy and loss against epoch (test and train for a single point), one line per
-    /// value of `axis` (per point when absent; then categorical axes get a row of panels each),
-    /// mean ± std over seeds; a diverged line ends in ✗.
+    /// value of `axis` (when absent, of the last numeric sweep axis, with a row of panels per
+    /// combination of the other axes), mean ± std over seeds; a diverged line ends in ✗.
     Convergence {
         /// The sweep axis whose values label the curves.
         #[serde(default)]
