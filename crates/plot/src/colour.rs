@@ -3,7 +3,7 @@
 
 use plotters::style::RGBColor;
 
-/// Okabe and Ito's qualitative palette ("Color Universal Design", 2008, https://jfly.uni-koeln.de/color/),
+/// Okabe and Ito's qualitative palette ("Color Universal Design", 2008, <https://jfly.uni-koeln.de/color/>),
 /// distinct under every common form of colour blindness; ordered so that the first lines get the most
 /// contrast on white, yellow last.
 pub const OKABE_ITO: [RGBColor; 8] = [

@@ -111,7 +111,7 @@ pub struct Panel {
 }
 
 /// Size in points of a figure with `n_panels` panels and `caption_lines` lines of caption:
-/// one [`CELL`] per panel on a grid of at most two columns, plus the title and caption bands.
+/// one 252 × 190 pt panel (3.5 in wide) per cell of a grid of at most two columns, plus the title and caption bands.
 pub fn figure_size(n_panels: usize, caption_lines: usize) -> (f64, f64) {
     let (cols, rows) = grid(n_panels);
     (
