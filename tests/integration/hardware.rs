@@ -138,3 +138,52 @@ fn the_quickstart_network_still_learns_on_li_ecram() {
     let acc = summary["points"][0]["final"]["test_acc"].as_f64().unwrap();
     assert!(acc >= 0.9, "quickstart on ECRAM reached {acc}");
 }
+
+#[test]
+fn device_overlays_presets_with_steps_states_and_conductance_units() {
+    let dir = scratch("hardware-device-overlay");
+    let ecram = root().join("device-models/ecram-tang2018.ron");
+    let cap = root().join("device-models/capacitor-li2018.ron");
+    let pcm = root().join("device-models/pcm-inference-drift.ron");
+    let r = dyadsim(&[
+        "device",
+        ecram.to_str().unwrap(),
+        cap.to_str().unwrap(),
+        pcm.to_str().unwrap(),
+        "--devices",
+        "5",
+        "--pulses",
+        "+20,-20",
+        "--drift",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let csv = std::fs::read_to_string(dir.join("response.csv")).unwrap();
+    assert!(csv.starts_with("preset,pulse,mean,std"), "{csv}");
+    // 41 states of the programme (0..=40) per pulsed preset; the PCM inference preset has no pulses.
+    assert_eq!(
+        csv.lines()
+            .filter(|l| l.starts_with("ecram-tang2018,"))
+            .count(),
+        41
+    );
+    assert_eq!(
+        csv.lines()
+            .filter(|l| l.starts_with("capacitor-li2018,"))
+            .count(),
+        41
+    );
+    let svg = std::fs::read_to_string(dir.join("response.svg")).unwrap();
+    // ECRAM: dw_min = 0.002 over w in [-0.8276, 1.1724], i.e. 1000 states.
+    assert!(
+        svg.contains("ecram-tang2018: Δw = 0.002, ≈ 1000 states"),
+        "{svg}"
+    );
+    assert!(svg.contains("capacitor-li2018: Δw = 0.005"), "{svg}");
+    assert!(svg.contains("mean ± std over 5 devices"), "{svg}");
+    let drift = std::fs::read_to_string(dir.join("drift.svg")).unwrap();
+    assert!(drift.contains("conductance (µS)"), "{drift}");
+    // Targets 0.1, 0.5 and 1 of g_max = 25 µS.
+    assert!(drift.contains("programmed to 12.5 µS"), "{drift}");
+}

@@ -49,11 +49,17 @@ pub enum Command {
     Plot {
         /// The results folder (holding experiment.ron and runs/).
         dir: PathBuf,
+        /// Pixel density of the PNG figures in dots per inch (36–1200) [default: the experiment's
+        /// `figures.dpi`, 200 unless set]; the SVG files are vector.
+        #[arg(long)]
+        dpi: Option<u32>,
     },
-    /// Apply a pulse programme to devices of a hardware file and plot their response (and drift).
+    /// Apply a pulse programme to devices of hardware files and plot their responses (and drift),
+    /// every file overlaid in one figure.
     Device {
-        /// The hardware description (RON), e.g. device-models/ecram-tang2018.ron.
-        hardware: PathBuf,
+        /// Hardware descriptions (RON), e.g. device-models/ecram-tang2018.ron device-models/reram-om.ron.
+        #[arg(required = true)]
+        hardware: Vec<PathBuf>,
         /// Pulse programme from w = 0: signed counts, up (+) and down (−).
         #[arg(long, default_value = "+200,-400,+200", allow_hyphen_values = true)]
         pulses: String,
@@ -63,7 +69,7 @@ pub enum Command {
         /// Seed of the device realisations and the pulse noise.
         #[arg(long, default_value_t = 0)]
         seed: u64,
-        /// Results folder [default: runs/device-<file name>].
+        /// Results folder [default: runs/device-<file name>, runs/devices for several files].
         #[arg(long)]
         out: Option<PathBuf>,
         /// Also program conductances and let them drift (needs a drift model in the file).

@@ -60,7 +60,10 @@ pub fn dispatch(cli: Cli, out: &mut (dyn Write + Send)) -> Result<u8> {
             times,
             targets,
         } => {
-            let hw = lab::hardware::load_file(&hardware)?;
+            let presets = hardware
+                .iter()
+                .map(|p| Ok((p.clone(), lab::hardware::load_file(p)?)))
+                .collect::<Result<Vec<_>>>()?;
             let drift = if drift {
                 Some((
                     lab::device::parse_list("--times", &times)?,
@@ -75,12 +78,15 @@ pub fn dispatch(cli: Cli, out: &mut (dyn Write + Send)) -> Result<u8> {
                 seed,
                 drift,
             };
-            let name = hardware
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .unwrap_or("device");
-            let dir = out_dir.unwrap_or_else(|| Path::new("runs").join(format!("device-{name}")));
-            for stem in lab::device::characterise(&hardware, &hw, &opts, &dir)? {
+            let name = match hardware.as_slice() {
+                [one] => format!(
+                    "device-{}",
+                    one.file_stem().and_then(|s| s.to_str()).unwrap_or("device")
+                ),
+                _ => "devices".to_owned(),
+            };
+            let dir = out_dir.unwrap_or_else(|| Path::new("runs").join(name));
+            for stem in lab::device::characterise(&presets, &opts, &dir)? {
                 writeln!(
                     out,
                     "{}.csv, {}.png, {}.svg",
@@ -91,8 +97,8 @@ pub fn dispatch(cli: Cli, out: &mut (dyn Write + Send)) -> Result<u8> {
             }
             Ok(crate::SUCCESS)
         }
-        Command::Plot { dir } => {
-            for stem in redraw(&dir, out)? {
+        Command::Plot { dir, dpi } => {
+            for stem in redraw_at(&dir, dpi)? {
                 writeln!(out, "{}.png", stem.display())?;
             }
             Ok(crate::SUCCESS)
@@ -111,8 +117,25 @@ pub fn dispatch(cli: Cli, out: &mut (dyn Write + Send)) -> Result<u8> {
 
 /// Draw the figures of a results folder from its records.
 fn redraw(dir: &Path, _w: &mut (dyn Write + Send)) -> Result<Vec<PathBuf>> {
+    redraw_at(dir, None)
+}
+
+/// Draw the figures of a results folder from its records, at `dpi` instead of the experiment's.
+fn redraw_at(dir: &Path, dpi: Option<u32>) -> Result<Vec<PathBuf>> {
     let path = dir.join("experiment.ron");
-    let exp = load::experiment(&path)?;
+    let mut exp = load::experiment(&path)?;
+    if let Some(dpi) = dpi {
+        let range = lab::plot_dpi_range();
+        if !range.contains(&dpi) {
+            return Err(LabError::Usage(format!(
+                "--dpi must be in {}..={} (got {dpi})",
+                range.start(),
+                range.end()
+            ))
+            .into());
+        }
+        exp.figures.dpi = dpi;
+    }
     let records = lab::results::load_records(dir)?;
     if records.is_empty() {
         return Err(LabError::Data {

@@ -65,129 +65,235 @@ fn hw_error(path: &Path, e: crossbar::SpecError) -> LabError {
     }
 }
 
-/// Write response.csv/.png/.svg (and drift.csv/.png/.svg) for the hardware file `path` into `out`.
+/// Write response.csv/.png/.svg (and drift.csv/.png/.svg) for the hardware files `presets` into
+/// `out`, every preset overlaid in one figure; with several presets the CSV files get a `preset`
+/// column first.
 pub fn characterise(
-    path: &Path,
-    hw: &Hardware,
+    presets: &[(PathBuf, Hardware)],
     opts: &DeviceOptions,
     out: &Path,
 ) -> Result<Vec<PathBuf>> {
     if opts.devices == 0 {
         return Err(LabError::Usage("--devices must be at least 1".into()));
     }
+    let pulsed: Vec<&(PathBuf, Hardware)> = presets
+        .iter()
+        .filter(|(_, hw)| !matches!(hw.device, crossbar::spec::Device::Ideal))
+        .collect();
+    if pulsed.is_empty() && opts.drift.is_none() {
+        let names: Vec<String> = presets
+            .iter()
+            .map(|(p, _)| p.display().to_string())
+            .collect();
+        return Err(LabError::Usage(format!(
+            "{}: the device is Ideal (it takes no pulses) and no --drift was asked for",
+            names.join(", ")
+        )));
+    }
     std::fs::create_dir_all(out).map_err(|source| LabError::Io {
         path: out.to_owned(),
         source,
     })?;
-    let name = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("device")
-        .to_owned();
+    let several = presets.len() > 1;
+    let fig = plot::Options::default();
     let mut written = Vec::new();
-    if !matches!(hw.device, crossbar::spec::Device::Ideal) {
+    if !pulsed.is_empty() {
+        written.push(response(&pulsed, opts, out, several, &fig)?);
+    }
+    if let Some((times, targets)) = &opts.drift {
+        written.push(drift(presets, (times, targets), opts, out, several, &fig)?);
+    }
+    Ok(written)
+}
+
+/// The preset name of a hardware file, for legends and the `preset` column.
+fn preset(path: &Path) -> String {
+    crate::labels::preset_name(&path.to_string_lossy())
+}
+
+/// The legend entry of a pulsed preset: its name, step size and number of states.
+fn describe(path: &Path, device: &crossbar::spec::Device) -> String {
+    let name = preset(path);
+    match device.common() {
+        Some(c) if c.dw_min > 0.0 => format!(
+            "{name}: Δw = {}, ≈ {:.0} states",
+            c.dw_min,
+            (c.w_max - c.w_min) / c.dw_min
+        ),
+        _ => format!("{name} ({})", device.name()),
+    }
+}
+
+fn response(
+    presets: &[&(PathBuf, Hardware)],
+    opts: &DeviceOptions,
+    out: &Path,
+    several: bool,
+    fig: &plot::Options,
+) -> Result<PathBuf> {
+    let one = opts.devices == 1;
+    let mut csv = String::from(if several { "preset," } else { "" });
+    csv.push_str(if one {
+        "pulse,w\n"
+    } else {
+        "pulse,mean,std,p05,p50,p95\n"
+    });
+    let mut curves = Vec::new();
+    for (path, hw) in presets {
         let response = crossbar::pulse_response(&hw.device, &opts.pulses, opts.devices, opts.seed)
             .map_err(|e| hw_error(path, e))?;
-        let mut csv = String::new();
+        let name = preset(path);
         let (mut x, mut mean, mut lo, mut hi) = (vec![], vec![], vec![], vec![]);
-        if opts.devices == 1 {
-            csv.push_str("pulse,w\n");
-        } else {
-            csv.push_str("pulse,mean,std,p05,p50,p95\n");
-        }
         for p in 0..response.len() {
-            if opts.devices == 1 {
+            if several {
+                csv.push_str(&format!("{name},"));
+            }
+            x.push(p as f64);
+            if one {
                 let w = response.at(p)[0];
                 csv.push_str(&format!("{p},{w}\n"));
-                x.push(p as f64);
-                mean.push(w as f64);
+                mean.push(f64::from(w));
             } else {
                 let s = response.stats(p);
                 csv.push_str(&format!(
                     "{p},{},{},{},{},{}\n",
                     s.mean, s.std, s.p05, s.p50, s.p95
                 ));
-                x.push(p as f64);
                 mean.push(s.mean);
-                lo.push(s.p05);
-                hi.push(s.p95);
+                lo.push(s.mean - s.std);
+                hi.push(s.mean + s.std);
             }
         }
-        write_atomic(&out.join("response.csv"), csv.as_bytes())?;
-        let curve = if opts.devices == 1 {
-            Curve::new("w", x, mean)
-        } else {
-            Curve::new(
-                format!("mean of {} devices (band: 5–95 %)", opts.devices),
-                x,
-                mean,
-            )
-            .with_band(lo, hi)
-        };
-        let stem = out.join("response");
-        let programme: Vec<String> = opts.pulses.iter().map(|p| format!("{p:+}")).collect();
-        figure(
-            &stem,
-            &format!("{name}: response to pulses {}", programme.join(", ")),
-            &[Panel {
-                title: hw.device.name().into(),
-                x_label: "pulse".into(),
-                y_label: "device weight w".into(),
-                curves: vec![curve],
-                ..Panel::default()
-            }],
-        )?;
-        written.push(stem);
+        let curve = Curve::new(describe(path, &hw.device), x, mean);
+        curves.push(if one { curve } else { curve.with_band(lo, hi) });
     }
-    if let Some((times, targets)) = &opts.drift {
-        let drift = hw.drift.as_ref().ok_or_else(|| LabError::Invalid {
-            path: path.to_owned(),
-            position: None,
-            field: "drift".into(),
-            message: "is not set; --drift needs a drift model, e.g. drift: Some(PcmLike(()))"
-                .into(),
-        })?;
-        let points = crossbar::drift_response(drift, times, targets, opts.devices, opts.seed)
+    write_atomic(&out.join("response.csv"), csv.as_bytes())?;
+    let stem = out.join("response");
+    let programme: Vec<String> = opts
+        .pulses
+        .iter()
+        .map(|p| format!("{p:+}").replace('-', "−"))
+        .collect();
+    let caption = if one {
+        "one device per preset; Δw: mean step per pulse (dw_min)".to_owned()
+    } else {
+        format!(
+            "mean ± std over {} devices per preset; Δw: mean step per pulse (dw_min)",
+            opts.devices
+        )
+    };
+    let title = if several {
+        format!("device response to pulses {}", programme.join(", "))
+    } else {
+        format!(
+            "{}: response to pulses {}",
+            preset(&presets[0].0),
+            programme.join(", ")
+        )
+    };
+    figure(
+        &stem,
+        &title,
+        &caption,
+        &[Panel {
+            title: String::new(),
+            x_label: "pulses applied".into(),
+            y_label: "device weight w (normalised)".into(),
+            curves,
+            ..Panel::default()
+        }],
+        fig,
+    )?;
+    Ok(stem)
+}
+
+fn drift(
+    presets: &[(PathBuf, Hardware)],
+    (times, targets): (&[f64], &[f64]),
+    opts: &DeviceOptions,
+    out: &Path,
+    several: bool,
+    fig: &plot::Options,
+) -> Result<PathBuf> {
+    let mut csv = String::from(if several { "preset," } else { "" });
+    csv.push_str("t,target,mean,std\n");
+    let mut curves = Vec::new();
+    for (path, hw) in presets {
+        let Some(model) = hw.drift.as_ref() else {
+            if several {
+                continue;
+            }
+            return Err(LabError::Invalid {
+                path: path.to_owned(),
+                position: None,
+                field: "drift".into(),
+                message: "is not set; --drift needs a drift model, e.g. drift: Some(PcmLike(()))"
+                    .into(),
+            });
+        };
+        let crossbar::spec::Drift::PcmLike(pcm) = model;
+        let points = crossbar::drift_response(model, times, targets, opts.devices, opts.seed)
             .map_err(|e| hw_error(path, e))?;
-        let mut csv = String::from("t,target,mean,std\n");
+        let name = preset(path);
         for p in &points {
+            if several {
+                csv.push_str(&format!("{name},"));
+            }
             csv.push_str(&format!("{},{},{},{}\n", p.t, p.target, p.mean, p.std));
         }
-        write_atomic(&out.join("drift.csv"), csv.as_bytes())?;
-        let curves = targets
-            .iter()
-            .map(|&target| {
-                let mine: Vec<_> = points.iter().filter(|p| p.target == target).collect();
-                let x = mine.iter().map(|p| p.t.max(1e-3)).collect();
-                let y = mine.iter().map(|p| p.mean).collect();
-                let lo = mine.iter().map(|p| p.mean - p.std).collect();
-                let hi = mine.iter().map(|p| p.mean + p.std).collect();
-                Curve::new(format!("target {target}"), x, y).with_error_bars(lo, hi)
-            })
-            .collect();
-        let stem = out.join("drift");
-        figure(
-            &stem,
-            &format!(
-                "{name}: conductance drift ({} devices, mean ± std)",
-                opts.devices
-            ),
-            &[Panel {
-                title: "programmed and drifted conductance".into(),
-                x_label: "time since programming (s)".into(),
-                y_label: "conductance / g_max".into(),
-                curves,
-                log_x: true,
-                ..Panel::default()
-            }],
-        )?;
-        written.push(stem);
+        // The model states g_max in µS, so the figure shows conductances, not fractions.
+        let g = pcm.g_max;
+        for &target in targets {
+            let mine: Vec<_> = points.iter().filter(|p| p.target == target).collect();
+            let x = mine.iter().map(|p| p.t.max(1e-3)).collect();
+            let y = mine.iter().map(|p| g * p.mean).collect();
+            let lo = mine.iter().map(|p| g * (p.mean - p.std)).collect();
+            let hi = mine.iter().map(|p| g * (p.mean + p.std)).collect();
+            let who = if several {
+                format!("{name}: ")
+            } else {
+                String::new()
+            };
+            curves.push(
+                Curve::new(format!("{who}programmed to {} µS", g * target), x, y)
+                    .with_error_bars(lo, hi),
+            );
+        }
     }
-    if written.is_empty() {
-        return Err(LabError::Usage(format!(
-            "{}: the device is Ideal (it takes no pulses) and no --drift was asked for",
-            path.display()
-        )));
+    if curves.is_empty() {
+        return Err(LabError::Usage(
+            "--drift needs at least one preset with a drift model, e.g. drift: Some(PcmLike(()))"
+                .into(),
+        ));
     }
-    Ok(written)
+    write_atomic(&out.join("drift.csv"), csv.as_bytes())?;
+    let stem = out.join("drift");
+    let title = if several {
+        "conductance drift after programming".to_owned()
+    } else {
+        format!(
+            "{}: conductance drift after programming",
+            preset(&presets[0].0)
+        )
+    };
+    let zero = if times.contains(&0.0) {
+        "; t = 0 is drawn at 1 ms"
+    } else {
+        ""
+    };
+    figure(
+        &stem,
+        &title,
+        &format!("mean ± std over {} devices per target{zero}", opts.devices),
+        &[Panel {
+            title: String::new(),
+            x_label: "time since programming (s)".into(),
+            y_label: "conductance (µS)".into(),
+            curves,
+            log_x: true,
+            ..Panel::default()
+        }],
+        fig,
+    )?;
+    Ok(stem)
 }

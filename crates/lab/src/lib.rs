@@ -33,6 +33,7 @@ pub mod error;
 pub mod gradcheck;
 pub mod hardware;
 pub mod job;
+pub mod labels;
 pub mod load;
 pub mod metrics;
 pub mod network;
@@ -48,4 +49,9 @@ pub mod tolerance;
 mod spec_properties;
 
 pub use error::{LabError, Result};
+
+/// The pixel densities figures accept (dots per inch), for `--dpi` checks outside this crate.
+pub fn plot_dpi_range() -> std::ops::RangeInclusive<u32> {
+    plot::Options::DPI_RANGE
+}
 pub use spec::Experiment;

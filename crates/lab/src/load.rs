@@ -33,6 +33,12 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment> {
     exp.source = Some(path.to_owned());
     crate::hardware::resolve(&mut exp.hardware, path)?;
     validate(&exp).map_err(invalid)?;
+    crate::labels::check(&exp).map_err(|(key, message)| LabError::Invalid {
+        path: path.to_owned(),
+        position: crate::labels::locate_key(text, &key),
+        field: format!("labels.{key:?}"),
+        message,
+    })?;
     // Every point of the grid must be valid before anything runs.
     crate::runner::points(&exp).map_err(invalid)?;
     if let Some(spec) = &exp.tolerance {
@@ -136,6 +142,17 @@ pub fn validate(exp: &Experiment) -> std::result::Result<(), (String, String)> {
                 format!("must list times ≥ 0 in seconds (got {:?})", r.times),
             );
         }
+    }
+    if !plot::Options::DPI_RANGE.contains(&exp.figures.dpi) {
+        return fail(
+            "figures.dpi",
+            format!(
+                "must be in {}..={} dots per inch (got {})",
+                plot::Options::DPI_RANGE.start(),
+                plot::Options::DPI_RANGE.end(),
+                exp.figures.dpi
+            ),
+        );
     }
     if exp.seeds.is_empty() {
         return fail("seeds", "must list at least one replicate seed".into());

@@ -167,6 +167,8 @@ fn prepare(exp: &Experiment, opts: &RunOptions) -> Result<()> {
 fn same_results(previous: &str, path: &Path, exp: &Experiment) -> bool {
     let without_plots = |e: &Experiment| Experiment {
         plots: Vec::new(),
+        labels: Default::default(),
+        figures: Default::default(),
         source: None,
         ..e.clone()
     };

@@ -56,9 +56,43 @@ pub struct Experiment {
     /// metric drops (default none; see docs/EXPERIMENTS.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tolerance: Option<crate::tolerance::ToleranceSpec>,
+    /// Names in figures, overriding the defaults: field path, metric or `"path=value"` → text,
+    /// e.g. `{"algorithm.alpha": "α", "algorithm.kind=DpTop": "DP⊤ (ours)"}` (default none).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// How figures are rendered (default: 200 dpi, percent axes fitted to the data).
+    #[serde(default, skip_serializing_if = "FigureOptions::is_default")]
+    pub figures: FigureOptions,
     /// The file the experiment was read from; relative paths in it resolve against its folder.
     #[serde(skip)]
     pub source: Option<std::path::PathBuf>,
+}
+
+/// How figures are rendered; sizes are fixed in points (3.5 in per panel), see docs/EXPERIMENTS.md.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FigureOptions {
+    /// Pixel density of the PNG files in dots per inch (default 200; 36–1200); the SVG is vector.
+    pub dpi: u32,
+    /// Percent axes (accuracies, diverged seeds) span 0–100 % instead of fitting the data
+    /// (default false).
+    pub full_percent_range: bool,
+}
+
+impl Default for FigureOptions {
+    fn default() -> Self {
+        Self {
+            dpi: plot::Options::DEFAULT_DPI,
+            full_percent_range: false,
+        }
+    }
+}
+
+impl FigureOptions {
+    /// Whether every option has its default (then `experiment.ron` leaves the section out).
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// Retention after training: the trained arrays are aged with the hardware's drift model.
@@ -75,8 +109,9 @@ pub struct RetentionSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub enum PlotSpec {
-    /// Test and train accuracy and loss against epoch, one curve per value of `axis`
-    /// (per point when absent), the band spanning the seeds.
+    /// Test accuracy and loss against epoch (test and train for a single point), one line per
+    /// value of `axis` (when absent, of the last numeric sweep axis, with a row of panels per
+    /// combination of the other axes), mean ± std over seeds; a diverged line ends in ✗.
     Convergence {
         /// The sweep axis whose values label the curves.
         #[serde(default)]

@@ -1,24 +1,64 @@
-//! Fixed colours: the tab10 palette for curves and a viridis colour map for heatmaps.
+//! Fixed colours: a colour-blind-safe qualitative palette and marker shapes for curves that are
+//! merely different, and the viridis colour map for ordered values (heatmaps, curves along α).
 
 use plotters::style::RGBColor;
 
-/// Matplotlib's tab10: ten colours that stay distinct for most forms of colour blindness.
-pub const TAB10: [RGBColor; 10] = [
-    RGBColor(0x1f, 0x77, 0xb4),
-    RGBColor(0xff, 0x7f, 0x0e),
-    RGBColor(0x2c, 0xa0, 0x2c),
-    RGBColor(0xd6, 0x27, 0x28),
-    RGBColor(0x94, 0x67, 0xbd),
-    RGBColor(0x8c, 0x56, 0x4b),
-    RGBColor(0xe3, 0x77, 0xc2),
-    RGBColor(0x7f, 0x7f, 0x7f),
-    RGBColor(0xbc, 0xbd, 0x22),
-    RGBColor(0x17, 0xbe, 0xcf),
+/// Okabe and Ito's qualitative palette ("Color Universal Design", 2008, <https://jfly.uni-koeln.de/color/>),
+/// distinct under every common form of colour blindness; ordered so that the first lines get the most
+/// contrast on white, yellow last.
+pub const OKABE_ITO: [RGBColor; 8] = [
+    RGBColor(0x00, 0x72, 0xb2), // blue
+    RGBColor(0xd5, 0x5e, 0x00), // vermillion
+    RGBColor(0x00, 0x9e, 0x73), // bluish green
+    RGBColor(0xcc, 0x79, 0xa7), // reddish purple
+    RGBColor(0xe6, 0x9f, 0x00), // orange
+    RGBColor(0x56, 0xb4, 0xe9), // sky blue
+    RGBColor(0x00, 0x00, 0x00), // black
+    RGBColor(0xf0, 0xe4, 0x42), // yellow
 ];
 
-/// Colour of the `i`-th curve of a panel; wraps after ten, so curve colours are stable across figures.
+/// Colour of the `i`-th curve of a panel; wraps after eight, where [`marker`] keeps curves apart.
 pub fn palette(i: usize) -> RGBColor {
-    TAB10[i % TAB10.len()]
+    OKABE_ITO[i % OKABE_ITO.len()]
+}
+
+/// The shape drawn at a curve's data points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Marker {
+    /// A filled circle.
+    Circle,
+    /// A filled square.
+    Square,
+    /// A filled triangle pointing up.
+    Triangle,
+    /// A filled diamond.
+    Diamond,
+    /// A plus sign.
+    Plus,
+}
+
+/// Marker of the `i`-th curve: five shapes against eight colours (coprime), so the first 40 curves
+/// differ in colour or shape, and curves stay apart in greyscale print.
+pub fn marker(i: usize) -> Marker {
+    const SHAPES: [Marker; 5] = [
+        Marker::Circle,
+        Marker::Square,
+        Marker::Triangle,
+        Marker::Diamond,
+        Marker::Plus,
+    ];
+    SHAPES[i % SHAPES.len()]
+}
+
+/// Colour of value `i` of `n` ordered values (α = 0, 0.1, ..., 1): viridis from dark purple to a
+/// yellow-green, stopping short of viridis' pale yellow end, which vanishes on white.
+pub fn sequential(i: usize, n: usize) -> RGBColor {
+    let t = if n > 1 {
+        i as f64 / (n - 1) as f64
+    } else {
+        0.5
+    };
+    viridis(0.88 * t)
 }
 
 /// Viridis sampled at 0, 0.1, ..., 1 (matplotlib's values); linear interpolation between samples
@@ -84,8 +124,23 @@ mod tests {
     }
 
     #[test]
-    fn palette_wraps() {
-        assert_eq!(palette(0), palette(10));
+    fn palette_wraps_and_markers_separate_the_wrapped_curves() {
+        assert_eq!(palette(0), palette(8));
         assert_ne!(palette(0), palette(1));
+        // Curves 0 and 8 share a colour but not a shape; all 40 (colour, shape) pairs differ.
+        assert_ne!(marker(0), marker(8));
+        let pairs: std::collections::BTreeSet<String> = (0..40)
+            .map(|i| format!("{:?} {:?}", palette(i), marker(i)))
+            .collect();
+        assert_eq!(pairs.len(), 40);
+    }
+
+    #[test]
+    fn sequential_runs_from_dark_to_light() {
+        assert_eq!(sequential(0, 11), viridis(0.0));
+        let lum = |c: RGBColor| u32::from(c.0) + u32::from(c.1) + u32::from(c.2);
+        assert!(lum(sequential(10, 11)) > lum(sequential(5, 11)));
+        assert!(lum(sequential(5, 11)) > lum(sequential(0, 11)));
+        assert_eq!(sequential(0, 1), viridis(0.44));
     }
 }

@@ -5,13 +5,24 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+pub use plotters::style::RGBColor as Colour;
+
 use super::PlotError;
 use super::axis::{self, Axis};
-use super::output::{self, DrawResult, Drawing, Format};
+use super::output::{self, DrawResult, Drawing, Format, Options, Scale};
 use super::panel::{self, Plan};
 
-/// Height of the band holding the figure title, in pixels.
-const TITLE_HEIGHT: u32 = 50;
+/// Size of one panel in points: 3.5 in wide, a single journal column; two panels side by side fill
+/// a double column (7 in).
+pub(crate) const CELL: (f64, f64) = (252.0, 190.0);
+/// Figure title (points) and the height of its band.
+pub(crate) const TITLE_PT: f64 = 10.0;
+const TITLE_BAND: f64 = 17.0;
+/// Caption under the title (what the bands mean, what was averaged), and its band per line.
+pub(crate) const CAPTION_PT: f64 = 7.5;
+const CAPTION_BAND: f64 = 11.0;
+/// Panels per row: more would shrink a panel below a single column when printed.
+const MAX_COLUMNS: usize = 2;
 
 /// One line on a panel, optionally with a shaded band (seed spread, p05..p95, ...).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -28,6 +39,12 @@ pub struct Curve {
     /// Draw the band as error bars at each point instead of a shaded area
     /// (better for a few points along a sweep axis).
     pub error_bars: bool,
+    /// Colour of the line; `None` takes the panel's qualitative palette by position.
+    pub colour: Option<Colour>,
+    /// The run behind the curve diverged after its last point: the line ends there with a ✗.
+    pub diverged: bool,
+    /// Short texts written beside single points, e.g. `(2, "✗ 1/3 diverged")` at the third point.
+    pub notes: Vec<(usize, String)>,
 }
 
 impl Curve {
@@ -39,7 +56,22 @@ impl Curve {
             y,
             band: None,
             error_bars: false,
+            colour: None,
+            diverged: false,
+            notes: Vec::new(),
         }
+    }
+
+    /// The same curve in a fixed colour (e.g. from [`crate::sequential`] for ordered values).
+    pub fn with_colour(mut self, colour: Colour) -> Self {
+        self.colour = Some(colour);
+        self
+    }
+
+    /// The same curve ending in a divergence marker.
+    pub fn diverging(mut self, diverged: bool) -> Self {
+        self.diverged = diverged;
+        self
     }
 
     /// The same curve with a shaded band from `lower` to `upper`.
@@ -68,7 +100,7 @@ pub struct Panel {
     pub x_label: String,
     /// Text beside the y axis.
     pub y_label: String,
-    /// Lines, coloured in order from the tab10 palette.
+    /// Lines, coloured in order from the Okabe–Ito palette unless they carry their own colour.
     pub curves: Vec<Curve>,
     /// Logarithmic x axis (non-positive x are skipped).
     pub log_x: bool,
@@ -78,32 +110,34 @@ pub struct Panel {
     pub y_range: Option<(f64, f64)>,
 }
 
-/// Pixel size of a figure with `n_panels` panels: 1000×600 for one, otherwise 620×540 per panel
-/// on a grid of at most three columns, plus room for the title.
-pub fn figure_size(n_panels: usize) -> (u32, u32) {
+/// Size in points of a figure with `n_panels` panels and `caption_lines` lines of caption:
+/// one 252 × 190 pt panel (3.5 in wide) per cell of a grid of at most two columns, plus the title and caption bands.
+pub fn figure_size(n_panels: usize, caption_lines: usize) -> (f64, f64) {
     let (cols, rows) = grid(n_panels);
-    if n_panels <= 1 {
-        (1000, 600)
-    } else {
-        (620 * cols as u32, 540 * rows as u32 + 60)
-    }
+    (
+        CELL.0 * cols as f64,
+        CELL.1 * rows as f64 + TITLE_BAND + CAPTION_BAND * caption_lines as f64,
+    )
 }
 
-/// Columns and rows of the panel grid: one row up to three panels, then a near-square grid.
+/// Columns and rows of the panel grid.
 fn grid(n: usize) -> (usize, usize) {
-    let cols = if n <= 3 {
-        n.max(1)
-    } else {
-        n.isqrt() + usize::from(n.isqrt().pow(2) < n)
-    };
+    let cols = n.clamp(1, MAX_COLUMNS);
     (cols, n.div_ceil(cols).max(1))
 }
 
-/// Draws `panels` side by side under `title` and writes `<stem>.png` and `<stem>.svg`.
+/// Draws `panels` on a grid under `title` and `caption` (wrapped to the width; `\n` breaks) and writes
+/// `<stem>.png` and `<stem>.svg`.
 ///
 /// Fails without writing anything if there are no panels, a curve's vectors differ in length,
 /// or a fixed `y_range` cannot be drawn; NaN and infinite values are skipped, not errors.
-pub fn figure(stem: &Path, title: &str, panels: &[Panel]) -> Result<(), PlotError> {
+pub fn figure(
+    stem: &Path,
+    title: &str,
+    caption: &str,
+    panels: &[Panel],
+    opts: &Options,
+) -> Result<(), PlotError> {
     if panels.is_empty() {
         return Err(PlotError::NoPanels {
             path: stem.to_path_buf(),
@@ -111,25 +145,25 @@ pub fn figure(stem: &Path, title: &str, panels: &[Panel]) -> Result<(), PlotErro
     }
     // Registered before planning, which measures legend text.
     output::ensure_font(stem)?;
-    let size = figure_size(panels.len());
-    let (cols, rows) = grid(panels.len());
-    let title_height = if title.is_empty() { 0 } else { TITLE_HEIGHT };
-    let cell = (size.0 / cols as u32, (size.1 - title_height) / rows as u32);
+    let width = figure_size(panels.len(), 0).0;
+    let captions = output::wrap(caption, width - 12.0, CAPTION_PT);
+    let size = figure_size(panels.len(), captions.len());
     let plans = panels
         .iter()
-        .map(|p| plan(stem, p, cell))
+        .map(|p| plan(stem, p))
         .collect::<Result<Vec<_>, _>>()?;
     let drawing = FigureDrawing {
         title,
+        captions,
         panels,
         plans,
-        grid: (rows, cols),
+        grid: grid(panels.len()),
     };
-    output::write_both(stem, size, &drawing)
+    output::write_both(stem, size, &drawing, opts)
 }
 
 /// Checks a panel's shapes and ranges and decides its axes and legend position.
-fn plan(stem: &Path, p: &Panel, cell: (u32, u32)) -> Result<Plan, PlotError> {
+fn plan(stem: &Path, p: &Panel) -> Result<Plan, PlotError> {
     for c in &p.curves {
         let mismatch = |what, got| PlotError::LengthMismatch {
             path: stem.to_path_buf(),
@@ -167,13 +201,7 @@ fn plan(stem: &Path, p: &Panel, cell: (u32, u32)) -> Result<Plan, PlotError> {
             None => None,
         };
     let (y_lo, y_hi) = y_fixed.unwrap_or_else(|| axis::span(y_values(p), p.log_y, 0.05));
-    Ok(panel::place_legend(
-        p,
-        x,
-        (y_lo, y_hi),
-        y_fixed.is_some(),
-        cell,
-    ))
+    Ok(panel::place_legend(p, x, (y_lo, y_hi), y_fixed.is_some()))
 }
 
 /// Every y a panel shows (line and band), for fitting its range; points with unusable x are left out
@@ -193,8 +221,10 @@ fn y_values(p: &Panel) -> impl Iterator<Item = f64> + '_ {
 /// A validated figure, ready to be drawn on either backend.
 struct FigureDrawing<'a> {
     title: &'a str,
+    captions: Vec<String>,
     panels: &'a [Panel],
     plans: Vec<Plan>,
+    /// Columns and rows.
     grid: (usize, usize),
 }
 
@@ -203,17 +233,19 @@ impl Drawing for FigureDrawing<'_> {
         &self,
         root: &DrawingArea<DB, Shift>,
         format: Format,
+        scale: Scale,
     ) -> DrawResult<DB> {
-        let body = if self.title.is_empty() {
-            root.clone()
-        } else {
-            let (top, body) = root.split_vertically(TITLE_HEIGHT);
-            output::title(&top, self.title, 28.0, format)?;
-            body
-        };
-        let cells = body.split_evenly(self.grid);
+        let (top, mut body) = root.split_vertically(scale.px(TITLE_BAND));
+        output::title(&top, self.title, scale.f(TITLE_PT), format)?;
+        for line in &self.captions {
+            let (band, rest) = body.split_vertically(scale.px(CAPTION_BAND));
+            output::title(&band, line, scale.f(CAPTION_PT), format)?;
+            body = rest;
+        }
+        let (cols, rows) = self.grid;
+        let cells = body.split_evenly((rows, cols));
         for ((p, plan), area) in self.panels.iter().zip(&self.plans).zip(&cells) {
-            panel::draw(area, p, plan)?;
+            panel::draw(area, p, plan, scale, format)?;
         }
         Ok(())
     }

@@ -9,13 +9,21 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::PlotError;
 use super::axis::{self, Axis};
 use super::colour::{prefers_black_text, viridis};
-use super::output::{self, DrawResult, Drawing, FONT, Format};
+use super::output::{self, DrawResult, Drawing, FONT, Format, Options, Scale};
 
-/// Height of the title band, width of the colour bar column and margins, in pixels.
-const TITLE_HEIGHT: u32 = 50;
-const BAR_COLUMN: u32 = 170;
-const MARGIN: u32 = 14;
-const X_LABEL_AREA: u32 = 60;
+/// Height of the title and caption bands, width of the colour bar column and margins, in points.
+const TITLE_BAND: f64 = 17.0;
+const CAPTION_BAND: f64 = 11.0;
+const BAR_COLUMN: f64 = 78.0;
+const MARGIN: f64 = 6.0;
+const X_LABEL_AREA: f64 = 26.0;
+/// Font sizes in points at the printed size.
+const TITLE_PT: f64 = 10.0;
+const CAPTION_PT: f64 = 7.5;
+const AXIS_NAME_PT: f64 = 8.5;
+const TICK_PT: f64 = 7.5;
+const BAR_NAME_PT: f64 = 8.0;
+const NOTE_PT: f64 = 6.0;
 /// Fill of a cell without a value: light grey, hatched, so it cannot be read as a low value.
 const MISSING: RGBColor = RGBColor(225, 225, 225);
 const HATCH: RGBColor = RGBColor(150, 150, 150);
@@ -25,6 +33,8 @@ const HATCH: RGBColor = RGBColor(150, 150, 150);
 pub struct Heatmap {
     /// Title above the figure.
     pub title: String,
+    /// Text under the title, wrapped to the width: what a cell shows and what was averaged (empty: none).
+    pub caption: String,
     /// Name of the column axis (e.g. `α`).
     pub x_label: String,
     /// Name of the row axis (e.g. `β`).
@@ -40,21 +50,28 @@ pub struct Heatmap {
     pub value_label: String,
     /// Decimals of the numbers printed in the cells.
     pub decimals: usize,
+    /// Short texts under a cell's number, `notes[row][col]` (e.g. `"✗ 1/3"` when some seeds diverged);
+    /// empty rows or strings write nothing.
+    pub notes: Vec<Vec<String>>,
 }
 
-/// Pixel size of a heatmap with `cols` × `rows` cells: about 90×55 px per cell plus axes and colour bar,
-/// at least 700×450.
-pub fn heatmap_size(cols: usize, rows: usize) -> (u32, u32) {
-    let w = (300 + 90 * cols).clamp(700, 2400);
-    let h = (170 + 55 * rows).clamp(450, 1800);
-    (w as u32, h as u32)
+/// Size in points of a heatmap with `cols` × `rows` cells and `caption_lines` lines of caption:
+/// cells of 22–40 × 20 pt beside the axes and colour bar, at least one column (3.5 in) wide and
+/// at most two (7 in).
+pub fn heatmap_size(cols: usize, rows: usize, caption_lines: usize) -> (f64, f64) {
+    let fixed = 60.0 + BAR_COLUMN;
+    let cell_w = ((504.0 - fixed) / cols.max(1) as f64).clamp(22.0, 40.0);
+    let w = (fixed + cell_w * cols as f64).clamp(252.0, 504.0);
+    let h =
+        (TITLE_BAND + 50.0 + 20.0 * rows as f64).max(190.0) + CAPTION_BAND * caption_lines as f64;
+    (w, h)
 }
 
 /// Draws `map` and writes `<stem>.png` and `<stem>.svg`.
 ///
 /// Fails if the grid is empty or its shape does not match the ticks; missing and non-finite cells are drawn,
 /// not errors.
-pub fn heatmap(stem: &Path, map: &Heatmap) -> Result<(), PlotError> {
+pub fn heatmap(stem: &Path, map: &Heatmap, opts: &Options) -> Result<(), PlotError> {
     let shape = |detail: String| PlotError::HeatmapShape {
         path: stem.to_path_buf(),
         title: map.title.clone(),
@@ -83,10 +100,17 @@ pub fn heatmap(stem: &Path, map: &Heatmap) -> Result<(), PlotError> {
     }
     let finite = map.values.iter().flatten().flatten().copied();
     let range = axis::span(finite, false, 0.0);
+    let width = heatmap_size(cols, rows, 0).0;
+    let captions = output::wrap(&map.caption, width - 12.0, CAPTION_PT);
     output::write_both(
         stem,
-        heatmap_size(cols, rows),
-        &HeatmapDrawing { map, range },
+        heatmap_size(cols, rows, captions.len()),
+        &HeatmapDrawing {
+            map,
+            range,
+            captions,
+        },
+        opts,
     )
 }
 
@@ -94,6 +118,7 @@ pub fn heatmap(stem: &Path, map: &Heatmap) -> Result<(), PlotError> {
 struct HeatmapDrawing<'a> {
     map: &'a Heatmap,
     range: (f64, f64),
+    captions: Vec<String>,
 }
 
 impl HeatmapDrawing<'_> {
@@ -104,6 +129,14 @@ impl HeatmapDrawing<'_> {
     fn colour(&self, v: f64) -> RGBColor {
         let (lo, hi) = self.range;
         viridis((v - lo) / (hi - lo))
+    }
+
+    fn note(&self, row: usize, col: usize) -> &str {
+        self.map
+            .notes
+            .get(row)
+            .and_then(|r| r.get(col))
+            .map_or("", String::as_str)
     }
 
     fn any_missing(&self) -> bool {
@@ -120,13 +153,19 @@ impl Drawing for HeatmapDrawing<'_> {
         &self,
         root: &DrawingArea<DB, Shift>,
         format: Format,
+        scale: Scale,
     ) -> DrawResult<DB> {
-        let (top, body) = root.split_vertically(TITLE_HEIGHT);
-        output::title(&top, &self.map.title, 24.0, format)?;
+        let (top, mut body) = root.split_vertically(scale.px(TITLE_BAND));
+        output::title(&top, &self.map.title, scale.f(TITLE_PT), format)?;
+        for line in &self.captions {
+            let (band, rest) = body.split_vertically(scale.px(CAPTION_BAND));
+            output::title(&band, line, scale.f(CAPTION_PT), format)?;
+            body = rest;
+        }
         let (w, _) = body.dim_in_pixel();
-        let (cells, bar) = body.split_horizontally(w.saturating_sub(BAR_COLUMN));
-        self.draw_cells(&cells, format)?;
-        self.draw_bar(&bar, format)
+        let (cells, bar) = body.split_horizontally(w.saturating_sub(scale.px(BAR_COLUMN)));
+        self.draw_cells(&cells, format, scale)?;
+        self.draw_bar(&bar, format, scale)
     }
 }
 
@@ -135,11 +174,12 @@ impl HeatmapDrawing<'_> {
         &self,
         area: &DrawingArea<DB, Shift>,
         format: Format,
+        scale: Scale,
     ) -> DrawResult<DB> {
         let m = self.map;
         let (rows, cols) = (m.values.len(), m.x_ticks.len());
         let centres = |n: usize| (0..n).map(|i| i as f64 + 0.5).collect::<Vec<_>>();
-        let font = (FONT, 14).into_font();
+        let font = (FONT, scale.f(TICK_PT)).into_font();
         let widest = m
             .y_ticks
             .iter()
@@ -147,10 +187,10 @@ impl HeatmapDrawing<'_> {
             .map(|(w, _)| w)
             .max();
         // Room for the longest row label plus the rotated axis name.
-        let y_area = widest.unwrap_or(0) + 45;
+        let y_area = widest.unwrap_or(0) + scale.px(20.0);
         let mut chart = ChartBuilder::on(area)
-            .margin(MARGIN)
-            .x_label_area_size(X_LABEL_AREA)
+            .margin(scale.px(MARGIN))
+            .x_label_area_size(scale.px(X_LABEL_AREA))
             .y_label_area_size(y_area)
             .build_cartesian_2d(
                 Axis::with_ticks(0.0, cols as f64, centres(cols)),
@@ -163,8 +203,9 @@ impl HeatmapDrawing<'_> {
             .disable_mesh()
             .x_desc(&m.x_label)
             .y_desc(&m.y_label)
-            .axis_desc_style((FONT, 16))
-            .label_style((FONT, 14))
+            .axis_desc_style((FONT, scale.f(AXIS_NAME_PT)))
+            .label_style((FONT, scale.f(TICK_PT)))
+            .set_all_tick_mark_size(scale.i(2.5))
             .x_label_formatter(&|v| label(&m.x_ticks, *v))
             .y_label_formatter(&|v| label(&m.y_ticks, *v))
             .draw()?;
@@ -179,10 +220,12 @@ impl HeatmapDrawing<'_> {
             .map(|(r, c)| text(self.cell(r, c)).chars().count())
             .max()
             .unwrap_or(1);
-        // One size for all cells, fitted to the longest number: ~0.6 em per digit, at most 40 % of the height.
+        // One size for all cells, fitted to the longest number: ~0.6 em per digit, at most 40 % of the
+        // height, between 6 and 9 pt.
         let size = (cell_w * 0.85 / (0.6 * longest.max(3) as f64))
             .min(cell_h * 0.4)
-            .clamp(8.0, 22.0);
+            .clamp(scale.f(6.0), scale.f(9.0));
+        let note_size = scale.f(NOTE_PT);
         for row in 0..rows {
             for col in 0..cols {
                 let (x, y) = (col as f64, row as f64);
@@ -191,12 +234,13 @@ impl HeatmapDrawing<'_> {
                 chart.draw_series([Rectangle::new([(x, y), (x + 1.0, y + 1.0)], fill.filled())])?;
                 if value.is_none() {
                     chart.draw_series(
-                        hatch(x, y).map(|l| PathElement::new(l, HATCH.stroke_width(1))),
+                        hatch(x, y)
+                            .map(|l| PathElement::new(l, HATCH.stroke_width(scale.stroke(0.4)))),
                     )?;
                 }
                 chart.draw_series([Rectangle::new(
                     [(x, y), (x + 1.0, y + 1.0)],
-                    WHITE.stroke_width(1),
+                    WHITE.stroke_width(scale.stroke(0.5)),
                 )])?;
                 let ink = if prefers_black_text(fill) {
                     BLACK
@@ -207,8 +251,19 @@ impl HeatmapDrawing<'_> {
                     .into_font()
                     .color(&ink)
                     .pos(Pos::new(HPos::Center, VPos::Center));
-                let centre = (x + 0.5, y + 0.5 - format.centre_drop(size) / cell_h);
+                let note = self.note(row, col);
+                // With a note, the number moves up to make room for it under it.
+                let lift = if note.is_empty() { 0.0 } else { 0.18 };
+                let centre = (x + 0.5, y + 0.5 + lift - format.centre_drop(size) / cell_h);
                 chart.draw_series([Text::new(text(value), centre, style)])?;
+                if !note.is_empty() {
+                    let style = (FONT, note_size)
+                        .into_font()
+                        .color(&ink)
+                        .pos(Pos::new(HPos::Center, VPos::Center));
+                    let at = (x + 0.5, y + 0.26 - format.centre_drop(note_size) / cell_h);
+                    chart.draw_series([Text::new(note.to_owned(), at, style)])?;
+                }
             }
         }
         Ok(())
@@ -218,25 +273,27 @@ impl HeatmapDrawing<'_> {
         &self,
         area: &DrawingArea<DB, Shift>,
         format: Format,
+        scale: Scale,
     ) -> DrawResult<DB> {
         let (lo, hi) = self.range;
         let bar_axis = Axis::new(lo, hi, false, 6);
         let mut chart = ChartBuilder::on(area)
             // Same top and bottom as the cells, so the bar spans the grid's height; the swatch for
             // missing cells goes under it, level with the x axis labels.
-            .margin_top(MARGIN)
-            .margin_bottom(MARGIN + X_LABEL_AREA)
-            .margin_left(10)
-            .margin_right(MARGIN)
-            .set_label_area_size(LabelAreaPosition::Right, 60)
+            .margin_top(scale.px(MARGIN))
+            .margin_bottom(scale.px(MARGIN + X_LABEL_AREA))
+            .margin_left(scale.px(4.0))
+            .margin_right(scale.px(MARGIN))
+            .set_label_area_size(LabelAreaPosition::Right, scale.px(50.0))
             .build_cartesian_2d(Axis::with_ticks(0.0, 1.0, vec![]), bar_axis.clone())?;
         chart
             .configure_mesh()
             .disable_mesh()
             .disable_x_axis()
             .y_desc(&self.map.value_label)
-            .axis_desc_style((FONT, 15))
-            .label_style((FONT, 13))
+            .axis_desc_style((FONT, scale.f(BAR_NAME_PT)))
+            .label_style((FONT, scale.f(TICK_PT)))
+            .set_all_tick_mark_size(scale.i(2.5))
             .y_label_formatter(&|v| bar_axis.label(*v))
             .draw()?;
         let steps = 128;
@@ -251,30 +308,35 @@ impl HeatmapDrawing<'_> {
         chart.draw_series(strips)?;
         chart.draw_series([Rectangle::new(
             [(0.0, lo), (1.0, hi)],
-            BLACK.mix(0.5).stroke_width(1),
+            BLACK.mix(0.5).stroke_width(scale.stroke(0.4)),
         )])?;
 
         if self.any_missing() {
             let (_, h) = area.dim_in_pixel();
-            let y = i32::try_from(h).unwrap_or(0)
-                - i32::try_from(MARGIN + X_LABEL_AREA / 2).unwrap_or(0);
-            let (x0, x1) = (10, 40);
+            let y = i32::try_from(h).unwrap_or(0) - scale.i(MARGIN + X_LABEL_AREA / 2.0);
+            let (x0, k) = (scale.i(4.0), scale.i(4.0));
+            let x1 = x0 + 3 * k;
             area.draw(&Rectangle::new(
-                [(x0, y - 10), (x1, y + 10)],
+                [(x0, y - k), (x1, y + k)],
                 MISSING.filled(),
             ))?;
-            for k in [0, 10, 20] {
+            for j in 0..3 {
                 area.draw(&PathElement::new(
-                    [(x0 + k, y + 10), (x0 + k + 10, y - 10)],
-                    HATCH,
+                    [(x0 + j * k, y + k), (x0 + (j + 1) * k, y - k)],
+                    HATCH.stroke_width(scale.stroke(0.4)),
                 ))?;
             }
-            let style = (FONT, 13)
+            let size = scale.f(TICK_PT);
+            let style = (FONT, size)
                 .into_font()
                 .color(&BLACK)
                 .pos(Pos::new(HPos::Left, VPos::Center));
-            let drop = format.centre_drop(13.0) as i32;
-            area.draw(&Text::new("missing / diverged", (x1 + 6, y + drop), style))?;
+            let drop = format.centre_drop(size) as i32;
+            area.draw(&Text::new(
+                "no run / all diverged",
+                (x1 + scale.i(2.0), y + drop),
+                style,
+            ))?;
         }
         Ok(())
     }

@@ -1,7 +1,11 @@
 //! Figures for experiment results: line panels with bands and heatmaps, written as PNG and SVG.
 //!
 //! Data goes in, files come out: every figure is written twice, as `<stem>.png` and `<stem>.svg`,
-//! next to each other (parent folders are created).
+//! next to each other (parent folders are created), each atomically.
+//! Layouts are in points at the printed size: a panel is 3.5 in wide (one journal column), at most
+//! two panels share a row, and text is 7–10 pt; the PNG is rasterised at [`Options::dpi`], the SVG
+//! states its size in points. Curves take the Okabe–Ito palette and a marker shape by position
+//! (or a colour of their own, e.g. [`sequential`] for ordered values); a diverged curve ends in ✗.
 //! Rendering is pure Rust (plotters' bitmap and SVG backends) with DejaVu Sans embedded in the binary,
 //! so figures render on machines without system fonts and Greek letters (α, β, ε, ν, σ) come out right.
 //!
@@ -19,7 +23,8 @@
 //!     curves: vec![Curve::new("α = 0.5", vec![1.0, 2.0, 3.0], vec![0.5, 0.8, 0.9])],
 //!     ..Panel::default()
 //! };
-//! figure(std::path::Path::new("results/convergence"), "convergence", &[panel])?;
+//! let stem = std::path::Path::new("results/convergence");
+//! figure(stem, "convergence", "one seed", &[panel], &plot::Options::default())?;
 //! # Ok::<(), plot::PlotError>(())
 //! ```
 
@@ -33,9 +38,10 @@ mod panel;
 mod tests;
 mod ticks;
 
-pub use colour::{TAB10, palette, viridis};
-pub use figure::{Curve, Panel, figure, figure_size};
+pub use colour::{Marker, OKABE_ITO, marker, palette, sequential, viridis};
+pub use figure::{Colour, Curve, Panel, figure, figure_size};
 pub use heatmap::{Heatmap, heatmap, heatmap_size};
+pub use output::Options;
 
 use std::path::PathBuf;
 

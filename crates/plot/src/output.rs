@@ -1,4 +1,8 @@
 //! Writing one drawing to both `<stem>.png` and `<stem>.svg`, with the embedded font registered first.
+//!
+//! Layouts are in points (1/72 in) at the printed size; the PNG is rasterised at the requested
+//! pixel density and the SVG carries its physical size (`width="…pt"`), so text set at 8 pt stays
+//! 8 pt in print. Both files land atomically: drawn under a temporary name, then renamed.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -13,6 +17,54 @@ use super::PlotError;
 
 /// Font family name every text style in this module uses; the embedded font is registered under it.
 pub(crate) const FONT: &str = "sans-serif";
+
+/// How a figure is rendered; the layout (sizes in points) does not depend on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Pixel density of the PNG in dots per inch (the SVG is vector and independent of it).
+    pub dpi: u32,
+}
+
+impl Options {
+    /// Default pixel density: 200 dpi, sharp on screens and in print drafts.
+    pub const DEFAULT_DPI: u32 = 200;
+    /// Densities accepted: below 36 dpi text is unreadable, above 1200 dpi a figure takes gigabytes.
+    pub const DPI_RANGE: std::ops::RangeInclusive<u32> = 36..=1200;
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            dpi: Self::DEFAULT_DPI,
+        }
+    }
+}
+
+/// Pixels per point of one output; every length of a layout goes through it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Scale(pub(crate) f64);
+
+impl Scale {
+    /// `pt` points in pixels.
+    pub(crate) fn f(self, pt: f64) -> f64 {
+        pt * self.0
+    }
+    /// `pt` points in whole pixels.
+    pub(crate) fn px(self, pt: f64) -> u32 {
+        (pt * self.0).round().max(0.0) as u32
+    }
+    /// `pt` points in whole pixels, signed (offsets of markers and text).
+    pub(crate) fn i(self, pt: f64) -> i32 {
+        (pt * self.0).round() as i32
+    }
+    /// A line width of `pt` points, at least one pixel.
+    pub(crate) fn stroke(self, pt: f64) -> u32 {
+        self.px(pt).max(1)
+    }
+}
+
+/// SVG user units per point: 2 keeps plotters' whole-pixel coordinates half a point apart.
+const SVG_SCALE: f64 = 2.0;
 
 /// The drawing error of a backend, as returned by plotters' drawing areas.
 pub(crate) type DrawResult<DB> =
@@ -64,11 +116,41 @@ impl Format {
     /// plotters' ab_glyph rasteriser draws digits and capitals about a quarter of the font size
     /// above a centred anchor, while SVG viewers centre them (`dy="0.5ex"`).
     pub(crate) fn centre_drop(self, font_size: f64) -> f64 {
+        // `font_size` is in pixels of this format.
         match self {
             Format::Png => 0.25 * font_size,
             Format::Svg => 0.0,
         }
     }
+}
+
+/// `text` broken into lines no wider than `width` points at `size` points (at spaces; each `\n`
+/// starts a new line); blank lines are dropped.
+pub(crate) fn wrap(text: &str, width: f64, size: f64) -> Vec<String> {
+    // Measured at 10× so that whole-pixel rounding does not distort small text.
+    let font = (FONT, 10.0 * size).into_font();
+    let fits = |s: &str| {
+        font.box_size(s)
+            .map_or(true, |(w, _)| f64::from(w) / 10.0 <= width)
+    };
+    let mut lines = Vec::new();
+    for paragraph in text.lines().filter(|l| !l.trim().is_empty()) {
+        let mut line = String::new();
+        for word in paragraph.split(' ') {
+            let candidate = if line.is_empty() {
+                word.to_owned()
+            } else {
+                format!("{line} {word}")
+            };
+            if fits(&candidate) || line.is_empty() {
+                line = candidate;
+            } else {
+                lines.push(std::mem::replace(&mut line, word.to_owned()));
+            }
+        }
+        lines.push(line);
+    }
+    lines
 }
 
 /// Draws `text` centred in `area` (a band at the top of a figure).
@@ -92,19 +174,22 @@ pub(crate) fn title<DB: DrawingBackend>(
 
 /// Something that can draw itself on any plotters backend; one value is drawn once per output format.
 pub(crate) trait Drawing {
-    /// Draws on `root`, which is already filled white, for the file `format`.
+    /// Draws on `root`, which is already filled white, for the file `format` at `scale` pixels per point.
     fn draw<DB: DrawingBackend>(
         &self,
         root: &DrawingArea<DB, Shift>,
         format: Format,
+        scale: Scale,
     ) -> DrawResult<DB>;
 }
 
-/// Draws `drawing` on a white `size` canvas twice, into `<stem>.png` and `<stem>.svg`.
+/// Draws `drawing` on a white canvas of `size` points twice, into `<stem>.png` at `opts.dpi` and
+/// `<stem>.svg`, each written under a temporary name and renamed.
 pub(crate) fn write_both(
     stem: &Path,
-    size: (u32, u32),
+    size: (f64, f64),
     drawing: &impl Drawing,
+    opts: &Options,
 ) -> Result<(), PlotError> {
     ensure_font(stem)?;
     if let Some(parent) = stem.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -113,30 +198,68 @@ pub(crate) fn write_both(
             source,
         })?;
     }
-
-    let png = with_suffix(stem, "png");
+    let dpi = opts
+        .dpi
+        .clamp(*Options::DPI_RANGE.start(), *Options::DPI_RANGE.end());
     // Backend errors are kept as text: the PNG and SVG backends have different error types.
     let failed = |path: &Path, e: &dyn std::fmt::Display| PlotError::Draw {
         path: path.to_path_buf(),
         message: e.to_string(),
     };
+    let pixels = |scale: Scale| (scale.px(size.0).max(1), scale.px(size.1).max(1));
+
+    let png = with_suffix(stem, "png");
+    // The bitmap encoder picks the format by extension, so the temporary name ends in .png too.
+    let png_tmp = with_suffix(stem, "tmp.png");
     {
-        let root = BitMapBackend::new(&png, size).into_drawing_area();
+        let scale = Scale(f64::from(dpi) / 72.0);
+        let root = BitMapBackend::new(&png_tmp, pixels(scale)).into_drawing_area();
         let result = root
             .fill(&WHITE)
-            .and_then(|()| drawing.draw(&root, Format::Png))
+            .and_then(|()| drawing.draw(&root, Format::Png, scale))
             .and_then(|()| root.present());
-        result.map_err(|e| failed(&png, &e))?;
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&png_tmp);
+            return Err(failed(&png, &e));
+        }
     }
+    rename(&png_tmp, &png)?;
 
     let svg = with_suffix(stem, "svg");
+    let mut text = String::new();
     {
-        let root = SVGBackend::new(&svg, size).into_drawing_area();
+        let scale = Scale(SVG_SCALE);
+        let root = SVGBackend::with_string(&mut text, pixels(scale)).into_drawing_area();
         let result = root
             .fill(&WHITE)
-            .and_then(|()| drawing.draw(&root, Format::Svg))
+            .and_then(|()| drawing.draw(&root, Format::Svg, scale))
             .and_then(|()| root.present());
         result.map_err(|e| failed(&svg, &e))?;
     }
-    Ok(())
+    let text = physical_size(&text, pixels(Scale(SVG_SCALE)), SVG_SCALE);
+    let svg_tmp = with_suffix(stem, "svg.tmp");
+    std::fs::write(&svg_tmp, text).map_err(|e| failed(&svg, &e))?;
+    rename(&svg_tmp, &svg)
+}
+
+fn rename(from: &Path, to: &Path) -> Result<(), PlotError> {
+    std::fs::rename(from, to).map_err(|e| {
+        let _ = std::fs::remove_file(from);
+        PlotError::Draw {
+            path: to.to_path_buf(),
+            message: e.to_string(),
+        }
+    })
+}
+
+/// The SVG with its width and height in points, so it prints at the size it was laid out for;
+/// the viewBox keeps the drawing's own units.
+fn physical_size(svg: &str, (w, h): (u32, u32), scale: f64) -> String {
+    let plain = format!(r#"<svg width="{w}" height="{h}" "#);
+    let sized = format!(
+        r#"<svg width="{}pt" height="{}pt" "#,
+        f64::from(w) / scale,
+        f64::from(h) / scale
+    );
+    svg.replacen(&plain, &sized, 1)
 }

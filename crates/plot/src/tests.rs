@@ -42,6 +42,28 @@ fn svg_text(stem: &Path) -> String {
     text
 }
 
+/// The default render options.
+fn opts() -> Options {
+    Options::default()
+}
+
+/// PNG pixels of a layout of `size` points at `dpi`.
+fn pixels(size: (f64, f64), dpi: u32) -> (u32, u32) {
+    let s = f64::from(dpi) / 72.0;
+    ((size.0 * s).round() as u32, (size.1 * s).round() as u32)
+}
+
+/// The contents of an SVG's `<text>` elements, trimmed.
+pub(crate) fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| {
+            let body = &t[t.find('>')? + 1..];
+            Some(body[..body.find("</text>")?].trim().to_owned())
+        })
+        .collect()
+}
+
 fn epochs(n: usize) -> Vec<f64> {
     (1..=n).map(|e| e as f64).collect()
 }
@@ -118,10 +140,10 @@ fn demo_panels() -> Vec<Panel> {
 fn figure_writes_png_and_svg() {
     let stem = out_dir("figure").join("convergence.alpha0.5");
     let title = "Convergence — ε = 0.01, ν = 0.5";
-    figure(&stem, title, &demo_panels()).expect("figure");
+    figure(&stem, title, "", &demo_panels(), &opts()).expect("figure");
     let png = with_suffix(&stem, "png");
     assert!(std::fs::metadata(&png).expect("png").len() > 10_000);
-    assert_eq!(png_size(&png), figure_size(3));
+    assert_eq!(png_size(&png), pixels(figure_size(3, 0), 200));
     let svg = svg_text(&stem);
     assert!(
         svg.contains(title) && svg.contains("σ = 0.1"),
@@ -130,11 +152,50 @@ fn figure_writes_png_and_svg() {
 }
 
 #[test]
-fn figure_single_panel_is_1000_by_600() {
+fn figure_single_panel_is_one_column_wide_at_any_dpi() {
     let stem = out_dir("figure-single").join("one");
-    figure(&stem, "one panel", &demo_panels()[1..2]).expect("figure");
-    assert_eq!(png_size(&with_suffix(&stem, "png")), (1000, 600));
-    assert_eq!(figure_size(4), (1240, 1140));
+    let caption = "mean ± std over n = 3 seeds";
+    figure(
+        &stem,
+        "one panel",
+        caption,
+        &demo_panels()[1..2],
+        &Options { dpi: 300 },
+    )
+    .expect("figure");
+    // 3.5 in (252 pt) by 190 pt of panel, 17 pt of title and 11 pt of caption, at 300 dpi.
+    assert_eq!(figure_size(1, 1), (252.0, 218.0));
+    assert_eq!(png_size(&with_suffix(&stem, "png")), (1050, 908));
+    assert_eq!(figure_size(4, 0), (504.0, 397.0));
+    let svg = svg_text(&stem);
+    assert!(
+        svg.starts_with(r#"<svg width="252pt" height="218pt" viewBox="0 0 504 436""#),
+        "{}",
+        &svg[..80]
+    );
+    assert!(svg.contains(caption));
+}
+
+#[test]
+fn diverged_curves_end_in_a_cross_and_notes_are_written() {
+    let stem = out_dir("figure-diverged").join("d");
+    let mut c = Curve::new("DP", vec![1.0, 2.0, 3.0], vec![0.5, 0.3, 0.2]).diverging(true);
+    c.notes.push((1, "✗ 1/3 diverged".into()));
+    let panel = Panel {
+        curves: vec![c],
+        ..Panel::default()
+    };
+    figure(&stem, "t", "", &[panel], &opts()).expect("figure");
+    let svg = svg_text(&stem);
+    let texts = svg_texts(&svg);
+    assert_eq!(
+        texts.iter().filter(|t| *t == "✗").count(),
+        1,
+        "one divergence cross"
+    );
+    assert!(svg.contains("✗ 1/3 diverged"));
+    // The cross is drawn in the curve's colour (the first Okabe–Ito colour, #0072B2).
+    assert!(svg.contains("#0072B2"));
 }
 
 #[test]
@@ -175,22 +236,25 @@ fn figure_bad_values_are_skipped_not_fatal() {
         },
     ];
     let stem = out_dir("figure-messy").join("messy");
-    figure(&stem, "messy data", &panels).expect("bad values must not fail");
-    assert_eq!(png_size(&with_suffix(&stem, "png")), figure_size(4));
+    figure(&stem, "messy data", "", &panels, &opts()).expect("bad values must not fail");
+    assert_eq!(
+        png_size(&with_suffix(&stem, "png")),
+        pixels(figure_size(4, 0), 200)
+    );
 }
 
 #[test]
 fn figure_shape_errors_name_the_file() {
     let dir = out_dir("figure-errors");
     let stem = dir.join("bad");
-    let err = figure(&stem, "t", &[]).expect_err("no panels");
+    let err = figure(&stem, "t", "", &[], &opts()).expect_err("no panels");
     assert!(err.to_string().contains("bad"), "{err}");
 
     let bad = Panel {
         curves: vec![Curve::new("c", vec![1.0, 2.0], vec![1.0])],
         ..Panel::default()
     };
-    let err = figure(&stem, "t", &[bad]).expect_err("length mismatch");
+    let err = figure(&stem, "t", "", &[bad], &opts()).expect_err("length mismatch");
     assert!(
         matches!(
             err,
@@ -208,10 +272,12 @@ fn figure_shape_errors_name_the_file() {
     let err = figure(
         &stem,
         "t",
+        "",
         &[Panel {
             curves: vec![band],
             ..Panel::default()
         }],
+        &opts(),
     )
     .expect_err("band");
     assert!(
@@ -230,7 +296,7 @@ fn figure_shape_errors_name_the_file() {
         log_y: true,
         ..Panel::default()
     };
-    let err = figure(&stem, "t", &[log]).expect_err("log range through zero");
+    let err = figure(&stem, "t", "", &[log], &opts()).expect_err("log range through zero");
     assert!(matches!(err, PlotError::InvalidRange { .. }), "{err}");
     assert!(
         !dir.exists(),
@@ -262,6 +328,7 @@ fn alpha_beta() -> Heatmap {
         values,
         value_label: "test accuracy".into(),
         decimals: 3,
+        ..Heatmap::default()
     }
 }
 
@@ -269,10 +336,10 @@ fn alpha_beta() -> Heatmap {
 fn heatmap_writes_png_and_svg() {
     let stem = out_dir("heatmap").join("alpha-beta");
     let map = alpha_beta();
-    heatmap(&stem, &map).expect("heatmap");
+    heatmap(&stem, &map, &opts()).expect("heatmap");
     let png = with_suffix(&stem, "png");
     assert!(std::fs::metadata(&png).expect("png").len() > 5_000);
-    assert_eq!(png_size(&png), heatmap_size(5, 4));
+    assert_eq!(png_size(&png), pixels(heatmap_size(5, 4, 0), 200));
     let svg = svg_text(&stem);
     assert!(svg.contains(&map.title), "title missing from SVG");
     assert!(
@@ -297,7 +364,7 @@ fn heatmap_constant_nan_and_single_cells_draw() {
         ("none", None),
         ("inf", Some(f64::INFINITY)),
     ] {
-        heatmap(&dir.join(name), &one(v)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        heatmap(&dir.join(name), &one(v), &opts()).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
     let mut constant = alpha_beta();
     constant
@@ -305,7 +372,7 @@ fn heatmap_constant_nan_and_single_cells_draw() {
         .iter_mut()
         .flatten()
         .for_each(|v| *v = Some(0.5));
-    heatmap(&dir.join("constant"), &constant).expect("constant");
+    heatmap(&dir.join("constant"), &constant, &opts()).expect("constant");
     let big = Heatmap {
         title: "large".into(),
         x_ticks: (0..12).map(|i| format!("{i}")).collect(),
@@ -316,10 +383,10 @@ fn heatmap_constant_nan_and_single_cells_draw() {
         decimals: 1,
         ..Heatmap::default()
     };
-    heatmap(&dir.join("large"), &big).expect("large");
+    heatmap(&dir.join("large"), &big, &opts()).expect("large");
     assert_eq!(
         png_size(&with_suffix(&dir.join("large"), "png")),
-        heatmap_size(12, 9)
+        pixels(heatmap_size(12, 9, 0), 200)
     );
 }
 
@@ -328,16 +395,16 @@ fn heatmap_shape_errors_name_the_file() {
     let stem = out_dir("heatmap-errors").join("bad");
     let mut map = alpha_beta();
     map.values[2].pop();
-    let err = heatmap(&stem, &map).expect_err("short row");
+    let err = heatmap(&stem, &map, &opts()).expect_err("short row");
     assert!(
         err.to_string().contains("bad") && err.to_string().contains("row 2"),
         "{err}"
     );
     map.values.pop();
-    assert!(heatmap(&stem, &map).is_err(), "missing row");
+    assert!(heatmap(&stem, &map, &opts()).is_err(), "missing row");
     let empty = Heatmap::default();
     assert!(matches!(
-        heatmap(&stem, &empty),
+        heatmap(&stem, &empty, &opts()),
         Err(PlotError::HeatmapShape { .. })
     ));
     assert!(
@@ -356,7 +423,8 @@ fn unwritable_folder_is_an_error_naming_it() {
         title: "p".into(),
         ..Panel::default()
     };
-    let err = figure(&blocker.join("fig"), "t", &[panel]).expect_err("parent is a file");
+    let err =
+        figure(&blocker.join("fig"), "t", "", &[panel], &opts()).expect_err("parent is a file");
     assert!(matches!(err, PlotError::Io { .. }), "{err}");
     assert!(err.to_string().contains("not-a-folder"), "{err}");
 }

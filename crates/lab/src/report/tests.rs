@@ -1,0 +1,284 @@
+//! Every plot kind drawn for a small sweep with a diverged run; the SVG text is checked for human
+//! names, units and the divergence marks.
+
+use super::*;
+use crate::job::{Divergence, EpochMetrics, RetentionPoint};
+use std::collections::BTreeMap;
+
+const SPEC: &str = r#"Experiment(
+    name: "figures",
+    network: (layers: [64, 16, 10], loss: Mse),
+    algorithm: (kind: DpTop, alpha: 0.5, beta: 0.1, passes: 2),
+    training: (epochs: 4, batch_size: 8, learning_rate: 0.1),
+    seeds: [0, 1, 2],
+    sweep: {
+        "hardware": ["../device-models/ideal.ron", "../device-models/ecram-tang2018.ron"],
+        "algorithm.kind": ["Dp", "DpTop"],
+        "algorithm.alpha": [0.0, 0.5, 1.0],
+    },
+    metrics: [Settling],
+    retention: (times: [0.0, 60.0, 3600.0]),
+    labels: {"hardware=../device-models/ecram-tang2018.ron": "Li-ECRAM"},
+    plots: [
+        Convergence(),
+        Convergence(axis: "algorithm.alpha"),
+        Final(x: "algorithm.alpha", metric: "test_acc", lines: Some("algorithm.kind"), panels: Some("hardware")),
+        Final(x: "algorithm.alpha", metric: "diverged", lines: Some("algorithm.kind"), panels: Some("hardware")),
+        Final(x: "algorithm.alpha", metric: "settle_unconverged", lines: Some("hardware")),
+        Heatmap(x: "algorithm.alpha", y: "algorithm.kind", metric: "test_acc", panels: Some("hardware")),
+        Retention(lines: Some("hardware")),
+    ],
+)"#;
+
+fn experiment() -> Experiment {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/figures-test.ron");
+    crate::load::experiment_from_str(SPEC, &path).expect("test experiment")
+}
+
+fn epoch(e: usize, acc: f64, loss: f64) -> EpochMetrics {
+    EpochMetrics {
+        epoch: e,
+        train_loss: loss,
+        train_acc: acc,
+        test_loss: loss,
+        test_acc: acc,
+        extra: BTreeMap::from([("settle_unconverged".to_owned(), 0.1 * acc)]),
+    }
+}
+
+/// Records of every point and seed: DP at α = 0 on the ECRAM preset diverges in seed 1 after a
+/// loss of 1e60 (the case that used to stretch the loss axis); everything else learns.
+fn records(exp: &Experiment) -> Vec<RunRecord> {
+    let grid = crate::runner::points(exp).expect("grid");
+    let mut out = Vec::new();
+    for (point, p) in grid.iter().enumerate() {
+        let params = &p.params;
+        for &seed in &exp.seeds {
+            let skill = 0.6 + 0.05 * point as f64 / grid.len() as f64 + 0.01 * seed as f64;
+            let bad = params["algorithm.kind"] == "Dp"
+                && params["algorithm.alpha"] == 0.0
+                && params["hardware"]
+                    .as_str()
+                    .is_some_and(|h| h.contains("ecram"))
+                && seed == 1;
+            let mut epochs: Vec<EpochMetrics> = (0..=4)
+                .map(|e| {
+                    epoch(
+                        e,
+                        skill * (1.0 - 0.5f64.powi(e as i32 + 1)),
+                        1.0 / (e + 1) as f64,
+                    )
+                })
+                .collect();
+            let divergence = bad.then(|| {
+                epochs.truncate(3);
+                epochs[2].test_loss = 1e60;
+                epochs[2].train_loss = 1e60;
+                Divergence {
+                    epoch: 3,
+                    batch: 5,
+                    reason: "non-finite weights".into(),
+                }
+            });
+            let retention = if bad {
+                vec![]
+            } else {
+                [0.0, 60.0, 3600.0]
+                    .iter()
+                    .map(|&t| RetentionPoint {
+                        t,
+                        test_loss: 0.5,
+                        test_acc: skill - 0.01 * t.max(1.0).ln(),
+                    })
+                    .collect()
+            };
+            out.push(RunRecord {
+                point,
+                seed,
+                params: params.clone(),
+                epochs,
+                divergence,
+                retention,
+            });
+        }
+    }
+    out
+}
+
+/// The texts of the SVG next to `stem`.
+fn texts(stem: &Path) -> Vec<String> {
+    let svg = std::fs::read_to_string(stem.with_extension("svg"))
+        .unwrap_or_else(|e| panic!("{}: {e}", stem.display()));
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| {
+            let body = &t[t.find('>')? + 1..];
+            Some(body[..body.find("</text>")?].trim().to_owned())
+        })
+        .collect()
+}
+
+/// Whether `part` is written, possibly across the lines a caption was wrapped into.
+fn has(texts: &[String], part: &str) -> bool {
+    texts.join(" ").contains(part)
+}
+
+#[test]
+fn every_plot_kind_names_axes_units_and_divergence() {
+    let exp = experiment();
+    let out = std::env::temp_dir().join("dyadsim-report-test");
+    let _ = std::fs::remove_dir_all(&out);
+    let stems = draw(&out, &exp, &records(&exp)).expect("figures");
+    let names: Vec<String> = stems
+        .iter()
+        .map(|s| {
+            s.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "convergence",
+            "convergence",
+            "final-test_acc-vs-algorithm_alpha",
+            "final-diverged-vs-algorithm_alpha",
+            "final-settle_unconverged-vs-algorithm_alpha",
+            "heatmap-test_acc-algorithm_alpha-algorithm_kind-0",
+            "heatmap-test_acc-algorithm_alpha-algorithm_kind-1",
+            "retention",
+        ]
+    );
+    let no_raw = |t: &[String], what: &str| {
+        for raw in [
+            "algorithm.alpha",
+            "DpTop",
+            "device-models",
+            ".ron",
+            "test_acc",
+        ] {
+            assert!(!has(t, raw), "{what}: raw name {raw:?} in {t:?}");
+        }
+    };
+
+    // The second convergence figure (lines by α) overwrote the first: one row per hardware × kind.
+    let conv = texts(&out.join("convergence"));
+    no_raw(&conv, "convergence");
+    for part in [
+        "test accuracy (%)",
+        "test loss (MSE)",
+        "ideal, DP⊤: test accuracy",
+        "Li-ECRAM, DP: test loss",
+        "α = 0.0 (✗ 1/3 diverged)",
+        "n = 3 seeds",
+        "± 1 std",
+    ] {
+        assert!(has(&conv, part), "convergence lacks {part:?}: {conv:?}");
+    }
+    // One ✗ per panel holding the diverged line (accuracy and loss), none elsewhere.
+    assert_eq!(conv.iter().filter(|t| *t == "✗").count(), 2, "{conv:?}");
+    // The loss axis is not stretched to the diverged run's 1e60.
+    assert!(!has(&conv, "1e60") && !has(&conv, "1e59"), "{conv:?}");
+
+    let acc = texts(&out.join("final-test_acc-vs-algorithm_alpha"));
+    no_raw(&acc, "final");
+    for part in [
+        "nudging asymmetry α",
+        "final test accuracy (%)",
+        "Li-ECRAM",
+        "✗ 1/3",
+        "mean ± std",
+        "n = 3 seeds",
+        "DP⊤",
+    ] {
+        assert!(has(&acc, part), "final lacks {part:?}: {acc:?}");
+    }
+
+    let div = texts(&out.join("final-diverged-vs-algorithm_alpha"));
+    assert!(has(&div, "share of runs that diverged") && has(&div, "seeds diverged (%)"));
+    assert!(!has(&div, "±") && !has(&div, "✗ 1/3"), "{div:?}");
+    let div_svg =
+        std::fs::read_to_string(out.join("final-diverged-vs-algorithm_alpha.svg")).expect("svg");
+    let acc_svg =
+        std::fs::read_to_string(out.join("final-test_acc-vs-algorithm_alpha.svg")).expect("svg");
+    let segments = |svg: &str| svg.matches("<polyline").count();
+    assert!(
+        segments(&acc_svg) > segments(&div_svg) + 2 * 12,
+        "error bars only on the accuracy plot"
+    );
+
+    let unconverged = texts(&out.join("final-settle_unconverged-vs-algorithm_alpha"));
+    assert!(has(
+        &unconverged,
+        "batches whose settling did not converge (%)"
+    ));
+    assert!(has(
+        &unconverged,
+        "n = 6 runs (3 seeds × 2 values of algorithm)"
+    ));
+
+    let map = texts(&out.join("heatmap-test_acc-algorithm_alpha-algorithm_kind-1"));
+    no_raw(&map, "heatmap");
+    for part in ["(Li-ECRAM)", "DP⊤", "✗ 1/3", "final test accuracy (%)"] {
+        assert!(has(&map, part), "heatmap lacks {part:?}: {map:?}");
+    }
+
+    let ret = texts(&out.join("retention"));
+    for part in [
+        "time since programming (s)",
+        "test accuracy (%)",
+        "Li-ECRAM (✗ 1/18 diverged, left out)",
+        "t = 0 is drawn at 0.1 s",
+    ] {
+        assert!(has(&ret, part), "retention lacks {part:?}: {ret:?}");
+    }
+}
+
+#[test]
+fn labels_with_unknown_paths_are_rejected_with_their_position() {
+    let text = SPEC.replace(
+        r#"labels: {"hardware"#,
+        r#"labels: {"algorithm.alpah": "a", "hardware"#,
+    );
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/figures-test.ron");
+    let err = crate::load::experiment_from_str(&text, &path).expect_err("unknown label path");
+    let message = err.to_string();
+    assert!(message.contains("labels.\"algorithm.alpah\""), "{message}");
+    assert!(message.contains(":14:14:"), "{message}");
+}
+
+#[test]
+fn full_percent_range_and_dpi_come_from_the_experiment() {
+    let text = SPEC.replace(
+        "plots: [",
+        "figures: (dpi: 72, full_percent_range: true),\n    plots: [",
+    );
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/figures-test.ron");
+    let exp = crate::load::experiment_from_str(&text, &path).expect("experiment");
+    let out = std::env::temp_dir().join("dyadsim-report-test-options");
+    let _ = std::fs::remove_dir_all(&out);
+    let recs = records(&exp);
+    let stem = finals::final_vs_axis(
+        &Context::new(&exp, &recs),
+        &out,
+        "algorithm.alpha",
+        "test_acc",
+        (Some("algorithm.kind"), None),
+    )
+    .expect("figure");
+    let t = texts(&stem);
+    assert!(
+        has(&t, "100") && t.iter().any(|x| x == "0"),
+        "0–100 % axis: {t:?}"
+    );
+    // 72 dpi: one pixel per point, so the one-panel figure (252 pt, 3.5 in) is 252 px wide.
+    let png = std::fs::read(stem.with_extension("png")).expect("png");
+    let width = u32::from_be_bytes([png[16], png[17], png[18], png[19]]);
+    assert_eq!(width, 252);
+
+    let bad = SPEC.replace("plots: [", "figures: (dpi: 5),\n    plots: [");
+    let err = crate::load::experiment_from_str(&bad, &path).expect_err("dpi out of range");
+    assert!(err.to_string().contains("figures.dpi"), "{err}");
+}
