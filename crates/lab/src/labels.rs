@@ -187,6 +187,18 @@ pub struct Labels<'a> {
     overrides: &'a BTreeMap<String, String>,
 }
 
+/// No overrides: the default names.
+static NO_OVERRIDES: BTreeMap<String, String> = BTreeMap::new();
+
+impl Labels<'static> {
+    /// The default names, without an experiment's overrides.
+    pub fn defaults() -> Self {
+        Self {
+            overrides: &NO_OVERRIDES,
+        }
+    }
+}
+
 impl<'a> Labels<'a> {
     /// The labels of `exp`.
     pub fn new(exp: &'a Experiment) -> Self {

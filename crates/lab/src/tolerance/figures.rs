@@ -6,7 +6,6 @@ use super::output::short;
 use super::search::Scale;
 use super::{Direction, ToleranceReport};
 use crate::error::Result;
-use crate::report::axis_label;
 use plot::{Curve, Panel, figure};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -38,7 +37,12 @@ pub fn draw(out: &Path, report: &ToleranceReport) -> Result<Vec<PathBuf>> {
         plan.seeds.len(),
         100.0 * plan.confidence
     );
-    figure(&stem, &title, &panels)?;
+    let caption = format!(
+        "points: mean over {} seeds, bars: ± 1 std; band: the allowed drop below the reference",
+        plan.seeds.len()
+    );
+    let opts = plot::Options::default();
+    figure(&stem, &title, &caption, &panels, &opts)?;
     let mut stems = vec![stem];
     let numeric = across.len() > 1 && across.iter().all(|a| a.is_number());
     if numeric && let Some((path, _)) = &plan.across {
@@ -50,7 +54,9 @@ pub fn draw(out: &Path, report: &ToleranceReport) -> Result<Vec<PathBuf>> {
                 axis_label(&plan.axis),
                 axis_label(path)
             ),
+            "the largest excursion that stays within the allowed drop, per value",
             &[boundary_panel(report, &across, &compare, path)],
+            &opts,
         )?;
         stems.push(stem);
     }
@@ -245,4 +251,9 @@ fn boundary_panel(
         log_y: plan.scale == Scale::Log,
         y_range: None,
     }
+}
+
+/// The axis title of a field path, by the default names of figures.
+fn axis_label(path: &str) -> String {
+    crate::labels::Labels::defaults().axis(path)
 }

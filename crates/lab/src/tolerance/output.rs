@@ -4,7 +4,7 @@
 use super::search::Outcome;
 use super::{Direction, ToleranceReport};
 use crate::error::{LabError, Result};
-use crate::report::{axis_label, value_label};
+use crate::report::value_label;
 use crate::results::write_atomic;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -309,4 +309,9 @@ pub fn table(report: &ToleranceReport) -> String {
         report.grid_runs
     ));
     t
+}
+
+/// The axis title of a field path, by the default names of figures.
+fn axis_label(path: &str) -> String {
+    crate::labels::Labels::defaults().axis(path)
 }
