@@ -184,7 +184,7 @@ fn diverged(epochs: Vec<EpochMetrics>, epoch: usize, batch: usize, reason: Strin
 
 /// Attach the neuron-circuit mismatch the hardware describes, sampled from the `Periphery` stream
 /// (compartment noise from the `Noise` stream); nothing when the periphery is nominal.
-fn attach_periphery(net: &mut Net, exp: &Experiment, replicate: u64) -> Result<()> {
+pub(crate) fn attach_periphery(net: &mut Net, exp: &Experiment, replicate: u64) -> Result<()> {
     let Some(hw) = exp.hardware.spec() else {
         return Ok(());
     };

@@ -33,6 +33,7 @@ pub mod hardware;
 pub mod job;
 pub mod load;
 pub mod metrics;
+pub mod plan;
 pub mod report;
 pub mod results;
 pub mod runner;
