@@ -65,7 +65,8 @@ wait_for() {
 export DYADSIM=$root/target/release/dyadsim
 
 # --- munge: the one every Slurm daemon and client on this host authenticates through.
-if munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
+munge_answers() { munge -n 2>/dev/null | unmunge >/dev/null 2>&1; }
+if munge_answers; then
   echo "munged: using the one already running"
 else
   install -d -o munge -g munge -m 0755 /run/munge
@@ -78,7 +79,7 @@ else
   started+=(/run/munge/munged.pid)
   runuser -u munge -- /usr/sbin/munged
   wait_for 10 test -s /run/munge/munged.pid || fail "munged did not start"
-  wait_for 10 bash -c 'munge -n | unmunge >/dev/null 2>&1' || fail "munged does not answer"
+  wait_for 10 munge_answers || fail "munged does not answer"
 fi
 
 # --- slurmctld and slurmd on the loopback address, ports of their own, state in $work.
@@ -118,7 +119,8 @@ wait_for 20 test -s "$work/slurmctld.pid" || fail "slurmctld did not start"
 started+=("$work/slurmd.pid")
 slurmd -f "$SLURM_CONF"
 wait_for 20 test -s "$work/slurmd.pid" || fail "slurmd did not start"
-wait_for 60 bash -c '[[ $(sinfo -h -o %T) == idle ]]' || fail "the node did not become idle: $(sinfo 2>&1)"
+node_idle() { [[ $(sinfo -h -o %T 2>/dev/null) == idle ]]; }
+wait_for 60 node_idle || fail "the node did not become idle: $(sinfo 2>&1)"
 echo "slurm: node $host idle with $(nproc) CPUs (controller on 127.0.0.1:$ctld_port)"
 
 # --- the unsharded reference.
@@ -130,7 +132,11 @@ submit() {
   local out
   out=$(cd "$work/jobs" && EXPERIMENT=$sweep OUT=$1 SHARDS=4 "$root/examples/slurm/submit.sh" ${2:+"$2"})
   echo "$out" >&2
-  echo "$(sed -n 's/^array job \([0-9]*\).*/\1/p' <<<"$out") $(sed -n 's/^merge job \([0-9]*\).*/\1/p' <<<"$out")"
+  local array merge
+  array=$(sed -n 's/^array job \([0-9]*\).*/\1/p' <<<"$out")
+  merge=$(sed -n 's/^merge job \([0-9]*\).*/\1/p' <<<"$out")
+  [[ -n $array && -n $merge ]] || fail "submit.sh printed no job ids"
+  echo "$array $merge"
 }
 queued() { [[ -n $(squeue -h -j "$1" 2>/dev/null) ]]; }
 finished() { ! queued "$1"; }
@@ -145,7 +151,7 @@ same_as_reference() {
 records() { find "$1/runs" -name '*.json' 2>/dev/null | wc -l; }
 
 # --- 1. the whole array, then the merge.
-read -r array merge < <(submit "$work/merged")
+read -r array merge < <(submit "$work/merged") || fail "submit.sh failed"
 wait_for 300 finished "$array" || fail "array $array still queued after 5 minutes"
 wait_for 120 finished "$merge" || fail "merge $merge still queued after 2 minutes"
 [[ $(state "$array") == "COMPLETED " ]] || fail "array $array ended $(state "$array")"
@@ -153,9 +159,10 @@ wait_for 120 finished "$merge" || fail "merge $merge still queued after 2 minute
 same_as_reference "$work/merged"
 
 # --- 2. cancel task 1 once it finished some runs but not all, resubmit index 1 alone.
-read -r array merge < <(submit "$work/resumed")
+read -r array merge < <(submit "$work/resumed") || fail "submit.sh failed"
 shard=$work/resumed/shard1
-wait_for 120 bash -c "(( \$(find '$shard/runs' -name '*.json' 2>/dev/null | wc -l) >= 1 ))" ||
+some_records() { (($(records "$shard") >= 1)); }
+wait_for 120 some_records ||
   fail "task ${array}_1 wrote no run record within 2 minutes"
 scancel "${array}_1"
 done_at_cancel=$(records "$shard")
@@ -166,7 +173,7 @@ wait_for 300 finished "$array" || fail "array $array still queued after 5 minute
 wait_for 60 finished "$merge" || fail "merge $merge still queued after its array failed"
 [[ $(state "$merge") == "CANCELLED " ]] || fail "merge $merge after a cancelled task ended $(state "$merge")"
 [[ ! -e $work/resumed/summary.json ]] || fail "a merge ran although task 1 was cancelled"
-read -r array merge < <(submit "$work/resumed" 1)
+read -r array merge < <(submit "$work/resumed" 1) || fail "submit.sh failed"
 wait_for 300 finished "$array" || fail "array $array still queued after 5 minutes"
 wait_for 120 finished "$merge" || fail "merge $merge still queued after 2 minutes"
 [[ $(state "$merge") == "COMPLETED " ]] || fail "merge $merge ended $(state "$merge")"
