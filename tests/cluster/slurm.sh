@@ -15,6 +15,10 @@ skip() {
   echo "tests/cluster/slurm.sh: skipped: $*"
   exit 0
 }
+fail_early() {
+  echo "tests/cluster/slurm.sh: FAILED: $*" >&2
+  exit 1
+}
 [[ ${SKIP_SLURM:-0} == 1 ]] && skip "SKIP_SLURM=1"
 [[ $(uname -s) == Linux ]] || skip "Slurm test needs Linux"
 [[ $(id -u) == 0 ]] || skip "needs root to install and start Slurm"
@@ -24,6 +28,10 @@ if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! comm
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge) \
     >/dev/null 2>&1 || skip "could not install slurm-wlm and munge with apt-get"
 fi
+
+# One test at a time per host: two would share munged and the ports.
+exec 9>/run/lock/dyadsim-slurm-test.lock
+flock -w 900 9 || fail_early "another Slurm test held /run/lock/dyadsim-slurm-test.lock for 15 minutes"
 
 work=$(mktemp -d /tmp/dyadsim-slurm.XXXXXX)
 started=()  # PID files of the daemons this script started
@@ -35,7 +43,7 @@ stop_daemons() {
       pid=$(cat "$pidfile")
       kill "$pid" 2>/dev/null || true
       for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -9 "$pid" 2>/dev/null || true
+      if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid"; fi
     fi
   done
   if ((code != 0)); then
