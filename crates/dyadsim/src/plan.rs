@@ -75,7 +75,7 @@ fn print(name: &str, plan: &Plan, w: &mut (dyn Write + Send)) -> std::io::Result
     writeln!(
         w,
         "how it is estimated: one training step ({}) and one forward pass of a batch were timed on \
-         one thread of this machine for each of the {} distinct configurations (median of 3 after \
+         one thread of this machine for each of the {} distinct configurations (the fastest of 5 after \
          a warm-up); a run is epochs × batches steps plus forward passes over both splits after \
          every epoch and before the first ({} per run)",
         range(&steps, |s| format!("{:.2} ms", 1e3 * s)),
