@@ -11,3 +11,4 @@ mod hardware;
 mod plan;
 mod shipped_files;
 mod sweeps;
+mod tolerance;

@@ -8,6 +8,7 @@ mod cli;
 mod commands;
 mod plan;
 mod progress;
+mod tolerance;
 
 use clap::Parser;
 use std::ffi::OsString;

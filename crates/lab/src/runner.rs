@@ -170,7 +170,9 @@ fn same_results(previous: &str, path: &Path, exp: &Experiment) -> bool {
         source: None,
         ..e.clone()
     };
-    crate::load::experiment_from_str(previous, path)
+    // Paths in the stored file (e.g. swept hardware files) are relative to the experiment's file.
+    let origin = exp.source.as_deref().unwrap_or(path);
+    crate::load::experiment_from_str(previous, origin)
         .is_ok_and(|prev| without_plots(&prev) == without_plots(exp))
 }
 
