@@ -9,6 +9,7 @@ mod cli_run;
 mod format_reference;
 mod hardware;
 mod modules;
+mod plan;
 mod shipped_files;
 mod sweeps;
 mod tolerance;

@@ -102,6 +102,8 @@ pub enum Command {
     },
     /// Run the fidelity suite (gradients, devices, dynamics, goldens), or pin and compare goldens.
     Check(CheckArgs),
+    /// Count an experiment's runs per shard and estimate each shard's wall time, before submitting.
+    Plan(PlanArgs),
     /// Find how far a field may go before the metric drops more than --max-drop below the reference.
     Tolerance(ToleranceArgs),
 }
@@ -336,4 +338,17 @@ pub enum SuiteArg {
     Golden,
     /// Everything.
     All,
+}
+
+/// Arguments of `plan`.
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// The experiment file (RON).
+    pub experiment: PathBuf,
+    /// Shards the grid is split into (`run --shard i/N`, a job array of N tasks).
+    #[arg(long, default_value_t = 1)]
+    pub shards: usize,
+    /// Worker threads of each shard (`run --threads`, e.g. Slurm's --cpus-per-task).
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
 }

@@ -111,6 +111,7 @@ pub fn dispatch(cli: Cli, out: &mut (dyn Write + Send)) -> Result<u8> {
             only,
         } => run_bench(json, quick, threads, only, out),
         Command::Check(args) => run_check(&args, out),
+        Command::Plan(args) => crate::plan::run(&args, out),
         Command::Tolerance(args) => crate::tolerance::command(&args, out),
     }
 }

@@ -6,6 +6,7 @@
 
 mod cli;
 mod commands;
+mod plan;
 mod progress;
 mod tolerance;
 

@@ -37,6 +37,7 @@ pub mod labels;
 pub mod load;
 pub mod metrics;
 pub mod network;
+pub mod plan;
 pub mod report;
 pub mod results;
 pub mod runner;
