@@ -1,8 +1,12 @@
 //! Writing one drawing to both `<stem>.png` and `<stem>.svg`, with the embedded font registered first.
+//!
+//! Each file is drawn under a temporary name and renamed when complete, so a process killed while
+//! drawing leaves the previous figure (or none), never a truncated one.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -47,6 +51,39 @@ pub(crate) fn with_suffix(stem: &Path, ext: &str) -> PathBuf {
     name.push(".");
     name.push(ext);
     PathBuf::from(name)
+}
+
+/// A temporary name beside `path`, unique to this process and this write:
+/// `.<file name>.<pid>-<counter>.tmp.<ext>`. The extension stays last because the bitmap encoder
+/// chooses the image format by it.
+fn temporary_path(path: &Path, ext: &str) -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.{}-{n}.tmp.{ext}", std::process::id()))
+}
+
+/// Move the drawn `tmp` to `path`; when drawing or renaming failed, remove `tmp` and report the
+/// error for `path`, which keeps its previous content.
+fn finish(drawn: Result<(), String>, tmp: &Path, path: &Path) -> Result<(), PlotError> {
+    let result = match drawn {
+        Ok(()) => std::fs::rename(tmp, path).map_err(|source| PlotError::Write {
+            path: path.to_path_buf(),
+            source,
+        }),
+        Err(message) => Err(PlotError::Draw {
+            path: path.to_path_buf(),
+            message,
+        }),
+    };
+    if result.is_err() {
+        // The error to report is the drawing's; a failed clean-up changes nothing for the user.
+        let _ = std::fs::remove_file(tmp);
+    }
+    result
 }
 
 /// The file format being drawn; text placement differs between the two.
@@ -115,28 +152,26 @@ pub(crate) fn write_both(
     }
 
     let png = with_suffix(stem, "png");
+    let tmp = temporary_path(&png, "png");
     // Backend errors are kept as text: the PNG and SVG backends have different error types.
-    let failed = |path: &Path, e: &dyn std::fmt::Display| PlotError::Draw {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
-    {
-        let root = BitMapBackend::new(&png, size).into_drawing_area();
-        let result = root
-            .fill(&WHITE)
+    // The backend is dropped before the temporary file is removed: its Drop writes the file.
+    let drawn = {
+        let root = BitMapBackend::new(&tmp, size).into_drawing_area();
+        root.fill(&WHITE)
             .and_then(|()| drawing.draw(&root, Format::Png))
-            .and_then(|()| root.present());
-        result.map_err(|e| failed(&png, &e))?;
-    }
+            .and_then(|()| root.present())
+            .map_err(|e| e.to_string())
+    };
+    finish(drawn, &tmp, &png)?;
 
     let svg = with_suffix(stem, "svg");
-    {
-        let root = SVGBackend::new(&svg, size).into_drawing_area();
-        let result = root
-            .fill(&WHITE)
+    let tmp = temporary_path(&svg, "svg");
+    let drawn = {
+        let root = SVGBackend::new(&tmp, size).into_drawing_area();
+        root.fill(&WHITE)
             .and_then(|()| drawing.draw(&root, Format::Svg))
-            .and_then(|()| root.present());
-        result.map_err(|e| failed(&svg, &e))?;
-    }
-    Ok(())
+            .and_then(|()| root.present())
+            .map_err(|e| e.to_string())
+    };
+    finish(drawn, &tmp, &svg)
 }
