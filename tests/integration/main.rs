@@ -6,5 +6,6 @@ mod check;
 mod cli_errors;
 mod cli_run;
 mod hardware;
+mod results_folders;
 mod shipped_files;
 mod sweeps;
