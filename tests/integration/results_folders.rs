@@ -380,3 +380,44 @@ fn merge_refuses_different_records_of_one_run_naming_both_folders() {
     );
     assert!(m.stderr.contains("point 1 seed 0"), "{}", m.stderr);
 }
+
+#[test]
+fn hardware_presets_must_be_used_and_their_names_unambiguous() {
+    let dir = scratch("presets");
+    let exp = hardware_sweep(&dir);
+    let ideal = read(&dir.join("device-models/ideal.ron"));
+    // An inline preset named by the axis is used as it is.
+    let named = HARDWARE_SWEEP
+        .replace("\"../device-models/ideal.ron\"", "\"mine\"")
+        .replace(
+            "    seeds: [0],\n",
+            &format!("    seeds: [0],\n    hardware_presets: {{\"mine\": {ideal}}},\n"),
+        );
+    let loaded = lab::load::experiment_from_str(&named, Path::new(&exp)).unwrap();
+    let keys: Vec<&String> = loaded.hardware_presets.keys().collect();
+    assert_eq!(keys, ["ecram-tang2018", "mine"]);
+    // A preset no value names would silently do nothing.
+    let unused = named.replace("\"mine\", ", "");
+    let err = lab::load::experiment_from_str(&unused, Path::new(&exp)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("hardware_presets.mine is named by no value"),
+        "{err}"
+    );
+    // Two different files with one stem cannot both be labelled by it.
+    write(
+        &dir.join("other/ideal.ron"),
+        &read(&dir.join("device-models/ecram-tang2018.ron")),
+    );
+    let clash = HARDWARE_SWEEP.replace(
+        "\"../device-models/ecram-tang2018.ron\"",
+        "\"../other/ideal.ron\"",
+    );
+    let err = lab::load::experiment_from_str(&clash, Path::new(&exp)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("are both named \"ideal\" but differ"),
+        "{err}"
+    );
+    assert!(err.to_string().starts_with(&format!("{exp}:")), "{err}");
+}

@@ -415,3 +415,48 @@ pub fn write_tables(
     })?;
     write_atomic(&out.join("summary.json"), &summary)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temporary_names_are_unique_per_write_and_recognised_as_temporary() {
+        let path = Path::new("/results/summary.json");
+        let (a, b) = (temporary_path(path), temporary_path(path));
+        assert_ne!(a, b);
+        assert_eq!(a.parent(), path.parent());
+        for tmp in [&a, &b] {
+            let name = tmp.file_name().unwrap().to_str().unwrap();
+            assert!(is_temporary(name), "{name}");
+            assert!(name.contains(&std::process::id().to_string()), "{name}");
+        }
+        assert!(is_temporary(".fig.png.12-3.tmp.png"));
+        for kept in [
+            "summary.json",
+            ".dyadsim.lock",
+            "notes.tmp",
+            ".x.tmp",
+            ".x.12-.tmp",
+            ".x.a-3.tmp",
+            "x.12-3.tmp",
+        ] {
+            assert!(!is_temporary(kept), "{kept}");
+        }
+    }
+
+    #[test]
+    fn record_names_follow_one_scheme() {
+        assert_eq!(record_name(3, 12), "point00003-seed12.json");
+        assert_eq!(parse_record_name("point00003-seed12.json"), Some((3, 12)));
+        assert_eq!(parse_record_name("point3-seed12.json"), Some((3, 12)));
+        for other in [
+            "notes.json",
+            "point-seed1.json",
+            "point1-seed.json",
+            "point1-seed1.txt",
+        ] {
+            assert_eq!(parse_record_name(other), None, "{other}");
+        }
+    }
+}
