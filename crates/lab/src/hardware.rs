@@ -111,7 +111,8 @@ fn locate(name: &str, experiment: &Path) -> PathBuf {
     }
 }
 
-/// Replace a file reference by the description it holds (see [`locate`] for relative paths).
+/// Replace a file reference by the description it holds; relative paths are tried against the
+/// experiment's folder first, then the working directory.
 pub fn resolve(source: &mut HardwareSource, experiment: &Path) -> Result<()> {
     resolve_with(source, &BTreeMap::new(), experiment)
 }
