@@ -89,9 +89,14 @@ pub fn load_file(path: &Path) -> Result<Hardware> {
         path: path.to_owned(),
         source,
     })?;
+    parse(&text, path)
+}
+
+/// Parse a hardware description; `path` names it in errors.
+pub fn parse(text: &str, path: &Path) -> Result<Hardware> {
     ron::Options::default()
         .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
-        .from_str::<Hardware>(&text)
+        .from_str::<Hardware>(text)
         .map_err(|e| LabError::Parse {
             path: path.to_owned(),
             line: e.span.start.line,

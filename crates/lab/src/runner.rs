@@ -157,6 +157,14 @@ pub fn run(
     opts: &RunOptions,
     observer: &dyn RunObserver,
 ) -> Result<Vec<RunRecord>> {
+    let started = std::time::Instant::now();
+    // A resumed folder keeps counting the time spent on it before.
+    let earlier_time = if opts.fresh {
+        0.0
+    } else {
+        results::recorded_wall_time(&opts.out).unwrap_or(0.0)
+    };
+    let wall_time = || Some(earlier_time + started.elapsed().as_secs_f64());
     crate::folder::prepare(&opts.out, exp, opts.fresh)?;
     let existing = results::load_records_of(&opts.out, exp)?;
     let done: BTreeSet<(usize, u64)> = existing.iter().map(|r| (r.point, r.seed)).collect();
@@ -244,7 +252,7 @@ pub fn run(
                     all.push(record.clone());
                     all.sort_by_key(|r| (r.point, r.seed));
                     let complete = missing(exp, &all).is_empty();
-                    results::write_tables(&opts.out, &all, &axes, complete)?;
+                    results::write_tables(&opts.out, &all, &axes, complete, wall_time())?;
                     drop(all);
                     observer.finished(&record);
                 }
@@ -254,7 +262,13 @@ pub fn run(
     });
     outcomes.into_iter().collect::<Result<Vec<()>>>()?;
     let all = records.into_inner().unwrap_or_else(|e| e.into_inner());
-    results::write_tables(&opts.out, &all, &axes, missing(exp, &all).is_empty())?;
+    results::write_tables(
+        &opts.out,
+        &all,
+        &axes,
+        missing(exp, &all).is_empty(),
+        wall_time(),
+    )?;
     Ok(all)
 }
 
@@ -302,6 +316,12 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged> {
         .ok_or_else(|| LabError::Usage("merge needs at least one results folder".into()))?;
     let exp = crate::load::experiment(&first.join(crate::folder::EXPERIMENT))?;
     let mut all: BTreeMap<(usize, u64), (RunRecord, &PathBuf)> = BTreeMap::new();
+    // The merged folder reports the time its shards spent, where each shard reported one.
+    let times: Vec<Option<f64>> = dirs
+        .iter()
+        .map(|d| results::recorded_wall_time(d))
+        .collect();
+    let wall_time = times.iter().copied().sum::<Option<f64>>();
     for dir in dirs {
         let other = crate::load::experiment(&dir.join(crate::folder::EXPERIMENT))?;
         if let Some(difference) = crate::folder::first_difference(&exp, &other) {
@@ -339,7 +359,13 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged> {
     for r in &records {
         results::save_record(out, r)?;
     }
-    results::write_tables(out, &records, &exp.sweep.paths(), missing.is_empty())?;
+    results::write_tables(
+        out,
+        &records,
+        &exp.sweep.paths(),
+        missing.is_empty(),
+        wall_time,
+    )?;
     Ok(Merged { records, missing })
 }
 
