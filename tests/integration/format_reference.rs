@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use tests::root;
 
 /// The source files that define what an experiment or hardware file may hold.
-const SPEC_SOURCES: [&str; 18] = [
+const SPEC_SOURCES: [&str; 19] = [
     "crates/lab/src/spec.rs",
     "crates/lab/src/hardware.rs",
     "crates/lab/src/sweep.rs",
@@ -14,6 +14,7 @@ const SPEC_SOURCES: [&str; 18] = [
     "crates/datasets/src/mnist.rs",
     "crates/datasets/src/synthetic.rs",
     "crates/dualprop/src/algorithm.rs",
+    "crates/dualprop/src/network.rs",
     "crates/dualprop/src/dynamics.rs",
     "crates/dualprop/src/schedule.rs",
     "crates/dualprop/src/activation.rs",

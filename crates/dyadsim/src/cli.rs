@@ -189,6 +189,8 @@ pub enum ScheduleArg {
     OddEven,
     /// Even layers, then odd layers.
     EvenOdd,
+    /// The authors' MLP rounds: hidden layers down and up, then the output; a closing sweep down.
+    Rounds,
 }
 
 /// `--output` values.

@@ -313,6 +313,7 @@ fn run_gradcheck(args: &GradcheckArgs, w: &mut (dyn Write + Send)) -> Result<u8>
             ScheduleArg::Backward => Schedule::Backward,
             ScheduleArg::OddEven => Schedule::OddEven,
             ScheduleArg::EvenOdd => Schedule::EvenOdd,
+            ScheduleArg::Rounds => Schedule::Rounds,
         },
         circuit: args.circuit.then_some(Circuit {
             tau: args.tau,

@@ -153,9 +153,9 @@ fn golden_of(
     let summary = summary_json(&records, None);
     let source = exp.source.clone().unwrap_or_default();
     // The project's goldens are committed: name their experiment relative to the source tree.
-    let source = match (&shortened, source.parent().and_then(Path::parent)) {
+    let source = match (&shortened, super::find_root(&source)) {
         (Some(_), Some(root)) => source
-            .strip_prefix(root)
+            .strip_prefix(&root)
             .map(Path::to_owned)
             .unwrap_or(source.clone()),
         _ => source,
@@ -261,8 +261,9 @@ impl Outcome {
 }
 
 /// The project's goldens: every experiments/*.ron of the source tree `root`, shortened, against
-/// `tests/golden/<name>.json`; without a source tree, the goldens built into dyadsim, each re-run
-/// from the resolved experiment it stores.
+/// `tests/golden/<name>.json`, and every short configuration `tests/golden/<name>.ron` (for
+/// experiments too long even when shortened), as it is; without a source tree, the goldens built
+/// into dyadsim, each re-run from the resolved experiment it stores.
 pub fn project(root: Option<&Path>, rtol: f64, update: bool) -> Result<Outcome> {
     let Some(root) = root else {
         if update {
@@ -279,45 +280,19 @@ pub fn project(root: Option<&Path>, rtol: f64, update: bool) -> Result<Outcome> 
     for file in files {
         let exp = crate::load::experiment(&file)?;
         let (short, how) = shorten(&exp);
-        let stem = file
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("experiment")
-            .to_owned();
+        let stem = stem_of(&file);
         if cost(&short) > BUDGET {
             outcome.notes.push(format!("{stem}: left out of the golden suite, too long even shortened ({how}: ~{:.0e} operations)", cost(&short)));
             continue;
         }
-        if let Err(e) = dataset::load(&short.dataset, &file) {
-            outcome.notes.push(format!(
-                "{stem}: left out of the golden suite, its data is not available ({e})"
-            ));
-            continue;
-        }
-        let path = root
-            .join("tests")
-            .join("golden")
-            .join(format!("{stem}.json"));
-        if !path.exists() {
-            if update {
-                write(&path, &golden_of(&short, Some(how), run_records(&short)?)?)?;
-                outcome
-                    .notes
-                    .push(format!("{stem}: pinned a new golden at {}", path.display()));
-            } else {
-                outcome.checks.push(Check::flag(
-                    SUITE,
-                    format!("{stem}: golden exists"),
-                    false,
-                    format!(
-                        "no {}; create it with `dyadsim check --suite golden --update`",
-                        path.display()
-                    ),
-                ));
-            }
-            continue;
-        }
-        outcome.add(compare(&stem, &path, &short, Some(how), rtol, update)?);
+        project_one(root, &file, &stem, short, how, rtol, update, &mut outcome)?;
+    }
+    let golden_dir = root.join("tests").join("golden");
+    for file in super::ron_files(&golden_dir)? {
+        let exp = crate::load::experiment(&file)?;
+        let stem = stem_of(&file);
+        let how = format!("a short configuration, tests/golden/{stem}.ron");
+        project_one(root, &file, &stem, exp, how, rtol, update, &mut outcome)?;
     }
     Ok(outcome)
 }
@@ -345,6 +320,59 @@ fn builtin() -> Result<Outcome> {
         "no source tree here: compared the goldens built into dyadsim, each re-run from the experiment it stores".into(),
     );
     Ok(outcome)
+}
+
+fn stem_of(file: &Path) -> String {
+    file.file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("experiment")
+        .to_owned()
+}
+
+/// Compare (or pin, when missing and `update`) the project golden `tests/golden/<stem>.json` of
+/// the short run `short` of `file`.
+#[allow(clippy::too_many_arguments)]
+fn project_one(
+    root: &Path,
+    file: &Path,
+    stem: &str,
+    short: Experiment,
+    how: String,
+    rtol: f64,
+    update: bool,
+    outcome: &mut Outcome,
+) -> Result<()> {
+    if let Err(e) = dataset::load(&short.dataset, file) {
+        outcome.notes.push(format!(
+            "{stem}: left out of the golden suite, its data is not available ({e})"
+        ));
+        return Ok(());
+    }
+    let path = root
+        .join("tests")
+        .join("golden")
+        .join(format!("{stem}.json"));
+    if !path.exists() {
+        if update {
+            write(&path, &golden_of(&short, Some(how), run_records(&short)?)?)?;
+            outcome
+                .notes
+                .push(format!("{stem}: pinned a new golden at {}", path.display()));
+        } else {
+            outcome.checks.push(Check::flag(
+                SUITE,
+                format!("{stem}: golden exists"),
+                false,
+                format!(
+                    "no {}; create it with `dyadsim check --suite golden --update`",
+                    path.display()
+                ),
+            ));
+        }
+        return Ok(());
+    }
+    outcome.add(compare(stem, &path, &short, Some(how), rtol, update)?);
+    Ok(())
 }
 
 /// Users' goldens: every *.json in `dir`, re-run from its experiment file (or, if that is gone,
