@@ -11,3 +11,4 @@ mod hardware;
 mod results_folders;
 mod shipped_files;
 mod sweeps;
+mod tolerance;

@@ -47,6 +47,7 @@ pub mod runner;
 pub mod seed;
 pub mod spec;
 pub mod sweep;
+pub mod tolerance;
 
 pub use error::{LabError, Result};
 pub use spec::Experiment;
