@@ -195,6 +195,7 @@ fn epochs_completed_count_training_epochs_not_records() {
         extra: Default::default(),
     };
     let run = |epochs: usize| RunRecord {
+        schema: lab::results::SCHEMA,
         point: 0,
         seed: 0,
         params: Default::default(),

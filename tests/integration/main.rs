@@ -10,6 +10,7 @@ mod format_reference;
 mod hardware;
 mod modules;
 mod plan;
+mod results_folders;
 mod shipped_files;
 mod sweeps;
 mod tolerance;

@@ -40,14 +40,28 @@ pub fn dispatch(cli: Cli, out: &mut (dyn Write + Send)) -> Result<u8> {
         }
         Command::Merge { dirs, out: merged } => {
             let target = merged.unwrap_or_else(|| dirs[0].clone());
-            let records = lab::runner::merge(&dirs, &target)?;
-            redraw(&target, out)?;
+            let _locks = lock_all(&dirs, &target)?;
+            let merged = lab::runner::merge(&dirs, &target)?;
+            draw_folder(&target)?;
             writeln!(
                 out,
                 "merged {} runs into {}",
-                records.len(),
+                merged.records.len(),
                 target.display()
             )?;
+            if !merged.missing.is_empty() {
+                let runs: Vec<String> = merged
+                    .missing
+                    .iter()
+                    .map(|(p, s)| format!("point {p} seed {s}"))
+                    .collect();
+                writeln!(
+                    out,
+                    "incomplete: {} run(s) of the grid missing ({}); summary.json says \"complete\": false",
+                    runs.len(),
+                    runs.join(", ")
+                )?;
+            }
             Ok(crate::SUCCESS)
         }
         Command::Device {
@@ -98,6 +112,7 @@ pub fn dispatch(cli: Cli, out: &mut (dyn Write + Send)) -> Result<u8> {
             Ok(crate::SUCCESS)
         }
         Command::Plot { dir, dpi } => {
+            let _lock = lab::lock::lock(&dir, &format!("dyadsim plot {}", dir.display()))?;
             for stem in redraw_at(&dir, dpi)? {
                 writeln!(out, "{}.png", stem.display())?;
             }
@@ -116,15 +131,48 @@ pub fn dispatch(cli: Cli, out: &mut (dyn Write + Send)) -> Result<u8> {
     }
 }
 
+/// Lock the merge's source folders and its target, each once.
+fn lock_all(dirs: &[PathBuf], target: &Path) -> Result<Vec<lab::lock::FolderLock>> {
+    let mut locks: Vec<lab::lock::FolderLock> = Vec::new();
+    let mut seen: Vec<PathBuf> = Vec::new();
+    for dir in dirs.iter().map(PathBuf::as_path).chain([target]) {
+        // A folder named twice (the default target is the first source) is locked once: a second
+        // lock on it from this process would refuse.
+        let key = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
+        if seen.contains(&key) {
+            continue;
+        }
+        seen.push(key);
+        locks.push(lab::lock::lock(
+            dir,
+            &format!("dyadsim merge into {}", target.display()),
+        )?);
+    }
+    Ok(locks)
+}
+
+/// Draw the figures of a results folder whose lock is held.
+fn draw_folder(dir: &Path) -> Result<Vec<PathBuf>> {
+    let exp = load::experiment(&dir.join(lab::folder::EXPERIMENT))?;
+    redraw(dir, &exp)
+}
+
 /// Draw the figures of a results folder from its records.
-fn redraw(dir: &Path, _w: &mut (dyn Write + Send)) -> Result<Vec<PathBuf>> {
-    redraw_at(dir, None)
+fn redraw(dir: &Path, exp: &lab::Experiment) -> Result<Vec<PathBuf>> {
+    let records = lab::results::load_records_of(dir, exp)?;
+    if records.is_empty() {
+        return Err(LabError::Data {
+            path: lab::results::records_dir(dir),
+            message: "no finished runs to plot".into(),
+        }
+        .into());
+    }
+    Ok(report::draw(dir, exp, &records)?)
 }
 
 /// Draw the figures of a results folder from its records, at `dpi` instead of the experiment's.
 fn redraw_at(dir: &Path, dpi: Option<u32>) -> Result<Vec<PathBuf>> {
-    let path = dir.join("experiment.ron");
-    let mut exp = load::experiment(&path)?;
+    let mut exp = load::experiment(&dir.join(lab::folder::EXPERIMENT))?;
     if let Some(dpi) = dpi {
         let range = lab::plot_dpi_range();
         if !range.contains(&dpi) {
@@ -137,15 +185,7 @@ fn redraw_at(dir: &Path, dpi: Option<u32>) -> Result<Vec<PathBuf>> {
         }
         exp.figures.dpi = dpi;
     }
-    let records = lab::results::load_records(dir)?;
-    if records.is_empty() {
-        return Err(LabError::Data {
-            path: lab::results::records_dir(dir),
-            message: "no finished runs to plot".into(),
-        }
-        .into());
-    }
-    Ok(report::draw(dir, &exp, &records)?)
+    redraw(dir, &exp)
 }
 
 fn run_experiment(
@@ -196,6 +236,7 @@ fn run_experiment(
         message,
     })?;
     let opts = opts(out.clone());
+    let _lock = lab::lock::lock(&out, &format!("dyadsim run {}", path.display()))?;
     writeln!(
         w,
         "{} points × {} seeds = {} runs{}",

@@ -143,6 +143,7 @@ mod tests {
 
     fn run(point: usize, seed: u64, test_acc: f64, diverged: bool) -> RunRecord {
         RunRecord {
+            schema: crate::results::SCHEMA,
             point,
             seed,
             params: BTreeMap::from([("algorithm.alpha".into(), Value::from(0.5))]),

@@ -60,6 +60,14 @@ pub enum LabError {
     /// The run was stopped before it finished; finished runs are on disk.
     #[error("interrupted; run the same command again to finish the missing runs")]
     Interrupted,
+    /// Another process holds the results folder's lock.
+    #[error("{dir} is in use by {holder}; wait for it to finish or choose another folder")]
+    Busy {
+        /// The results folder.
+        dir: PathBuf,
+        /// Who holds it: process id, host and command, as the holder wrote them.
+        holder: String,
+    },
     /// A command-line argument out of range.
     #[error("{0}")]
     Usage(String),
@@ -75,6 +83,7 @@ impl LabError {
                 | LabError::Invalid { .. }
                 | LabError::Data { .. }
                 | LabError::Usage(_)
+                | LabError::Busy { .. }
         ) || matches!(self, LabError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
     }
 }

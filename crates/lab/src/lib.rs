@@ -2,7 +2,8 @@
 //! figures to draw (datasets and drawing live in the `datasets` and `plot` crates).
 //!
 //! It is the only library that touches the file system. A run goes
-//! [`load::experiment`] → [`dataset::load`] → [`runner::run`] → [`report::draw`].
+//! [`load::experiment`] → [`dataset::load`] → [`lock::lock`] on the results folder →
+//! [`runner::run`] → [`report::draw`].
 //!
 //! ```no_run
 //! use lab::{dataset, load, report, runner};
@@ -12,8 +13,10 @@
 //! let exp = load::experiment(path)?;
 //! let data = dataset::load(&exp.dataset, path)?;
 //! let grid = runner::points(&exp).expect("validated when loaded");
+//! let out = std::path::PathBuf::from("runs/quickstart");
+//! let _lock = lab::lock::lock(&out, "example")?;
 //! let opts = runner::RunOptions {
-//!     out: "runs/quickstart".into(),
+//!     out,
 //!     fresh: false,
 //!     threads: None,
 //!     shard: None,
@@ -29,12 +32,15 @@ pub mod builtin;
 pub mod check;
 pub mod dataset;
 pub mod device;
+pub mod diff;
 pub mod error;
+pub mod folder;
 pub mod gradcheck;
 pub mod hardware;
 pub mod job;
 pub mod labels;
 pub mod load;
+pub mod lock;
 pub mod metrics;
 pub mod network;
 pub mod plan;

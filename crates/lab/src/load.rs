@@ -32,6 +32,9 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment> {
     };
     exp.source = Some(path.to_owned());
     crate::hardware::resolve(&mut exp.hardware, path)?;
+    if let Some(problem) = crate::hardware::inline_sweep(&mut exp, path)? {
+        return Err(invalid(problem));
+    }
     validate(&exp).map_err(invalid)?;
     crate::labels::check(&exp).map_err(|(key, message)| LabError::Invalid {
         path: path.to_owned(),
@@ -51,11 +54,18 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment> {
 /// The first range error of an experiment as (field path, message).
 pub fn validate(exp: &Experiment) -> std::result::Result<(), (String, String)> {
     let fail = |field: &str, message: String| Err((field.to_owned(), message));
-    if exp.name.trim().is_empty() || exp.name.contains(['/', '\\']) {
+    // The name becomes a folder (`runs/<name>`) that `--fresh` may clear: it must be one plain
+    // file name, never a path out of `runs/`.
+    let plain = !exp.name.trim().is_empty()
+        && !exp.name.contains(['/', '\\', '\0'])
+        && exp.name != "."
+        && exp.name != ".."
+        && std::path::Path::new(&exp.name).file_name() == Some(exp.name.as_ref());
+    if !plain {
         return fail(
             "name",
             format!(
-                "must be a non-empty name without slashes (got {:?})",
+                "must be a plain file name: not empty, no slashes, not \".\" or \"..\" (got {:?})",
                 exp.name
             ),
         );

@@ -1,19 +1,35 @@
 //! Results on disk: one record per finished run, and the tables and summary rebuilt from them.
 //!
 //! Every file is written to a temporary name and renamed, so a run killed at any moment leaves
-//! either the old or the new version of each file, never half of one.
+//! either the old or the new version of each file, never half of one. Records are checked when
+//! they are read back ([`load_records_of`]): a record that does not belong to the experiment is an
+//! error naming the file, never silently used.
 
 use crate::aggregate::{self, PointSummary, Stat};
 use crate::error::{LabError, Result};
 use crate::job::{Divergence, EpochMetrics, RetentionPoint};
+use crate::spec::Experiment;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The layout version of run records written by this dyadsim.
+///
+/// Records written before the field existed have the same layout and read as version 1.
+pub const SCHEMA: u32 = 1;
+
+fn legacy_schema() -> u32 {
+    1
+}
 
 /// Everything known about one finished run (one point of the grid and one replicate seed).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
+    /// Layout version of the record ([`SCHEMA`]; absent in records of older versions, read as 1).
+    #[serde(default = "legacy_schema")]
+    pub schema: u32,
     /// Index of the grid point.
     pub point: usize,
     /// Replicate seed.
@@ -36,18 +52,54 @@ impl RunRecord {
     }
 }
 
+/// A temporary name beside `path`, unique to this process and this write:
+/// `.<file name>.<pid>-<counter>.tmp`, so that concurrent writers never share one and
+/// [`is_temporary`] recognises leftovers of a killed process.
+pub fn temporary_path(path: &Path) -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.{}-{n}.tmp", std::process::id()))
+}
+
+/// True for the names of temporary files dyadsim writes: `.<name>.<pid>-<counter>.tmp`, or the
+/// figures' `.<name>.<pid>-<counter>.tmp.png` / `.tmp.svg` (their encoder picks the format by
+/// extension).
+pub fn is_temporary(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix('.') else {
+        return false;
+    };
+    let rest = rest
+        .strip_suffix(".png")
+        .or_else(|| rest.strip_suffix(".svg"))
+        .unwrap_or(rest);
+    let Some((_, tag)) = rest.strip_suffix(".tmp").and_then(|r| r.rsplit_once('.')) else {
+        return false;
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    tag.split_once('-')
+        .is_some_and(|(pid, n)| digits(pid) && digits(n))
+}
+
 /// Write `bytes` to `path` atomically (temporary file in the same folder, then rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let io = |source| LabError::Io {
         path: path.to_owned(),
         source,
     };
-    let tmp = path.with_extension(format!(
-        "{}.tmp",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("")
-    ));
-    std::fs::write(&tmp, bytes).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
+    let tmp = temporary_path(path);
+    if let Err(e) = std::fs::write(&tmp, bytes) {
+        // A failed write leaves nothing behind; the error is the write's, not the clean-up's.
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io(e));
+    }
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io(e)
+    })
 }
 
 /// The folder of run records inside a results folder.
@@ -55,8 +107,27 @@ pub fn records_dir(out: &Path) -> PathBuf {
     out.join("runs")
 }
 
+/// The file name of the record of run (point, seed): `point{P:05}-seed{S}.json`.
+pub fn record_name(point: usize, seed: u64) -> String {
+    format!("point{point:05}-seed{seed}.json")
+}
+
+/// The (point, seed) a file name claims, when it follows the record naming scheme
+/// `point<digits>-seed<digits>.json` (zero padding is checked separately).
+pub fn parse_record_name(name: &str) -> Option<(usize, u64)> {
+    let (point, seed) = name
+        .strip_prefix("point")?
+        .strip_suffix(".json")?
+        .split_once("-seed")?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !(digits(point) && digits(seed)) {
+        return None;
+    }
+    Some((point.parse().ok()?, seed.parse().ok()?))
+}
+
 fn record_path(out: &Path, point: usize, seed: u64) -> PathBuf {
-    records_dir(out).join(format!("point{point:05}-seed{seed}.json"))
+    records_dir(out).join(record_name(point, seed))
 }
 
 /// Store a finished run.
@@ -75,8 +146,63 @@ pub fn recorded_wall_time(out: &Path) -> Option<f64> {
     serde_json::from_str::<Value>(&text).ok()?["wall_time_s"].as_f64()
 }
 
-/// Every run record in `out`, ordered by (point, seed).
+/// Every run record in `out`, ordered by (point, seed), each checked on its own: its layout
+/// version, and that its content is the run its file name says. Files in `runs/` that do not
+/// follow the record naming scheme are not records and are left alone.
 pub fn load_records(out: &Path) -> Result<Vec<RunRecord>> {
+    Ok(read_records(out)?.into_iter().map(|(_, r)| r).collect())
+}
+
+/// Every run record in `out`, checked as [`load_records`] does and against `exp`: the point is in
+/// the grid with the parameters the grid gives it, the seed is a replicate seed of the experiment,
+/// and every epoch is there unless the run diverged.
+pub fn load_records_of(out: &Path, exp: &Experiment) -> Result<Vec<RunRecord>> {
+    let records = read_records(out)?;
+    let points = exp.sweep.len();
+    let epochs = exp.training.epochs + 1;
+    for (path, r) in &records {
+        let bad = |what: String| {
+            Err(LabError::Data {
+                path: path.clone(),
+                message: format!(
+                    "{what}; this run record does not belong to the folder's experiment: move it away or delete it, then run the same command again to redo that run"
+                ),
+            })
+        };
+        if r.point >= points {
+            return bad(format!(
+                "point {} is outside the grid of {points} points",
+                r.point
+            ));
+        }
+        if !exp.seeds.contains(&r.seed) {
+            return bad(format!(
+                "seed {} is not one of the experiment's seeds {:?}",
+                r.seed, exp.seeds
+            ));
+        }
+        let params = exp.sweep.params(r.point);
+        if r.params != params {
+            return bad(format!(
+                "its parameters {} are not those of point {} ({})",
+                Value::from(serde_json::Map::from_iter(r.params.clone())),
+                r.point,
+                Value::from(serde_json::Map::from_iter(params))
+            ));
+        }
+        let complete = r.epochs.len() == epochs;
+        if r.divergence.is_none() && !complete || r.epochs.len() > epochs {
+            return bad(format!(
+                "it holds {} epoch(s) of metrics where the experiment has {epochs} (epochs 0 to {}) and the run did not diverge",
+                r.epochs.len(),
+                epochs - 1
+            ));
+        }
+    }
+    Ok(records.into_iter().map(|(_, r)| r).collect())
+}
+
+fn read_records(out: &Path) -> Result<Vec<(PathBuf, RunRecord)>> {
     let dir = records_dir(out);
     let entries = match std::fs::read_dir(&dir) {
         Ok(entries) => entries,
@@ -91,21 +217,54 @@ pub fn load_records(out: &Path) -> Result<Vec<RunRecord>> {
                 source,
             })?
             .path();
-        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let Some((point, seed)) = parse_record_name(name) else {
             continue;
-        }
-        let text = std::fs::read_to_string(&path).map_err(|source| LabError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        let record: RunRecord = serde_json::from_str(&text).map_err(|e| LabError::Data {
-            path: path.clone(),
-            message: format!("corrupt run record ({e}); delete it to re-run that point"),
-        })?;
-        records.push(record);
+        };
+        let record = read_record(&path, name, point, seed)?;
+        records.push((path, record));
     }
-    records.sort_by_key(|r| (r.point, r.seed));
+    records.sort_by_key(|(_, r)| (r.point, r.seed));
     Ok(records)
+}
+
+/// Read one record file and check it against its name and the layout version.
+fn read_record(path: &Path, name: &str, point: usize, seed: u64) -> Result<RunRecord> {
+    let bad = |what: String| LabError::Data {
+        path: path.to_owned(),
+        message: format!("{what}; delete it and run the same command again to redo that run"),
+    };
+    if name != record_name(point, seed) {
+        return Err(bad(format!(
+            "not named as dyadsim names run records (expected {})",
+            record_name(point, seed)
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|source| LabError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let record: RunRecord = serde_json::from_slice(&bytes)
+        .map_err(|e| bad(format!("not a readable run record ({e})")))?;
+    if record.schema != SCHEMA {
+        return Err(LabError::Data {
+            path: path.to_owned(),
+            message: format!(
+                "run record layout version {} is not the version {SCHEMA} this dyadsim reads; use the dyadsim that wrote it, or delete the record to redo that run",
+                record.schema
+            ),
+        });
+    }
+    if (record.point, record.seed) != (point, seed) {
+        return Err(bad(format!(
+            "holds the run of point {} seed {}, but its name says point {point} seed {seed}",
+            record.point, record.seed
+        )));
+    }
+    Ok(record)
 }
 
 /// The columns of metrics.csv before the sweep axes.
@@ -339,12 +498,18 @@ pub fn retention_csv(records: &[RunRecord], axes: &[String]) -> Result<Vec<u8>> 
     })
 }
 
+/// The tables dyadsim rebuilds from the records; `--fresh` removes them with the records.
+pub const TABLES: [&str; 4] = ["metrics.csv", "points.csv", "summary.json", "retention.csv"];
+
 /// Rewrite metrics.csv, points.csv and summary.json (and retention.csv when there is retention
-/// data) in `out` from `records`; `wall_time_s` is what summary.json reports as the time spent.
+/// data) in `out` from `records`; `wall_time_s` is what summary.json reports as the time spent;
+/// `complete` says whether every run of the grid is among them and becomes
+/// summary.json's `"complete"`.
 pub fn write_tables(
     out: &Path,
     records: &[RunRecord],
     axes: &[String],
+    complete: bool,
     wall_time_s: Option<f64>,
 ) -> Result<()> {
     if records.iter().any(|r| !r.retention.is_empty()) {
@@ -352,18 +517,58 @@ pub fn write_tables(
     }
     write_atomic(&out.join("metrics.csv"), &metrics_csv(records, axes)?)?;
     write_atomic(&out.join("points.csv"), &points_csv(records, axes)?)?;
-    let summary = serde_json::to_vec_pretty(&summary_json(records, wall_time_s)).map_err(|e| {
-        LabError::Encode {
-            path: out.join("summary.json"),
-            message: e.to_string(),
-        }
+    let mut summary = summary_json(records, wall_time_s);
+    summary["complete"] = Value::Bool(complete);
+    let summary = serde_json::to_vec_pretty(&summary).map_err(|e| LabError::Encode {
+        path: out.join("summary.json"),
+        message: e.to_string(),
     })?;
     write_atomic(&out.join("summary.json"), &summary)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::number;
+    use super::*;
+
+    #[test]
+    fn temporary_names_are_unique_per_write_and_recognised_as_temporary() {
+        let path = Path::new("/results/summary.json");
+        let (a, b) = (temporary_path(path), temporary_path(path));
+        assert_ne!(a, b);
+        assert_eq!(a.parent(), path.parent());
+        for tmp in [&a, &b] {
+            let name = tmp.file_name().unwrap().to_str().unwrap();
+            assert!(is_temporary(name), "{name}");
+            assert!(name.contains(&std::process::id().to_string()), "{name}");
+        }
+        assert!(is_temporary(".fig.png.12-3.tmp.png"));
+        for kept in [
+            "summary.json",
+            ".dyadsim.lock",
+            "notes.tmp",
+            ".x.tmp",
+            ".x.12-.tmp",
+            ".x.a-3.tmp",
+            "x.12-3.tmp",
+        ] {
+            assert!(!is_temporary(kept), "{kept}");
+        }
+    }
+
+    #[test]
+    fn record_names_follow_one_scheme() {
+        assert_eq!(record_name(3, 12), "point00003-seed12.json");
+        assert_eq!(parse_record_name("point00003-seed12.json"), Some((3, 12)));
+        assert_eq!(parse_record_name("point3-seed12.json"), Some((3, 12)));
+        for other in [
+            "notes.json",
+            "point-seed1.json",
+            "point1-seed.json",
+            "point1-seed1.txt",
+        ] {
+            assert_eq!(parse_record_name(other), None, "{other}");
+        }
+    }
 
     #[test]
     fn numbers_are_short_and_round_trip() {

@@ -30,8 +30,10 @@ pub fn points(exp: &Experiment) -> std::result::Result<Vec<Point>, (String, Stri
             let mut experiment = crate::sweep::apply(exp, &params)
                 .map_err(|message| ("sweep".to_owned(), message))?;
             let source = exp.source.clone().unwrap_or_default();
-            crate::hardware::resolve(&mut experiment.hardware, &source)
+            crate::hardware::resolve_with(&mut experiment.hardware, &exp.hardware_presets, &source)
                 .map_err(|e| ("sweep".to_owned(), format!("hardware: {e}")))?;
+            // The point's hardware is inline now; the named presets are the whole grid's.
+            experiment.hardware_presets.clear();
             crate::load::validate(&experiment).map_err(|(field, message)| {
                 let shown: Vec<String> = params.iter().map(|(p, v)| format!("{p} = {v}")).collect();
                 (
@@ -134,53 +136,19 @@ pub fn resolved_ron(exp: &Experiment) -> Result<String> {
     })
 }
 
-/// Prepare `out`: refuse to mix results of another experiment, start over when `fresh`.
-fn prepare(exp: &Experiment, opts: &RunOptions) -> Result<()> {
-    let out = &opts.out;
-    let io = |path: &Path| {
-        let path = path.to_owned();
-        move |source| LabError::Io { path, source }
-    };
-    let resolved = resolved_ron(exp)?;
-    let stored = out.join("experiment.ron");
-    if opts.fresh {
-        let runs = results::records_dir(out);
-        if runs.exists() {
-            std::fs::remove_dir_all(&runs).map_err(io(&runs))?;
-        }
-    } else if let Ok(previous) = std::fs::read_to_string(&stored)
-        && !same_results(&previous, &stored, exp)
-        && results::records_dir(out).exists()
-    {
-        return Err(LabError::Usage(format!(
-            "{} holds results of a different experiment; pass --fresh to discard them or --out to choose another folder",
-            out.display()
-        )));
-    }
-    std::fs::create_dir_all(results::records_dir(out)).map_err(io(out))?;
-    results::write_atomic(&stored, resolved.as_bytes())
-}
-
-/// Whether the experiment stored as `previous` (read from `path`) produces the same records as
-/// `exp`: everything but the figures it asks for must agree, so that editing `plots` keeps a folder's
-/// results (and `dyadsim plot` redraws them).
-fn same_results(previous: &str, path: &Path, exp: &Experiment) -> bool {
-    let without_plots = |e: &Experiment| Experiment {
-        plots: Vec::new(),
-        labels: Default::default(),
-        figures: Default::default(),
-        source: None,
-        ..e.clone()
-    };
-    // Paths in the stored file (e.g. swept hardware files) are relative to the experiment's file.
-    let origin = exp.source.as_deref().unwrap_or(path);
-    crate::load::experiment_from_str(previous, origin)
-        .is_ok_and(|prev| without_plots(&prev) == without_plots(exp))
+/// The runs of the grid of `exp` (every point with every replicate seed) that `records` lack,
+/// in (point, seed) order.
+pub fn missing(exp: &Experiment, records: &[RunRecord]) -> Vec<(usize, u64)> {
+    let present: BTreeSet<(usize, u64)> = records.iter().map(|r| (r.point, r.seed)).collect();
+    (0..exp.sweep.len())
+        .flat_map(|p| exp.seeds.iter().map(move |&s| (p, s)))
+        .filter(|run| !present.contains(run))
+        .collect()
 }
 
 /// Run every missing (point, seed) of `exp` on `data` and return all records of the folder.
 ///
-/// Runs go in parallel; each is seeded only by (experiment seed, replicate seed, purpose), so the
+/// The caller holds the folder's [`lock`](crate::lock::lock). Runs go in parallel; each is seeded only by (experiment seed, replicate seed, purpose), so the
 /// records do not depend on the thread count or on the order in which runs finish.
 pub fn run(
     exp: &Experiment,
@@ -197,8 +165,15 @@ pub fn run(
         results::recorded_wall_time(&opts.out).unwrap_or(0.0)
     };
     let wall_time = || Some(earlier_time + started.elapsed().as_secs_f64());
-    prepare(exp, opts)?;
-    let existing = results::load_records(&opts.out)?;
+    crate::folder::prepare(&opts.out, exp, opts.fresh)?;
+    // A caller's own grid (the tolerance search grows one) is checked record by record only.
+    let own_grid =
+        grid.len() == exp.sweep.len() && grid.iter().all(|p| p.params == exp.sweep.params(p.index));
+    let existing = if own_grid {
+        results::load_records_of(&opts.out, exp)?
+    } else {
+        results::load_records(&opts.out)?
+    };
     let done: BTreeSet<(usize, u64)> = existing.iter().map(|r| (r.point, r.seed)).collect();
     let todo: Vec<(&Point, u64)> = grid
         .iter()
@@ -263,6 +238,7 @@ pub fn run(
                         };
                         let outcome = job::train(&first.experiment, data, seed, &progress)?;
                         RunRecord {
+                            schema: results::SCHEMA,
                             point: first.index,
                             seed,
                             params: first.params.clone(),
@@ -282,7 +258,8 @@ pub fn run(
                     let mut all = records.lock().unwrap_or_else(|e| e.into_inner());
                     all.push(record.clone());
                     all.sort_by_key(|r| (r.point, r.seed));
-                    results::write_tables(&opts.out, &all, &axes, wall_time())?;
+                    let complete = missing(exp, &all).is_empty();
+                    results::write_tables(&opts.out, &all, &axes, complete, wall_time())?;
                     drop(all);
                     observer.finished(&record);
                 }
@@ -292,7 +269,13 @@ pub fn run(
     });
     outcomes.into_iter().collect::<Result<Vec<()>>>()?;
     let all = records.into_inner().unwrap_or_else(|e| e.into_inner());
-    results::write_tables(&opts.out, &all, &axes, wall_time())?;
+    results::write_tables(
+        &opts.out,
+        &all,
+        &axes,
+        missing(exp, &all).is_empty(),
+        wall_time(),
+    )?;
     Ok(all)
 }
 
@@ -324,18 +307,26 @@ pub fn canonical(exp: &Experiment) -> Result<String> {
     })
 }
 
+/// What [`merge`] combined.
+#[derive(Clone, Debug)]
+pub struct Merged {
+    /// Every record now in the target folder, by (point, seed).
+    pub records: Vec<RunRecord>,
+    /// The runs of the grid that none of the folders holds, by (point, seed).
+    pub missing: Vec<(usize, u64)>,
+}
+
 /// Combine the records of several results folders of the same experiment into `out`.
-pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Vec<RunRecord>> {
+///
+/// The caller holds the [`lock`](crate::lock::lock) of `out` and of every folder in `dirs`. Every
+/// record is checked against the experiment; two folders holding different records of the same
+/// run are an error naming both.
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged> {
     let first = dirs
         .first()
         .ok_or_else(|| LabError::Usage("merge needs at least one results folder".into()))?;
-    let read = |dir: &Path| {
-        let path = dir.join("experiment.ron");
-        std::fs::read_to_string(&path).map_err(|source| LabError::Io { path, source })
-    };
-    let resolved = read(first)?;
-    let exp = crate::load::experiment_from_str(&resolved, &first.join("experiment.ron"))?;
-    let mut all: BTreeMap<(usize, u64), RunRecord> = BTreeMap::new();
+    let exp = crate::load::experiment(&first.join(crate::folder::EXPERIMENT))?;
+    let mut all: BTreeMap<(usize, u64), (RunRecord, &PathBuf)> = BTreeMap::new();
     // The merged folder reports the time its shards spent, where each shard reported one.
     let times: Vec<Option<f64>> = dirs
         .iter()
@@ -343,29 +334,50 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Vec<RunRecord>> {
         .collect();
     let wall_time = times.iter().copied().sum::<Option<f64>>();
     for dir in dirs {
-        let path = dir.join("experiment.ron");
-        if !same_results(&read(dir)?, &path, &exp) {
+        let other = crate::load::experiment(&dir.join(crate::folder::EXPERIMENT))?;
+        if let Some(difference) = crate::folder::first_difference(&exp, &other) {
             return Err(LabError::Usage(format!(
-                "{} holds results of a different experiment than {}",
+                "{} holds results of a different experiment than {} ({})",
                 dir.display(),
-                first.display()
+                first.display(),
+                difference
+                    .replace("in the folder", "in the first")
+                    .replace("in the file", "in this one")
             )));
         }
-        for r in results::load_records(dir)? {
-            all.insert((r.point, r.seed), r);
+        for r in results::load_records_of(dir, &exp)? {
+            let key = (r.point, r.seed);
+            if let Some((known, from)) = all.get(&key) {
+                // Compared as JSON: a diverged run's NaN losses are equal records, not different ones.
+                if serde_json::to_value(known).ok() != serde_json::to_value(&r).ok() {
+                    return Err(LabError::Usage(format!(
+                        "{} and {} hold different records of point {} seed {} ({}); keep the one to trust and delete the other",
+                        from.display(),
+                        dir.display(),
+                        r.point,
+                        r.seed,
+                        results::record_name(r.point, r.seed)
+                    )));
+                }
+                continue;
+            }
+            all.insert(key, (r, dir));
         }
     }
-    std::fs::create_dir_all(results::records_dir(out)).map_err(|source| LabError::Io {
-        path: out.to_owned(),
-        source,
-    })?;
-    results::write_atomic(&out.join("experiment.ron"), resolved.as_bytes())?;
-    let records: Vec<RunRecord> = all.into_values().collect();
+    let records: Vec<RunRecord> = all.into_values().map(|(r, _)| r).collect();
+    let missing = missing(&exp, &records);
+    crate::folder::prepare(out, &exp, false)?;
     for r in &records {
         results::save_record(out, r)?;
     }
-    results::write_tables(out, &records, &exp.sweep.paths(), wall_time)?;
-    Ok(records)
+    results::write_tables(
+        out,
+        &records,
+        &exp.sweep.paths(),
+        missing.is_empty(),
+        wall_time,
+    )?;
+    Ok(Merged { records, missing })
 }
 
 /// An observer that reports nothing.

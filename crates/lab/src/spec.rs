@@ -14,6 +14,7 @@ pub use dualprop::{
     Schedule,
 };
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// A complete experiment, as written in an experiments/*.ron file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -41,8 +42,16 @@ pub struct Experiment {
     #[serde(default = "default_seeds")]
     pub seeds: Vec<u64>,
     /// Sweep axes: field path → values, e.g. `{"algorithm.alpha": [0.0, 0.5, 1.0]}` (default none).
+    /// The `"hardware"` axis lists device-models files (relative to this file) or names of
+    /// `hardware_presets`.
     #[serde(default, skip_serializing_if = "Sweep::is_empty")]
     pub sweep: Sweep,
+    /// Hardware descriptions by name for a sweep over `"hardware"`, each named by a value of that
+    /// axis (default none). Files the axis names are read when the experiment loads and stored
+    /// here under their file stem (`"../device-models/ideal.ron"` becomes `"ideal"`), so the
+    /// `experiment.ron` of a results folder is self-contained.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub hardware_presets: BTreeMap<String, crossbar::Hardware>,
     /// Further metrics measured after every epoch (default none), e.g. `[Settling, Pulses]`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub metrics: Vec<MetricSpec>,

@@ -92,6 +92,15 @@ pub enum PlotError {
         /// What does not match, with the numbers.
         detail: String,
     },
+    /// A finished figure could not be moved to its name.
+    #[error("{}: cannot write figure", path.display())]
+    Write {
+        /// The figure file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// The output folder could not be created.
     #[error("{}: cannot create output folder", path.display())]
     Io {

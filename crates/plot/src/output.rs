@@ -3,10 +3,12 @@
 //! Layouts are in points (1/72 in) at the printed size; the PNG is rasterised at the requested
 //! pixel density and the SVG carries its physical size (`width="…pt"`), so text set at 8 pt stays
 //! 8 pt in print. Both files land atomically: drawn under a temporary name, then renamed.
+//! A process killed while drawing leaves the previous figure (or none), never a truncated one.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -99,6 +101,39 @@ pub(crate) fn with_suffix(stem: &Path, ext: &str) -> PathBuf {
     name.push(".");
     name.push(ext);
     PathBuf::from(name)
+}
+
+/// A temporary name beside `path`, unique to this process and this write:
+/// `.<file name>.<pid>-<counter>.tmp.<ext>`. The extension stays last because the bitmap encoder
+/// chooses the image format by it.
+fn temporary_path(path: &Path, ext: &str) -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.{}-{n}.tmp.{ext}", std::process::id()))
+}
+
+/// Move the drawn `tmp` to `path`; when drawing or renaming failed, remove `tmp` and report the
+/// error for `path`, which keeps its previous content.
+fn finish(drawn: Result<(), String>, tmp: &Path, path: &Path) -> Result<(), PlotError> {
+    let result = match drawn {
+        Ok(()) => std::fs::rename(tmp, path).map_err(|source| PlotError::Write {
+            path: path.to_path_buf(),
+            source,
+        }),
+        Err(message) => Err(PlotError::Draw {
+            path: path.to_path_buf(),
+            message,
+        }),
+    };
+    if result.is_err() {
+        // The error to report is the drawing's; a failed clean-up changes nothing for the user.
+        let _ = std::fs::remove_file(tmp);
+    }
+    result
 }
 
 /// The file format being drawn; text placement differs between the two.
@@ -209,8 +244,9 @@ pub(crate) fn write_both(
     let pixels = |scale: Scale| (scale.px(size.0).max(1), scale.px(size.1).max(1));
 
     let png = with_suffix(stem, "png");
-    // The bitmap encoder picks the format by extension, so the temporary name ends in .png too.
-    let png_tmp = with_suffix(stem, "tmp.png");
+    // The bitmap encoder picks the format by extension, so the temporary name ends in .png too;
+    // the name is unique per process and call, so concurrent writers never share one.
+    let png_tmp = temporary_path(&png, "png");
     {
         let scale = Scale(f64::from(dpi) / 72.0);
         let root = BitMapBackend::new(&png_tmp, pixels(scale)).into_drawing_area();
@@ -237,7 +273,7 @@ pub(crate) fn write_both(
         result.map_err(|e| failed(&svg, &e))?;
     }
     let text = physical_size(&text, pixels(Scale(SVG_SCALE)), SVG_SCALE);
-    let svg_tmp = with_suffix(stem, "svg.tmp");
+    let svg_tmp = temporary_path(&svg, "svg");
     std::fs::write(&svg_tmp, text).map_err(|e| failed(&svg, &e))?;
     rename(&svg_tmp, &svg)
 }

@@ -428,3 +428,41 @@ fn unwritable_folder_is_an_error_naming_it() {
     assert!(matches!(err, PlotError::Io { .. }), "{err}");
     assert!(err.to_string().contains("not-a-folder"), "{err}");
 }
+
+/// A drawing that fails halfway, as a drawing interrupted by a full disk or a bad value would.
+struct FailsHalfway;
+
+impl output::Drawing for FailsHalfway {
+    fn draw<DB: plotters::prelude::DrawingBackend>(
+        &self,
+        root: &plotters::prelude::DrawingArea<DB, plotters::coord::Shift>,
+        _format: output::Format,
+    ) -> output::DrawResult<DB> {
+        root.fill(&plotters::prelude::BLACK)?;
+        Err(plotters::drawing::DrawingAreaErrorKind::LayoutError)
+    }
+}
+
+#[test]
+fn figures_replace_old_files_only_when_complete() {
+    let dir = out_dir("atomic");
+    let stem = dir.join("fig");
+    figure(&stem, "first", &demo_panels()).unwrap();
+    let before = std::fs::read(with_suffix(&stem, "png")).unwrap();
+    // A backend writes its file when dropped; drawn in place, the failed figure would replace the old one.
+    let err = output::write_both(&stem, (400, 300), &FailsHalfway).unwrap_err();
+    assert!(matches!(err, PlotError::Draw { .. }), "{err}");
+    assert_eq!(std::fs::read(with_suffix(&stem, "png")).unwrap(), before);
+    assert!(svg_text(&stem).contains("first"));
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        ["fig.png", "fig.svg"],
+        "temporary files left: {names:?}"
+    );
+}

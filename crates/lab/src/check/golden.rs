@@ -57,6 +57,7 @@ pub fn run_records(exp: &Experiment) -> Result<Vec<RunRecord>> {
         .map(|&(p, seed)| {
             let outcome = job::train(&p.experiment, &data, seed, &Silent)?;
             Ok(RunRecord {
+                schema: crate::results::SCHEMA,
                 point: p.index,
                 seed,
                 params: p.params.clone(),

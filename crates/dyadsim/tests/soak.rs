@@ -1,0 +1,172 @@
+//! Soak test of the built binary: a hardware sweep killed with SIGKILL at seeded random moments
+//! and resumed ends byte-identical to an uninterrupted run, with no temporary file left.
+//!
+//! It lives with the binary because only a package's own tests are given the path of its binary
+//! (`CARGO_BIN_EXE_dyadsim`), and a kill must hit a real process, not a thread of the test.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+/// Kills of a running process the test needs before it lets a run finish.
+const KILLS: usize = 10;
+
+/// Two device-models presets by relative path (as experiments/nudging-asymmetry.ron names them),
+/// a tiny network on the embedded digits, two epochs: 8 runs in a fraction of a second.
+const EXPERIMENT: &str = r#"Experiment(
+    name: "soak",
+    network: (layers: [64, 16, 10], loss: Mse),
+    algorithm: (kind: DpTop, alpha: 0.5, beta: 0.2, passes: 3),
+    training: (epochs: 2, batch_size: 32, learning_rate: 0.05),
+    seed: 9,
+    seeds: [0, 1],
+    sweep: {
+        "hardware": ["../device-models/ideal.ron", "../device-models/ecram-tang2018.ron"],
+        "algorithm.alpha": [0.0, 1.0],
+    },
+)
+"#;
+
+/// SplitMix64: the kill moments come from a fixed seed, so a failure can be replayed.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn unit(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        (z >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn start(exp: &Path, out: &Path, fresh: bool) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dyadsim"));
+    cmd.arg("run")
+        .arg(exp)
+        .arg("--out")
+        .arg(out)
+        .args(["--threads", "2"]);
+    if fresh {
+        cmd.arg("--fresh");
+    }
+    cmd.stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the dyadsim binary starts")
+}
+
+fn finish(child: Child) {
+    let output = child.wait_with_output().expect("dyadsim ends");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// summary.json's `wall_time_s`, the seconds spent, is the one entry that differs between runs
+/// (on a line of its own); everything else must be the same bytes.
+fn without_wall_time(bytes: Vec<u8>) -> Vec<u8> {
+    let text = String::from_utf8(bytes).expect("summary.json is UTF-8");
+    text.lines()
+        .filter(|line| !line.contains("\"wall_time_s\""))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .into_bytes()
+}
+
+/// The results that must not depend on kills: metrics.csv, points.csv, summary.json (but its wall
+/// time) and every record.
+fn results(out: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = vec![
+        out.join("metrics.csv"),
+        out.join("points.csv"),
+        out.join("summary.json"),
+    ];
+    let mut records: Vec<PathBuf> = std::fs::read_dir(out.join("runs"))
+        .expect("runs/ exists")
+        .map(|e| e.expect("readable folder").path())
+        .collect();
+    records.sort();
+    files.extend(records);
+    files
+        .into_iter()
+        .map(|f| {
+            let bytes = std::fs::read(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            let bytes = if f.ends_with("summary.json") {
+                without_wall_time(bytes)
+            } else {
+                bytes
+            };
+            (f.strip_prefix(out).expect("inside").to_owned(), bytes)
+        })
+        .collect()
+}
+
+fn temporaries(out: &Path) -> Vec<String> {
+    [out.to_owned(), out.join("runs")]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(d).expect("folder exists"))
+        .map(|e| {
+            e.expect("readable folder")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| name.contains(".tmp"))
+        .collect()
+}
+
+#[test]
+fn a_hardware_sweep_killed_at_random_moments_resumes_byte_identical() {
+    let dir = std::env::temp_dir().join(format!("dyadsim-soak-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../device-models");
+    std::fs::create_dir_all(dir.join("device-models")).expect("temp dir is writable");
+    for preset in ["ideal.ron", "ecram-tang2018.ron"] {
+        std::fs::copy(models.join(preset), dir.join("device-models").join(preset))
+            .expect("shipped preset");
+    }
+    std::fs::create_dir_all(dir.join("exp")).expect("temp dir is writable");
+    let exp = dir.join("exp/soak.ron");
+    std::fs::write(&exp, EXPERIMENT).expect("temp dir is writable");
+
+    let whole = dir.join("whole");
+    let began = Instant::now();
+    finish(start(&exp, &whole, false));
+    // Kill moments spread over the time a whole run takes here, however loaded the machine is.
+    let full = began.elapsed();
+    let expected = results(&whole);
+    assert_eq!(expected.len(), 3 + 8, "three tables, 8 records");
+
+    let killed = dir.join("killed");
+    let mut rng = SplitMix(0x50AC);
+    let (mut kills, mut completions) = (0, 0);
+    let mut fresh = false;
+    while kills < KILLS {
+        let mut child = start(&exp, &killed, fresh);
+        fresh = false;
+        std::thread::sleep(full.mul_f64(rng.unit()));
+        if child.try_wait().expect("child status").is_some() {
+            // It finished before the kill: it must have finished right, then it starts over.
+            finish(child);
+            assert_eq!(results(&killed), expected, "after {kills} kills");
+            completions += 1;
+            fresh = true;
+        } else {
+            child.kill().expect("SIGKILL");
+            child.wait().expect("killed child is reaped");
+            kills += 1;
+        }
+    }
+    finish(start(&exp, &killed, false));
+    assert_eq!(
+        results(&killed),
+        expected,
+        "after {kills} kills and {completions} earlier completions"
+    );
+    assert_eq!(temporaries(&killed), Vec::<String>::new());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,184 @@
+//! A results folder as dyadsim's own: recognising it, preparing it for a run, and cleaning up.
+//!
+//! dyadsim deletes or overwrites only what it can prove it wrote: a folder is its own when it
+//! holds an `experiment.ron` that reads as an experiment, or when it is new (absent, or holding
+//! nothing but a lock file, leftovers of interrupted writes and an empty `runs/`). Anything else is
+//! refused. Within its own folder it removes only record files named `runs/point{P}-seed{S}.json`,
+//! the tables it rebuilds and its own temporary files.
+
+use crate::error::{LabError, Result};
+use crate::results;
+use crate::spec::Experiment;
+use std::path::{Path, PathBuf};
+
+/// The experiment of a results folder, resolved and self-contained.
+pub const EXPERIMENT: &str = "experiment.ron";
+
+/// What a folder is to dyadsim.
+#[derive(Debug)]
+pub enum Ownership {
+    /// Absent or empty: dyadsim may create its files there.
+    New,
+    /// A results folder of dyadsim, with the experiment its `experiment.ron` holds.
+    Ours(Box<Experiment>),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> LabError + '_ {
+    move |source| LabError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+fn file_names(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io(dir))? {
+        let path = entry.map_err(io(dir))?.path();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        names.push((name, path));
+    }
+    Ok(names)
+}
+
+/// Decide whether `dir` is dyadsim's to write into; refuse (an input error) when it is not.
+pub fn recognise(dir: &Path) -> Result<Ownership> {
+    let refuse = |why: String| {
+        Err(LabError::Usage(format!(
+            "{} {why}; dyadsim writes only into a new or empty folder or a results folder of its own (holding experiment.ron): choose another --out",
+            dir.display()
+        )))
+    };
+    match std::fs::metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Ownership::New),
+        Err(source) => {
+            return Err(LabError::Io {
+                path: dir.to_owned(),
+                source,
+            });
+        }
+        Ok(m) if !m.is_dir() => return refuse("is not a folder".into()),
+        Ok(_) => {}
+    }
+    let stored = dir.join(EXPERIMENT);
+    if stored.exists() {
+        return match crate::load::experiment(&stored) {
+            Ok(exp) => Ok(Ownership::Ours(Box::new(exp))),
+            Err(e) => refuse(format!(
+                "holds an experiment.ron this dyadsim cannot read ({e}), so it is not recognisably a results folder"
+            )),
+        };
+    }
+    for (name, path) in file_names(dir)? {
+        let empty_runs = name == "runs"
+            && path.is_dir()
+            && file_names(&path)?
+                .iter()
+                .all(|(n, _)| results::is_temporary(n));
+        if !(name == crate::lock::LOCK || results::is_temporary(&name) || empty_runs) {
+            return refuse(format!(
+                "is not empty ({name:?}) and holds no experiment.ron, so it is not a results folder"
+            ));
+        }
+    }
+    Ok(Ownership::New)
+}
+
+/// Remove temporary files left in `dir` and its `runs/` by an interrupted process. Call only with
+/// the folder's lock held: then no temporary file there belongs to a live writer.
+pub fn remove_stale_temporaries(dir: &Path) -> Result<()> {
+    for folder in [dir.to_owned(), results::records_dir(dir)] {
+        if !folder.is_dir() {
+            continue;
+        }
+        for (name, path) in file_names(&folder)? {
+            if results::is_temporary(&name) && path.is_file() {
+                std::fs::remove_file(&path).map_err(io(&path))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Forget the results of `dir`: its run records (only files named as records) and the tables
+/// rebuilt from them. Other files are left where they are.
+fn discard_results(dir: &Path) -> Result<()> {
+    let runs = results::records_dir(dir);
+    if runs.is_dir() {
+        for (name, path) in file_names(&runs)? {
+            if results::parse_record_name(&name).is_some() && path.is_file() {
+                std::fs::remove_file(&path).map_err(io(&path))?;
+            }
+        }
+    }
+    for table in results::TABLES {
+        let path = dir.join(table);
+        if path.is_file() {
+            std::fs::remove_file(&path).map_err(io(&path))?;
+        }
+    }
+    Ok(())
+}
+
+/// True when `dir` holds at least one file named as a run record.
+fn has_records(dir: &Path) -> Result<bool> {
+    let runs = results::records_dir(dir);
+    if !runs.is_dir() {
+        return Ok(false);
+    }
+    Ok(file_names(&runs)?
+        .iter()
+        .any(|(n, _)| results::parse_record_name(n).is_some()))
+}
+
+/// What of an experiment determines its records: everything but its name, the figures it asks
+/// for (and how they are labelled and rendered) and the file it came from, so that editing `plots`,
+/// `labels` or `figures` keeps a folder's results.
+fn results_part(exp: &Experiment) -> serde_json::Value {
+    let exp = Experiment {
+        name: String::new(),
+        plots: Vec::new(),
+        labels: Default::default(),
+        figures: Default::default(),
+        source: None,
+        ..exp.clone()
+    };
+    serde_json::to_value(&exp).unwrap_or_default()
+}
+
+/// The first field in which `stored` and `exp` would produce different records, e.g.
+/// `algorithm.alpha: 0.5 in the folder, 0.25 in the file`; None when they produce the same.
+pub fn first_difference(stored: &Experiment, exp: &Experiment) -> Option<String> {
+    crate::diff::first(&results_part(stored), &results_part(exp))
+}
+
+/// Make `dir` ready for `exp`: refuse a folder that is not dyadsim's or that holds records of an
+/// experiment with different results (unless `fresh`), discard earlier results when `fresh`, clear
+/// leftovers of interrupted writes, and store the resolved experiment.
+///
+/// Call with the folder's [`lock`](crate::lock::lock) held.
+pub fn prepare(dir: &Path, exp: &Experiment, fresh: bool) -> Result<()> {
+    let ownership = recognise(dir)?;
+    if fresh {
+        discard_results(dir)?;
+    } else if let Ownership::Ours(stored) = &ownership
+        && let Some(difference) = first_difference(stored, exp)
+        && has_records(dir)?
+    {
+        return Err(LabError::Usage(format!(
+            "{} holds results of a different experiment ({difference}); pass --fresh to discard them or --out to choose another folder",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    remove_stale_temporaries(dir)?;
+    // experiment.ron first: a folder with records always says what they are results of.
+    results::write_atomic(
+        &dir.join(EXPERIMENT),
+        crate::runner::resolved_ron(exp)?.as_bytes(),
+    )?;
+    let runs = results::records_dir(dir);
+    std::fs::create_dir_all(&runs).map_err(io(&runs))
+}
