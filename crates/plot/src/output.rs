@@ -116,25 +116,6 @@ fn temporary_path(path: &Path, ext: &str) -> PathBuf {
     path.with_file_name(format!(".{name}.{}-{n}.tmp.{ext}", std::process::id()))
 }
 
-/// Move the drawn `tmp` to `path`; when drawing or renaming failed, remove `tmp` and report the
-/// error for `path`, which keeps its previous content.
-fn finish(drawn: Result<(), String>, tmp: &Path, path: &Path) -> Result<(), PlotError> {
-    let result = match drawn {
-        Ok(()) => std::fs::rename(tmp, path).map_err(|source| PlotError::Write {
-            path: path.to_path_buf(),
-            source,
-        }),
-        Err(message) => Err(PlotError::Draw {
-            path: path.to_path_buf(),
-            message,
-        }),
-    };
-    if result.is_err() {
-        // The error to report is the drawing's; a failed clean-up changes nothing for the user.
-        let _ = std::fs::remove_file(tmp);
-    }
-    result
-}
 
 /// The file format being drawn; text placement differs between the two.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -247,17 +228,19 @@ pub(crate) fn write_both(
     // The bitmap encoder picks the format by extension, so the temporary name ends in .png too;
     // the name is unique per process and call, so concurrent writers never share one.
     let png_tmp = temporary_path(&png, "png");
-    {
+    // The backend writes its file when dropped, so the temporary file is removed only after the
+    // block that owns the backend has ended.
+    let drawn = {
         let scale = Scale(f64::from(dpi) / 72.0);
         let root = BitMapBackend::new(&png_tmp, pixels(scale)).into_drawing_area();
-        let result = root
-            .fill(&WHITE)
+        root.fill(&WHITE)
             .and_then(|()| drawing.draw(&root, Format::Png, scale))
-            .and_then(|()| root.present());
-        if let Err(e) = result {
-            let _ = std::fs::remove_file(&png_tmp);
-            return Err(failed(&png, &e));
-        }
+            .and_then(|()| root.present())
+            .map_err(|e| e.to_string())
+    };
+    if let Err(e) = drawn {
+        let _ = std::fs::remove_file(&png_tmp);
+        return Err(failed(&png, &e));
     }
     rename(&png_tmp, &png)?;
 

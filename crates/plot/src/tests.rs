@@ -437,6 +437,7 @@ impl output::Drawing for FailsHalfway {
         &self,
         root: &plotters::prelude::DrawingArea<DB, plotters::coord::Shift>,
         _format: output::Format,
+        _scale: output::Scale,
     ) -> output::DrawResult<DB> {
         root.fill(&plotters::prelude::BLACK)?;
         Err(plotters::drawing::DrawingAreaErrorKind::LayoutError)
@@ -447,10 +448,10 @@ impl output::Drawing for FailsHalfway {
 fn figures_replace_old_files_only_when_complete() {
     let dir = out_dir("atomic");
     let stem = dir.join("fig");
-    figure(&stem, "first", &demo_panels()).unwrap();
+    figure(&stem, "first", "", &demo_panels(), &opts()).unwrap();
     let before = std::fs::read(with_suffix(&stem, "png")).unwrap();
     // A backend writes its file when dropped; drawn in place, the failed figure would replace the old one.
-    let err = output::write_both(&stem, (400, 300), &FailsHalfway).unwrap_err();
+    let err = output::write_both(&stem, (400.0, 300.0), &FailsHalfway, &opts()).unwrap_err();
     assert!(matches!(err, PlotError::Draw { .. }), "{err}");
     assert_eq!(std::fs::read(with_suffix(&stem, "png")).unwrap(), before);
     assert!(svg_text(&stem).contains("first"));

@@ -65,11 +65,11 @@ pub fn runs<'a>(
     exp: &Experiment,
     grid: &'a [Point],
     shard: Option<Shard>,
-) -> Vec<(u64, Vec<&'a Point>)> {
+) -> Result<Vec<(u64, Vec<&'a Point>)>> {
     let keys: Vec<String> = grid
         .iter()
         .map(|p| runner::canonical(&p.experiment))
-        .collect();
+        .collect::<Result<_>>()?;
     let mut groups: Vec<(u64, Vec<&Point>)> = Vec::new();
     let mut first: BTreeMap<(u64, &str), usize> = BTreeMap::new();
     for (i, point) in grid.iter().enumerate() {
@@ -86,7 +86,7 @@ pub fn runs<'a>(
             }
         }
     }
-    groups
+    Ok(groups)
 }
 
 /// Plan `exp` over `shards` shards of `threads` workers each, timing its configurations on `data`.
@@ -112,7 +112,7 @@ pub fn plan(
     let mut cost_of: BTreeMap<String, usize> = BTreeMap::new();
     let mut seconds: BTreeMap<usize, f64> = BTreeMap::new();
     for point in grid {
-        let key = runner::canonical(&point.experiment);
+        let key = runner::canonical(&point.experiment)?;
         let c = match cost_of.get(&key) {
             Some(&c) => c,
             None => {
@@ -129,22 +129,22 @@ pub fn plan(
                 index,
                 count: shards,
             };
-            let runs = runs(exp, grid, Some(shard));
+            let runs = runs(exp, grid, Some(shard))?;
             let times: Vec<f64> = runs.iter().map(|(_, m)| seconds[&m[0].index]).collect();
             let points = grid.iter().filter(|p| shard.owns(p.index)).count();
-            ShardPlan {
+            Ok(ShardPlan {
                 shard,
                 points,
                 records: points * exp.seeds.len(),
                 runs: runs.len(),
                 seconds: makespan(&times, threads),
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     Ok(Plan {
         points: grid.len(),
         seeds: exp.seeds.len(),
-        runs: runs(exp, grid, None).len(),
+        runs: runs(exp, grid, None)?.len(),
         threads,
         shards,
         costs,

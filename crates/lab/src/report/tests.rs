@@ -93,6 +93,7 @@ fn records(exp: &Experiment) -> Vec<RunRecord> {
                     .collect()
             };
             out.push(RunRecord {
+                schema: crate::results::SCHEMA,
                 point,
                 seed,
                 params: params.clone(),
