@@ -6,5 +6,6 @@ mod check;
 mod cli_errors;
 mod cli_run;
 mod hardware;
+mod limits;
 mod shipped_files;
 mod sweeps;

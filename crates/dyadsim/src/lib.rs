@@ -6,6 +6,7 @@
 
 mod cli;
 mod commands;
+mod flags;
 mod progress;
 
 use clap::Parser;
@@ -35,7 +36,7 @@ pub fn run(
     match commands::dispatch(cli, out) {
         Ok(code) => code,
         Err(e) => {
-            let _ = writeln!(err, "error: {e:#}");
+            let _ = writeln!(err, "error: {}", flags::message(&e));
             let input = e.chain().any(|cause| {
                 cause
                     .downcast_ref::<lab::LabError>()

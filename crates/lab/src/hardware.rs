@@ -82,10 +82,7 @@ impl<'de> Deserialize<'de> for HardwareSource {
 
 /// Read a hardware description file.
 pub fn load_file(path: &Path) -> Result<Hardware> {
-    let text = std::fs::read_to_string(path).map_err(|source| LabError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    let text = crate::error::read_input(path)?;
     ron::Options::default()
         .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
         .from_str::<Hardware>(&text)

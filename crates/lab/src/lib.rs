@@ -24,10 +24,12 @@
 //! ```
 
 pub mod bench;
+pub mod budget;
 pub mod check;
 pub mod dataset;
 pub mod device;
 pub mod error;
+pub mod field;
 pub mod gradcheck;
 pub mod hardware;
 pub mod job;
@@ -37,8 +39,10 @@ pub mod report;
 pub mod results;
 pub mod runner;
 pub mod seed;
+pub mod settings;
 pub mod spec;
 pub mod sweep;
 
 pub use error::{LabError, Result};
+pub use field::FieldError;
 pub use spec::Experiment;

@@ -1,6 +1,7 @@
 //! Figures drawn from run records: convergence curves, heatmaps, final metric against an axis.
 
 use crate::error::{LabError, Result};
+use crate::field::FieldError;
 use crate::job::EpochMetrics;
 use crate::results::RunRecord;
 use crate::spec::{Experiment, PlotSpec};
@@ -154,12 +155,125 @@ fn values_of<'a>(exp: &'a Experiment, axis: &str) -> Result<&'a [Value]> {
         .iter()
         .find(|a| a.path == axis)
         .map(|a| a.values.as_slice())
-        .ok_or_else(|| {
-            LabError::Usage(format!(
-                "plot axis {axis:?} is not a sweep axis of {}",
-                exp.name
-            ))
-        })
+        .ok_or_else(|| unchecked(exp, not_an_axis(exp, "plots.axis", axis)))
+}
+
+fn not_an_axis(exp: &Experiment, field: &str, axis: &str) -> FieldError {
+    FieldError::new(
+        field,
+        format!(
+            "must name a sweep axis (got {axis:?}; axes: {})",
+            if exp.sweep.is_empty() {
+                "none".to_owned()
+            } else {
+                exp.sweep.paths().join(", ")
+            }
+        ),
+    )
+    .with_value(axis)
+}
+
+/// A plot error found only when drawing (an experiment built in code, not loaded): placed in the
+/// experiment's file without a position.
+fn unchecked(exp: &Experiment, e: FieldError) -> LabError {
+    LabError::Invalid {
+        path: exp
+            .source
+            .clone()
+            .unwrap_or_else(|| exp.name.clone().into()),
+        position: None,
+        field: e.field,
+        message: e.message,
+    }
+}
+
+/// The metrics.csv columns every run writes, before the experiment's further metrics.
+const BASE_METRICS: [&str; 5] = [
+    "train_loss",
+    "train_acc",
+    "test_loss",
+    "test_acc",
+    "diverged",
+];
+
+/// Check the figures `exp` asks for against its sweep axes and metrics, so that a wrong name is
+/// an error when the experiment loads rather than after it trained.
+pub fn validate_plots(exp: &Experiment) -> std::result::Result<(), FieldError> {
+    let axis = |field: &str, name: &str| {
+        if exp.sweep.0.iter().any(|a| a.path == name) {
+            Ok(())
+        } else {
+            Err(not_an_axis(exp, field, name))
+        }
+    };
+    let optional = |field: &str, name: &Option<String>| match name {
+        Some(name) => axis(field, name),
+        None => Ok(()),
+    };
+    let layers = exp.network.layers.len().saturating_sub(1);
+    let known: Vec<String> = BASE_METRICS
+        .iter()
+        .map(|m| m.to_string())
+        .chain(exp.metrics.iter().flat_map(|m| m.columns(layers)))
+        .collect();
+    let metric = |name: &str| {
+        if known.iter().any(|k| k == name) {
+            Ok(())
+        } else {
+            Err(FieldError::new(
+                "plots.metric",
+                format!(
+                    "must name a metrics.csv column of this experiment (got {name:?}; columns: {})",
+                    known.join(", ")
+                ),
+            )
+            .with_value(name))
+        }
+    };
+    for plot in &exp.plots {
+        match plot {
+            PlotSpec::Convergence { axis: a } => optional("plots.axis", a)?,
+            PlotSpec::Heatmap {
+                x,
+                y,
+                metric: m,
+                panels,
+            } => {
+                axis("plots.x", x)?;
+                axis("plots.y", y)?;
+                metric(m)?;
+                optional("plots.panels", panels)?;
+            }
+            PlotSpec::Retention { lines } => {
+                if exp.retention.is_none() {
+                    return Err(FieldError::new(
+                        "plots",
+                        "asks for a Retention figure, which needs retention times (retention: (times: [...]))",
+                    ));
+                }
+                optional("plots.lines", lines)?;
+            }
+            PlotSpec::Final {
+                x,
+                metric: m,
+                lines,
+                panels,
+            } => {
+                axis("plots.x", x)?;
+                if !values_of(exp, x).is_ok_and(|v| v.iter().all(Value::is_number)) {
+                    return Err(FieldError::new(
+                        "plots.x",
+                        format!("of a Final figure must be a numeric axis (got {x:?})"),
+                    )
+                    .with_value(x));
+                }
+                metric(m)?;
+                optional("plots.lines", lines)?;
+                optional("plots.panels", panels)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The values of an optional axis as labels, or a single unlabelled level when there is no axis.
@@ -173,25 +287,21 @@ fn levels(exp: &Experiment, axis: Option<&str>) -> Result<Vec<Option<String>>> {
     }
 }
 
-fn check_metric(records: &[RunRecord], metric: &str) -> Result<()> {
-    let known = [
-        "train_loss",
-        "train_acc",
-        "test_loss",
-        "test_acc",
-        "diverged",
-    ];
+fn check_metric(exp: &Experiment, records: &[RunRecord], metric: &str) -> Result<()> {
     let recorded = records
         .iter()
         .flat_map(|r| r.epochs.iter())
         .any(|m| m.extra.contains_key(metric));
-    if known.contains(&metric) || recorded || records.is_empty() {
+    if BASE_METRICS.contains(&metric) || recorded || records.is_empty() {
         Ok(())
     } else {
-        Err(LabError::Usage(format!(
-            "plot metric {metric:?} was not recorded; known: {} and the experiment's metrics",
-            known.join(", ")
-        )))
+        Err(unchecked(
+            exp,
+            FieldError::new(
+                "plots.metric",
+                format!("{metric:?} was not recorded by any run (settle_time: circuit mode only)"),
+            ),
+        ))
     }
 }
 
@@ -354,7 +464,7 @@ fn heatmaps(
     metric: &str,
     panels: Option<&str>,
 ) -> Result<Vec<PathBuf>> {
-    check_metric(records, metric)?;
+    check_metric(exp, records, metric)?;
     let xs: Vec<String> = values_of(exp, x)?.iter().map(value_label).collect();
     let ys: Vec<String> = values_of(exp, y)?.iter().map(value_label).collect();
     let panel_values: Vec<Option<String>> = levels(exp, panels)?;
@@ -411,12 +521,16 @@ fn final_vs_axis(
     lines: Option<&str>,
     panels: Option<&str>,
 ) -> Result<PathBuf> {
-    check_metric(records, metric)?;
+    check_metric(exp, records, metric)?;
     let xs = values_of(exp, x)?;
     if !xs.iter().all(Value::is_number) {
-        return Err(LabError::Usage(format!(
-            "plot axis {x:?} must be numeric for a Final plot"
-        )));
+        return Err(unchecked(
+            exp,
+            FieldError::new(
+                "plots.x",
+                format!("of a Final figure must be a numeric axis (got {x:?})"),
+            ),
+        ));
     }
     let line_values: Vec<Option<String>> = levels(exp, lines)?;
     let panel_values: Vec<Option<String>> = levels(exp, panels)?;

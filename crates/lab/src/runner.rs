@@ -2,6 +2,7 @@
 
 use crate::dataset::Dataset;
 use crate::error::{LabError, Result};
+use crate::field::FieldError;
 use crate::job::{self, EpochMetrics, Observer};
 use crate::results::{self, RunRecord};
 use crate::spec::{Algorithm, AlgorithmKind, Experiment};
@@ -23,21 +24,18 @@ pub struct Point {
 }
 
 /// The grid of an experiment (a single point when nothing is swept), every point validated.
-pub fn points(exp: &Experiment) -> std::result::Result<Vec<Point>, (String, String)> {
+pub fn points(exp: &Experiment) -> std::result::Result<Vec<Point>, FieldError> {
     (0..exp.sweep.len())
         .map(|index| {
             let params = exp.sweep.params(index);
             let mut experiment = crate::sweep::apply(exp, &params)
-                .map_err(|message| ("sweep".to_owned(), message))?;
+                .map_err(|message| FieldError::new("sweep", message))?;
             let source = exp.source.clone().unwrap_or_default();
             crate::hardware::resolve(&mut experiment.hardware, &source)
-                .map_err(|e| ("sweep".to_owned(), format!("hardware: {e}")))?;
-            crate::load::validate(&experiment).map_err(|(field, message)| {
+                .map_err(|e| FieldError::new("sweep", format!("hardware: {e}")))?;
+            crate::load::validate(&experiment).map_err(|e| {
                 let shown: Vec<String> = params.iter().map(|(p, v)| format!("{p} = {v}")).collect();
-                (
-                    field,
-                    format!("{message} at sweep point {index} ({})", shown.join(", ")),
-                )
+                e.note(&format!("at sweep point {index} ({})", shown.join(", ")))
             })?;
             Ok(Point {
                 index,
@@ -60,7 +58,12 @@ pub struct Shard {
 impl Shard {
     /// Parse `i/n` with i < n.
     pub fn parse(text: &str) -> Result<Self> {
-        let bad = || LabError::Usage(format!("--shard must be i/n with 0 ≤ i < n (got {text:?})"));
+        let bad = || {
+            LabError::option(
+                "shard",
+                format!("must be i/n with 0 ≤ i < n (got {text:?})"),
+            )
+        };
         let (i, n) = text.split_once('/').ok_or_else(bad)?;
         let (index, count) = (
             i.trim().parse().map_err(|_| bad())?,
@@ -152,10 +155,10 @@ fn prepare(exp: &Experiment, opts: &RunOptions) -> Result<()> {
         && !same_results(&previous, &stored, exp)
         && results::records_dir(out).exists()
     {
-        return Err(LabError::Usage(format!(
-            "{} holds results of a different experiment; pass --fresh to discard them or --out to choose another folder",
-            out.display()
-        )));
+        return Err(LabError::Conflict {
+            path: out.to_owned(),
+            message: "holds results of a different experiment".into(),
+        });
     }
     std::fs::create_dir_all(results::records_dir(out)).map_err(io(out))?;
     results::write_atomic(&stored, resolved.as_bytes())
@@ -225,7 +228,10 @@ pub fn run(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.unwrap_or(0))
         .build()
-        .map_err(|e| LabError::Usage(format!("cannot start {:?} threads: {e}", opts.threads)))?;
+        .map_err(|e| LabError::ThreadPool {
+            threads: opts.threads.unwrap_or(0),
+            message: e.to_string(),
+        })?;
     let outcomes: Vec<Result<()>> = pool.install(|| {
         groups
             .par_iter()
@@ -312,7 +318,7 @@ pub fn canonical(exp: &Experiment) -> String {
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Vec<RunRecord>> {
     let first = dirs
         .first()
-        .ok_or_else(|| LabError::Usage("merge needs at least one results folder".into()))?;
+        .ok_or_else(|| LabError::option("dirs", "must name at least one results folder"))?;
     let read = |dir: &Path| {
         let path = dir.join("experiment.ron");
         std::fs::read_to_string(&path).map_err(|source| LabError::Io { path, source })
@@ -323,11 +329,13 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Vec<RunRecord>> {
     for dir in dirs {
         let path = dir.join("experiment.ron");
         if !same_results(&read(dir)?, &path, &exp) {
-            return Err(LabError::Usage(format!(
-                "{} holds results of a different experiment than {}",
-                dir.display(),
-                first.display()
-            )));
+            return Err(LabError::Conflict {
+                path: dir.to_owned(),
+                message: format!(
+                    "holds results of a different experiment than {}",
+                    first.display()
+                ),
+            });
         }
         for r in results::load_records(dir)? {
             all.insert((r.point, r.seed), r);

@@ -109,19 +109,22 @@ pub fn run(
     let threads = opts.threads.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     });
-    if threads == 0 {
-        return Err(LabError::Usage("--threads must be at least 1".into()));
-    }
     if let Some(bad) = opts.only.iter().find(|n| !WORKLOADS.contains(&n.as_str())) {
-        return Err(LabError::Usage(format!(
-            "--only: unknown workload `{bad}` (one of {})",
-            WORKLOADS.join(", ")
-        )));
+        return Err(LabError::option(
+            "only",
+            format!(
+                "names an unknown workload `{bad}` (one of {})",
+                WORKLOADS.join(", ")
+            ),
+        ));
     }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
-        .map_err(|e| LabError::Usage(format!("cannot start {threads} threads: {e}")))?;
+        .map_err(|e| LabError::ThreadPool {
+            threads,
+            message: e.to_string(),
+        })?;
     pool.install(|| run_all(opts.quick, threads, &opts.only, done))
 }
 

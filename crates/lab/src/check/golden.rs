@@ -42,12 +42,15 @@ pub fn run_records(exp: &Experiment) -> Result<Vec<RunRecord>> {
     let source = exp.source.clone().unwrap_or_default();
     let data = dataset::load(&exp.dataset, &source)?;
     job::check_shapes(exp, &data, &source)?;
-    let grid = crate::runner::points(exp).map_err(|(field, message)| LabError::Invalid {
-        path: source.clone(),
-        position: None,
-        field,
-        message,
-    })?;
+    let grid =
+        crate::runner::points(exp).map_err(|crate::FieldError { field, message, .. }| {
+            LabError::Invalid {
+                path: source.clone(),
+                position: None,
+                field,
+                message,
+            }
+        })?;
     let todo: Vec<_> = grid
         .iter()
         .flat_map(|p| exp.seeds.iter().map(move |&s| (p, s)))
@@ -271,11 +274,10 @@ pub fn project(root: &Path, rtol: f64, update: bool) -> Result<(Vec<Check>, Vec<
 pub fn compare_dir(dir: &Path, rtol: f64, update: bool) -> Result<(Vec<Check>, Vec<String>)> {
     let files = super::files_with_extension(dir, "json")?;
     if files.is_empty() {
-        return Err(LabError::Usage(format!(
-            "{} holds no golden files; pin one with --pin EXPERIMENT.ron --golden {}",
-            dir.display(),
-            dir.display()
-        )));
+        return Err(LabError::option(
+            "golden",
+            format!("{} holds no golden files", dir.display()),
+        ));
     }
     let (mut checks, mut notes) = (Vec::new(), Vec::new());
     for path in files {
@@ -321,10 +323,10 @@ pub fn pin(experiment: &Path, dir: &Path, rtol: f64, update: bool) -> Result<Str
     let path = dir.join(format!("{stem}.json"));
     let previous = if path.exists() {
         if !update {
-            return Err(LabError::Usage(format!(
-                "{} is already pinned; pass --update to replace it (its diff is shown first)",
-                path.display()
-            )));
+            return Err(LabError::Conflict {
+                path: path.clone(),
+                message: "is already pinned".into(),
+            });
         }
         Some(read(&path)?)
     } else {

@@ -76,7 +76,8 @@ fn check(
     y: &DMatrix<f32>,
     alg: &Algorithm,
 ) -> Result<dualprop::GradcheckReport> {
-    dualprop::gradcheck(net, x, y, alg).map_err(|e| LabError::Usage(e.to_string()))
+    dualprop::gradcheck(net, x, y, alg)
+        .map_err(|e| LabError::Option(crate::FieldError::from(e).under("algorithm")))
 }
 
 fn name(kind: AlgorithmKind, alpha: f32) -> String {
@@ -270,7 +271,7 @@ fn through_hardware(path: &Path, hw: &Hardware) -> Result<Vec<Check>> {
         let alg = algorithm(kind, alpha, 0.1);
         let noisy = check(&mut net, &x, &y, &alg)?;
         let clean = dualprop::gradcheck(&mut ideal, &x, &y, &alg)
-            .map_err(|e| LabError::Usage(e.to_string()))?;
+            .map_err(|e| LabError::Option(crate::FieldError::from(e).under("algorithm")))?;
         let cos = noisy.layers.iter().map(|l| l.cosine).fold(1.0, f64::min);
         let clean_cos = clean.layers.iter().map(|l| l.cosine).fold(1.0, f64::min);
         let per: Vec<String> = noisy

@@ -221,9 +221,12 @@ pub fn find_root(start: &Path) -> Option<PathBuf> {
 
 fn need_root(opts: &CheckOptions, what: &str) -> Result<PathBuf> {
     opts.root.clone().ok_or_else(|| {
-        LabError::Usage(format!(
-            "{what} needs the dyadsim source tree (device-models/ and experiments/): run from inside it, or pass --hardware / --golden"
-        ))
+        LabError::option(
+            "root",
+            format!(
+                "is unknown: {what} needs the dyadsim source tree (device-models/ and experiments/)"
+            ),
+        )
     })
 }
 
