@@ -46,7 +46,11 @@ fn a_layer_width_of_a_billion_is_refused_with_the_memory_it_needs() {
     );
     refused(&out, "network.layers");
     assert!(out.stderr.contains("needs at least"), "{}", out.stderr);
-    assert!(out.stderr.contains("B of memory, more than"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("B of memory, more than"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("exp.ron:3:"), "{}", out.stderr);
 }
 

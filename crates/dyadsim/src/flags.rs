@@ -33,6 +33,7 @@ pub fn flag(field: &str) -> Option<&'static str> {
         "threads" => "--threads",
         "only" => "--only",
         "golden" => "--golden",
+        "hardware" => "--hardware",
         "rtol" => "--rtol",
         _ => return None,
     })

@@ -118,13 +118,10 @@ fn cost(exp: &Experiment) -> f64 {
 }
 
 fn read(path: &Path) -> Result<Golden> {
-    let text = std::fs::read_to_string(path).map_err(|source| LabError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    let text = crate::error::read_input(path)?;
     serde_json::from_str(&text).map_err(|e| LabError::Data {
         path: path.to_owned(),
-        message: format!("not a golden file ({e}); pin it again with --pin"),
+        message: format!("not a golden file ({e}); pin it again"),
     })
 }
 

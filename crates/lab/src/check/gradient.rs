@@ -29,12 +29,7 @@ pub(crate) fn setup(
 ) -> Result<(Net, DMatrix<f32>, DMatrix<f32>)> {
     let ideal = Hardware::ideal();
     let hw = hardware.unwrap_or(&ideal);
-    let bad = |e: String| LabError::Invalid {
-        path: PathBuf::from("--hardware"),
-        position: None,
-        field: "hardware".into(),
-        message: e,
-    };
+    let bad = |e: String| LabError::option("hardware", e);
     let devices = sub_seed(seed, 0, Purpose::Devices);
     let built = initial_parameters(layers, &mut stream(seed, 0, Purpose::Init))
         .into_iter()
