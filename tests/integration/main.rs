@@ -3,8 +3,10 @@
 mod architecture;
 mod bench;
 mod check;
+mod cli_conventions;
 mod cli_errors;
 mod cli_run;
+mod format_reference;
 mod hardware;
 mod limits;
 mod shipped_files;

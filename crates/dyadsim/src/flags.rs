@@ -64,6 +64,10 @@ pub fn message(e: &anyhow::Error) -> String {
     for cause in e.chain() {
         let part = match cause.downcast_ref::<LabError>() {
             Some(LabError::Option(field)) => option(field),
+            Some(LabError::AlreadyPinned { path, diff }) => format!(
+                "{} is already pinned; pass --update to replace it. Its diff against a fresh run:\n{diff}",
+                path.display()
+            ),
             _ => cause.to_string(),
         };
         if text.is_empty() {

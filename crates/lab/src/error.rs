@@ -83,6 +83,14 @@ pub enum LabError {
         /// What it holds and what to do.
         message: String,
     },
+    /// A golden exists where a new one was to be pinned; `diff` is against a fresh run.
+    #[error("{path} is already pinned. Its diff against a fresh run:\n{diff}")]
+    AlreadyPinned {
+        /// The golden file.
+        path: PathBuf,
+        /// How a fresh run differs from it.
+        diff: String,
+    },
     /// The worker threads could not be started.
     #[error("cannot start {threads} worker threads: {message}")]
     ThreadPool {
@@ -105,6 +113,7 @@ impl LabError {
                 | LabError::Unreadable { .. }
                 | LabError::Option(_)
                 | LabError::Conflict { .. }
+                | LabError::AlreadyPinned { .. }
                 | LabError::ThreadPool { .. }
         ) || matches!(self, LabError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
     }

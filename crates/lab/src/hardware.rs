@@ -83,9 +83,14 @@ impl<'de> Deserialize<'de> for HardwareSource {
 /// Read a hardware description file.
 pub fn load_file(path: &Path) -> Result<Hardware> {
     let text = crate::error::read_input(path)?;
+    parse(&text, path)
+}
+
+/// Parse a hardware description; `path` names it in errors.
+pub fn parse(text: &str, path: &Path) -> Result<Hardware> {
     ron::Options::default()
         .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
-        .from_str::<Hardware>(&text)
+        .from_str::<Hardware>(text)
         .map_err(|e| LabError::Parse {
             path: path.to_owned(),
             line: e.span.start.line,

@@ -23,8 +23,10 @@
 //! # Ok::<(), lab::LabError>(())
 //! ```
 
+pub mod aggregate;
 pub mod bench;
 pub mod budget;
+pub mod builtin;
 pub mod check;
 pub mod dataset;
 pub mod device;

@@ -5,7 +5,7 @@
 //! own experiments, unshortened, with `dyadsim check --pin FILE --golden DIR`. A golden is only
 //! ever rewritten on request (`--update`), after its diff has been shown.
 
-use super::diff::{Moved, diff, diff_table};
+use super::diff::{Moved, diff, diff_summary, diff_table};
 use super::{Check, Criterion};
 use crate::dataset::{self, DatasetSpec};
 use crate::error::{LabError, Result};
@@ -119,7 +119,11 @@ fn cost(exp: &Experiment) -> f64 {
 
 fn read(path: &Path) -> Result<Golden> {
     let text = crate::error::read_input(path)?;
-    serde_json::from_str(&text).map_err(|e| LabError::Data {
+    read_str(&text, path)
+}
+
+fn read_str(text: &str, path: &Path) -> Result<Golden> {
+    serde_json::from_str(text).map_err(|e| LabError::Data {
         path: path.to_owned(),
         message: format!("not a golden file ({e}); pin it again"),
     })
@@ -144,7 +148,8 @@ fn golden_of(
     shortened: Option<String>,
     records: Vec<RunRecord>,
 ) -> Result<Golden> {
-    let summary = summary_json(&records);
+    // A golden pins results, not timings.
+    let summary = summary_json(&records, None);
     let source = exp.source.clone().unwrap_or_default();
     // The project's goldens are committed: name their experiment relative to the source tree.
     let source = match (&shortened, source.parent().and_then(Path::parent)) {
@@ -163,7 +168,8 @@ fn golden_of(
     })
 }
 
-/// Compare a fresh run of `exp` with the golden at `path` (rewriting it if `update`).
+/// Compare a fresh run of `exp` with the golden at `path` (rewriting it if `update`); returns the
+/// check and every value that moved.
 fn compare(
     label: &str,
     path: &Path,
@@ -171,10 +177,28 @@ fn compare(
     shortened: Option<String>,
     rtol: f64,
     update: bool,
-) -> Result<Check> {
-    let stored = read(path)?;
+) -> Result<(Check, Vec<Moved>)> {
+    let stored = read_str(
+        &std::fs::read_to_string(path).map_err(|source| LabError::Io {
+            path: path.to_owned(),
+            source,
+        })?,
+        path,
+    )?;
+    compare_with(label, path, &stored, exp, shortened, rtol, update)
+}
+
+fn compare_with(
+    label: &str,
+    path: &Path,
+    stored: &Golden,
+    exp: &Experiment,
+    shortened: Option<String>,
+    rtol: f64,
+    update: bool,
+) -> Result<(Check, Vec<Moved>)> {
     let records = run_records(exp)?;
-    let moved = diff(&stored.records, &records, rtol);
+    let moved = diff(label, &stored.records, &records, rtol);
     let worst = moved.iter().map(Moved::relative).fold(0.0, f64::max);
     let fresh = golden_of(exp, shortened, records)?;
     let mut detail = String::new();
@@ -195,8 +219,9 @@ fn compare(
     }
     if !moved.is_empty() {
         detail.push_str(&format!(
-            "{} metric(s) moved beyond {rtol:e} relative:\n{}",
+            "{} value(s) moved beyond {rtol:e} relative:\n{}details:\n{}",
             moved.len(),
+            diff_summary(&moved, &stored.records),
             diff_table(&moved)
         ));
     }
@@ -213,15 +238,43 @@ fn compare(
         check.name.push_str(" (golden updated)");
         check.pass = true;
     }
-    Ok(check)
+    Ok((check, moved))
 }
 
-/// The project's goldens: every experiments/*.ron, shortened, against `tests/golden/<name>.json`.
-/// Returns the checks and notes on the experiments left out.
-pub fn project(root: &Path, rtol: f64, update: bool) -> Result<(Vec<Check>, Vec<String>)> {
+/// What a golden suite found: its checks, every value that moved, and notes on what was left out.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// One check per golden.
+    pub checks: Vec<Check>,
+    /// Every value that moved beyond tolerance, over all goldens.
+    pub moved: Vec<Moved>,
+    /// What was left out and why.
+    pub notes: Vec<String>,
+}
+
+impl Outcome {
+    fn add(&mut self, (check, moved): (Check, Vec<Moved>)) {
+        self.checks.push(check);
+        self.moved.extend(moved);
+    }
+}
+
+/// The project's goldens: every experiments/*.ron of the source tree `root`, shortened, against
+/// `tests/golden/<name>.json`; without a source tree, the goldens built into dyadsim, each re-run
+/// from the resolved experiment it stores.
+pub fn project(root: Option<&Path>, rtol: f64, update: bool) -> Result<Outcome> {
+    let Some(root) = root else {
+        if update {
+            return Err(LabError::option(
+                "root",
+                "is unknown: updating the project's goldens needs the dyadsim source tree",
+            ));
+        }
+        return builtin();
+    };
     let dir = root.join("experiments");
     let files = super::ron_files(&dir)?;
-    let (mut checks, mut notes) = (Vec::new(), Vec::new());
+    let mut outcome = Outcome::default();
     for file in files {
         let exp = crate::load::experiment(&file)?;
         let (short, how) = shorten(&exp);
@@ -231,11 +284,11 @@ pub fn project(root: &Path, rtol: f64, update: bool) -> Result<(Vec<Check>, Vec<
             .unwrap_or("experiment")
             .to_owned();
         if cost(&short) > BUDGET {
-            notes.push(format!("{stem}: left out of the golden suite, too long even shortened ({how}: ~{:.0e} operations)", cost(&short)));
+            outcome.notes.push(format!("{stem}: left out of the golden suite, too long even shortened ({how}: ~{:.0e} operations)", cost(&short)));
             continue;
         }
         if let Err(e) = dataset::load(&short.dataset, &file) {
-            notes.push(format!(
+            outcome.notes.push(format!(
                 "{stem}: left out of the golden suite, its data is not available ({e})"
             ));
             continue;
@@ -247,9 +300,11 @@ pub fn project(root: &Path, rtol: f64, update: bool) -> Result<(Vec<Check>, Vec<
         if !path.exists() {
             if update {
                 write(&path, &golden_of(&short, Some(how), run_records(&short)?)?)?;
-                notes.push(format!("{stem}: pinned a new golden at {}", path.display()));
+                outcome
+                    .notes
+                    .push(format!("{stem}: pinned a new golden at {}", path.display()));
             } else {
-                checks.push(Check::flag(
+                outcome.checks.push(Check::flag(
                     SUITE,
                     format!("{stem}: golden exists"),
                     false,
@@ -261,14 +316,39 @@ pub fn project(root: &Path, rtol: f64, update: bool) -> Result<(Vec<Check>, Vec<
             }
             continue;
         }
-        checks.push(compare(&stem, &path, &short, Some(how), rtol, update)?);
+        outcome.add(compare(&stem, &path, &short, Some(how), rtol, update)?);
     }
-    Ok((checks, notes))
+    Ok(outcome)
+}
+
+/// The project's goldens as built into the binary, for `dyadsim check` outside the source tree.
+fn builtin() -> Result<Outcome> {
+    let mut outcome = Outcome::default();
+    for (stem, text) in crate::builtin::GOLDENS {
+        let path = Path::new("tests/golden").join(format!("{stem}.json"));
+        let stored = read_str(text, &path)?;
+        let source = Path::new("experiments").join(format!("{stem}.ron"));
+        let exp = crate::load::experiment_from_str(&stored.experiment, &source)?;
+        if let Err(e) = dataset::load(&exp.dataset, &source) {
+            outcome.notes.push(format!(
+                "{stem}: left out of the golden suite, its data is not available ({e})"
+            ));
+            continue;
+        }
+        let shortened = stored.shortened.clone();
+        outcome.add(compare_with(
+            stem, &path, &stored, &exp, shortened, 1e-9, false,
+        )?);
+    }
+    outcome.notes.push(
+        "no source tree here: compared the goldens built into dyadsim, each re-run from the experiment it stores".into(),
+    );
+    Ok(outcome)
 }
 
 /// Users' goldens: every *.json in `dir`, re-run from its experiment file (or, if that is gone,
 /// from the stored experiment) and compared.
-pub fn compare_dir(dir: &Path, rtol: f64, update: bool) -> Result<(Vec<Check>, Vec<String>)> {
+pub fn compare_dir(dir: &Path, rtol: f64, update: bool) -> Result<Outcome> {
     let files = super::files_with_extension(dir, "json")?;
     if files.is_empty() {
         return Err(LabError::option(
@@ -276,7 +356,7 @@ pub fn compare_dir(dir: &Path, rtol: f64, update: bool) -> Result<(Vec<Check>, V
             format!("{} holds no golden files", dir.display()),
         ));
     }
-    let (mut checks, mut notes) = (Vec::new(), Vec::new());
+    let mut outcome = Outcome::default();
     for path in files {
         let g = read(&path)?;
         let stem = path
@@ -287,7 +367,7 @@ pub fn compare_dir(dir: &Path, rtol: f64, update: bool) -> Result<(Vec<Check>, V
         let exp = if g.source.exists() {
             crate::load::experiment(&g.source)?
         } else {
-            notes.push(format!(
+            outcome.notes.push(format!(
                 "{stem}: {} is gone; re-ran the stored experiment",
                 g.source.display()
             ));
@@ -297,16 +377,17 @@ pub fn compare_dir(dir: &Path, rtol: f64, update: bool) -> Result<(Vec<Check>, V
             Some(_) => shorten(&exp).0,
             None => exp,
         };
-        checks.push(compare(
+        outcome.add(compare_with(
             &stem,
             &path,
+            &g,
             &exp,
             g.shortened.clone(),
             rtol,
             update,
         )?);
     }
-    Ok((checks, notes))
+    Ok(outcome)
 }
 
 /// Pin a seeded run of the experiment at `experiment` in `dir` as `<name>.json`; refuses to replace
@@ -318,17 +399,7 @@ pub fn pin(experiment: &Path, dir: &Path, rtol: f64, update: bool) -> Result<Str
         .and_then(|s| s.to_str())
         .unwrap_or("experiment");
     let path = dir.join(format!("{stem}.json"));
-    let previous = if path.exists() {
-        if !update {
-            return Err(LabError::Conflict {
-                path: path.clone(),
-                message: "is already pinned".into(),
-            });
-        }
-        Some(read(&path)?)
-    } else {
-        None
-    };
+    let previous = path.exists().then(|| read(&path)).transpose()?;
     let mut exp = exp;
     if let Ok(abs) = std::path::absolute(experiment) {
         exp.source = Some(abs);
@@ -336,12 +407,24 @@ pub fn pin(experiment: &Path, dir: &Path, rtol: f64, update: bool) -> Result<Str
     let records = run_records(&exp)?;
     let mut text = String::new();
     if let Some(old) = &previous {
-        let moved = diff(&old.records, &records, rtol);
-        text.push_str(&format!(
-            "{} metric(s) moved beyond {rtol:e} relative since the last pin:\n{}",
-            moved.len(),
-            diff_table(&moved)
-        ));
+        let moved = diff(stem, &old.records, &records, rtol);
+        let diff_text = if moved.is_empty() {
+            format!("nothing moved beyond {rtol:e} relative since the last pin\n")
+        } else {
+            format!(
+                "{} value(s) moved beyond {rtol:e} relative since the last pin:\n{}details:\n{}",
+                moved.len(),
+                diff_summary(&moved, &old.records),
+                diff_table(&moved)
+            )
+        };
+        if !update {
+            return Err(LabError::AlreadyPinned {
+                path,
+                diff: diff_text.trim_end().to_owned(),
+            });
+        }
+        text.push_str(&diff_text);
     }
     let runs = records.len();
     write(&path, &golden_of(&exp, None, records)?)?;
