@@ -70,3 +70,185 @@ fn unknown_flag_is_bad_input() {
     let out = dyadsim(&["gradcheck", "--alpah", "0.5"]);
     assert_eq!(out.code, 2, "{out:?}");
 }
+
+fn scratch_file(name: &str, file: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let path = scratch(name).join(file);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn a_binary_experiment_file_is_bad_input_naming_the_path() {
+    let path = scratch_file("binary", "exp.ron", &[0xff, 0xfe, 0x00, 0x01, 0x80, 0x81]);
+    let out = dyadsim(&["run", path.to_str().unwrap()]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains(path.to_str().unwrap()),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("UTF-8"), "{}", out.stderr);
+}
+
+#[test]
+fn a_directory_given_as_the_experiment_is_bad_input_naming_the_path() {
+    let dir = scratch("dir-as-file");
+    let out = dyadsim(&["run", dir.to_str().unwrap()]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains(dir.to_str().unwrap()), "{}", out.stderr);
+    assert!(out.stderr.contains("directory"), "{}", out.stderr);
+}
+
+#[test]
+fn a_hardware_path_that_is_a_directory_is_bad_input_naming_the_path() {
+    let dir = scratch("hardware-dir");
+    let hw = dir.join("hw.ron");
+    std::fs::create_dir(&hw).unwrap();
+    let text = GOOD.replace(
+        "training:",
+        &format!("hardware: {:?},\n    training:", hw.to_str().unwrap()),
+    );
+    let out = run_with("hardware-dir-exp", &text);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains(hw.to_str().unwrap()), "{}", out.stderr);
+    let device = dyadsim(&["device", hw.to_str().unwrap()]);
+    assert_eq!(device.code, 2, "{device:?}");
+}
+
+#[test]
+fn an_os_error_is_printed_once() {
+    let out = dyadsim(&["run", "/nonexistent/dyadsim/exp.ron"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(out.stderr.matches("os error").count(), 1, "{}", out.stderr);
+}
+
+#[test]
+fn plain_sgd_with_momentum_is_refused_naming_both_fields() {
+    let out = run_with(
+        "plain-momentum",
+        &GOOD.replace(
+            "learning_rate: 0.05",
+            "learning_rate: 0.05, optimizer: PlainSgd, momentum: 0.9",
+        ),
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("training.momentum"), "{}", out.stderr);
+    assert!(out.stderr.contains("PlainSgd"), "{}", out.stderr);
+    assert!(out.stderr.contains("exp.ron:5:"), "{}", out.stderr);
+}
+
+#[test]
+fn plain_sgd_with_weight_decay_is_refused_naming_both_fields() {
+    let out = run_with(
+        "plain-decay",
+        &GOOD.replace(
+            "learning_rate: 0.05",
+            "learning_rate: 0.05, optimizer: PlainSgd, weight_decay: 0.001",
+        ),
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains("training.weight_decay"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("PlainSgd"), "{}", out.stderr);
+}
+
+#[test]
+fn pulse_coincidence_with_a_digital_optimiser_is_refused_naming_both_fields() {
+    let hw = tests::root().join("device-models/ecram-tang2018.ron");
+    for optimizer in ["Sgd, momentum: 0.9", "Adam"] {
+        let text = GOOD
+            .replace(
+                "learning_rate: 0.05",
+                &format!("learning_rate: 0.05, optimizer: {optimizer}"),
+            )
+            .replace(
+                "training:",
+                &format!("hardware: {:?},\n    training:", hw.to_str().unwrap()),
+            );
+        let out = run_with("coincidence-digital", &text);
+        assert_eq!(out.code, 2, "{optimizer}: {out:?}");
+        assert!(out.stderr.contains("hardware.update"), "{}", out.stderr);
+        assert!(out.stderr.contains("training.optimizer"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("stochastically rounded"),
+            "{}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn retention_without_a_drift_model_is_refused() {
+    let out = run_with(
+        "retention-no-drift",
+        &GOOD.replace(")\n", "    retention: (times: [1, 3600]),\n)\n"),
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("retention"), "{}", out.stderr);
+    assert!(out.stderr.contains("hardware.drift"), "{}", out.stderr);
+}
+
+const SWEPT: &str = r#"Experiment(
+    name: "tiny",
+    network: (layers: [64, 16, 10]),
+    algorithm: (kind: DpTop, alpha: 0.0, beta: 0.1, passes: 2),
+    training: (epochs: 1, batch_size: 64, learning_rate: 0.05),
+    sweep: {"algorithm.alpha": [0.0, 1.0]},
+    plots: [
+        Final(x: "algorithm.alpha", metric: "test_acc"),
+    ],
+)
+"#;
+
+#[test]
+fn an_unknown_plot_axis_is_refused_at_load_with_line_and_column() {
+    let out = run_with(
+        "plot-axis",
+        &SWEPT.replace("x: \"algorithm.alpha\"", "x: \"algorithm.alpah\""),
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("exp.ron:8:18"), "{}", out.stderr);
+    assert!(out.stderr.contains("algorithm.alpah"), "{}", out.stderr);
+    assert!(
+        !out.stdout.contains("epoch"),
+        "trained before refusing: {}",
+        out.stdout
+    );
+}
+
+#[test]
+fn an_unknown_plot_metric_is_refused_at_load_with_line_and_column() {
+    let out = run_with(
+        "plot-metric",
+        &SWEPT.replace("\"test_acc\"", "\"settle_passes\""),
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("exp.ron:8:"), "{}", out.stderr);
+    assert!(out.stderr.contains("settle_passes"), "{}", out.stderr);
+    assert!(
+        !out.stdout.contains("epoch"),
+        "trained before refusing: {}",
+        out.stdout
+    );
+}
+
+#[test]
+fn gradcheck_names_the_flag_of_an_option_out_of_range() {
+    let out = dyadsim(&["gradcheck", "--alpha", "1.5"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains("--alpha must be in [0, 1] (got 1.5)"),
+        "{}",
+        out.stderr
+    );
+    let out = dyadsim(&["gradcheck", "--circuit", "--dt", "5"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains("--dt must be in (0, tau]"),
+        "{}",
+        out.stderr
+    );
+}

@@ -123,7 +123,7 @@ fn a_seed_reproduces_a_noisy_run_and_another_seed_differs() {
 fn the_quickstart_network_still_learns_on_li_ecram() {
     let dir = scratch("hardware-ecram");
     let quickstart = std::fs::read_to_string(root().join("experiments/quickstart.ron")).unwrap();
-    let ecram = root().join("device-models/ecram-tang2018.ron");
+    let ecram = root().join("device-models/ecram-tang2018-rounding.ron");
     let text = quickstart.replace(
         "seed: 1,",
         &format!("seed: 1,\n    hardware: {:?},", ecram.to_str().unwrap()),

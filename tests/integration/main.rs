@@ -11,6 +11,7 @@ mod hardware;
 mod modules;
 mod plan;
 mod results_folders;
+mod limits;
 mod shipped_files;
 mod sweeps;
 mod tolerance;

@@ -100,16 +100,7 @@ pub fn pulse_response(
     let common = device
         .common()
         .ok_or_else(|| SpecError::Inconsistent("device has no pulse parameters".into()))?;
-    let pop = Population::sample(device, n_devices, seed);
-    let write_sigma = (common.write_noise_std * common.dw_min) as f32;
-    let mut state = DeviceState::new(1, n_devices, pop.reference.clone(), 0.0, write_sigma);
-    for k in 0..n_devices {
-        state.w.as_mut_slice()[k] = pop.reference.get(k).copied().unwrap_or(0.0);
-    }
-    state.clip(&pop);
-    let mut rng = stream(seed, purpose::UPDATE);
-    let mut write_rng = stream(seed, purpose::WRITE);
-    state.refresh_all(&mut write_rng, common.apply_write_noise_on_set);
+    // Checked before sampling: the population alone holds a dozen numbers per device.
     let total = programme
         .iter()
         .fold(0u64, |t, p| t.saturating_add(p.unsigned_abs()));
@@ -121,6 +112,16 @@ pub fn pulse_response(
             value: states.to_string(),
         });
     }
+    let pop = Population::sample(device, n_devices, seed);
+    let write_sigma = (common.write_noise_std * common.dw_min) as f32;
+    let mut state = DeviceState::new(1, n_devices, pop.reference.clone(), 0.0, write_sigma);
+    for k in 0..n_devices {
+        state.w.as_mut_slice()[k] = pop.reference.get(k).copied().unwrap_or(0.0);
+    }
+    state.clip(&pop);
+    let mut rng = stream(seed, purpose::UPDATE);
+    let mut write_rng = stream(seed, purpose::WRITE);
+    state.refresh_all(&mut write_rng, common.apply_write_noise_on_set);
     let mut w = Vec::with_capacity((total as usize + 1) * n_devices);
     w.extend_from_slice(state.read_matrix().as_slice());
     for &block in programme {

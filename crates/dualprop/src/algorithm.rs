@@ -95,7 +95,7 @@ pub struct Algorithm {
     /// Nudging strength β > 0 (for adversarial backprop: the input step). Default: 0.1.
     #[serde(default = "Algorithm::default_beta")]
     pub beta: f32,
-    /// Settling passes K ≥ 1. Default: 4.
+    /// Settling passes K in [1, 10⁷]. Default: 4.
     #[serde(default = "Algorithm::default_passes")]
     pub passes: usize,
     /// Layer order within a pass. Default: `Forward`.
@@ -151,23 +151,19 @@ impl Default for Algorithm {
     }
 }
 
-/// A parameter of [`Algorithm`] out of its valid range.
+/// A parameter of [`Algorithm`] out of its valid range; [`AlgorithmError::field`] names it.
 #[derive(Clone, Debug, PartialEq, Error)]
+#[error("{} {}", self.field(), self.expected())]
 pub enum AlgorithmError {
     /// α outside [0, 1].
-    #[error("alpha must be in [0, 1] (got {0})")]
     Alpha(f32),
     /// β not a positive finite number.
-    #[error("beta must be a positive finite number (got {0})")]
     Beta(f32),
-    /// K = 0.
-    #[error("passes must be at least 1 (got {0})")]
+    /// K = 0 or K above [`Algorithm::MAX_PASSES`].
     Passes(usize),
     /// A negative or non-finite tolerance.
-    #[error("tolerance must be a positive finite number (got {0})")]
     Tolerance(f32),
     /// An α override outside [0, 1].
-    #[error("{field} must be in [0, 1] (got {value})")]
     AlphaOverride {
         /// `alpha_mix` or `alpha_fb`.
         field: &'static str,
@@ -175,10 +171,6 @@ pub enum AlgorithmError {
         value: f32,
     },
     /// The exact MSE output is undefined: its s⁻ denominator 1 − α_fb·β is not positive.
-    #[error(
-        "output exact-mse needs alpha_fb * beta < 1 (for DP: (1 - alpha) * beta < 1), got {alpha_fb} * {beta} = {}; use a smaller beta or the explicit output",
-        alpha_fb * beta
-    )]
     ExactOutputUndefined {
         /// The feedback split α_fb.
         alpha_fb: f32,
@@ -186,24 +178,16 @@ pub enum AlgorithmError {
         beta: f32,
     },
     /// The exact output minimises the MSE only.
-    #[error("output exact-mse needs the mse loss (got {0:?})")]
     ExactNeedsMse(Loss),
     /// Damped DP without power iterations.
-    #[error("damping.power_iterations must be at least 1 (got 0)")]
     PowerIterations,
     /// Damped DP with zero passes.
-    #[error("damping.passes must be at least 1 (got 0)")]
     DampedPasses,
     /// A hidden α outside [0, 1].
-    #[error("dp.hidden_alpha must be in [0, 1] (got {0})")]
     HiddenAlpha(f32),
     /// A hidden α together with the α overrides, which would leave the hidden split ambiguous.
-    #[error(
-        "dp.hidden_alpha cannot be combined with alpha_mix or alpha_fb (they set every layer's split)"
-    )]
     HiddenAlphaWithOverride,
     /// A circuit parameter out of range.
-    #[error("circuit.{field} {expected} (got {value})")]
     Circuit {
         /// The field.
         field: &'static str,
@@ -214,7 +198,53 @@ pub enum AlgorithmError {
     },
 }
 
+impl AlgorithmError {
+    /// The path of the offending field inside [`Algorithm`], e.g. `alpha` or `circuit.dt`.
+    pub fn field(&self) -> String {
+        match self {
+            Self::Alpha(_) => "alpha".into(),
+            Self::Beta(_) => "beta".into(),
+            Self::Passes(_) => "passes".into(),
+            Self::Tolerance(_) => "tolerance".into(),
+            Self::AlphaOverride { field, .. } => (*field).into(),
+            Self::ExactOutputUndefined { .. } | Self::ExactNeedsMse(_) => "output".into(),
+            Self::PowerIterations => "damping.power_iterations".into(),
+            Self::DampedPasses => "damping.passes".into(),
+            Self::HiddenAlpha(_) | Self::HiddenAlphaWithOverride => "dp.hidden_alpha".into(),
+            Self::Circuit { field, .. } => format!("circuit.{field}"),
+        }
+    }
+
+    /// What the field must be and what it was, worded to follow the field's name.
+    pub fn expected(&self) -> String {
+        match self {
+            Self::Alpha(v) => format!("must be in [0, 1] (got {v})"),
+            Self::Beta(v) => format!("must be a positive finite number (got {v})"),
+            Self::Passes(v) => format!("must be in [1, {}] (got {v})", Algorithm::MAX_PASSES),
+            Self::Tolerance(v) => format!("must be a positive finite number (got {v})"),
+            Self::AlphaOverride { value, .. } => format!("must be in [0, 1] (got {value})"),
+            Self::ExactOutputUndefined { alpha_fb, beta } => format!(
+                "exact-mse needs alpha_fb * beta < 1 (for DP: (1 - alpha) * beta < 1), got {alpha_fb} * {beta} = {}; use a smaller beta or the explicit output",
+                alpha_fb * beta
+            ),
+            Self::ExactNeedsMse(loss) => format!("exact-mse needs the mse loss (got {loss:?})"),
+            Self::PowerIterations | Self::DampedPasses => "must be at least 1 (got 0)".into(),
+            Self::HiddenAlpha(v) => format!("must be in [0, 1] (got {v})"),
+            Self::HiddenAlphaWithOverride => {
+                "cannot be combined with alpha_mix or alpha_fb (they set every layer's split)".into()
+            }
+            Self::Circuit {
+                expected, value, ..
+            } => format!("{expected} (got {value})"),
+        }
+    }
+}
+
 impl Algorithm {
+    /// The most settling passes K a run may ask for (as many as circuit mode's Euler steps): the
+    /// residual trace holds one number per pass.
+    pub const MAX_PASSES: usize = Circuit::MAX_STEPS;
+
     fn default_alpha() -> f32 {
         0.5
     }
@@ -233,7 +263,7 @@ impl Algorithm {
         if !(self.beta.is_finite() && self.beta > 0.0) {
             return Err(AlgorithmError::Beta(self.beta));
         }
-        if self.passes == 0 {
+        if !(1..=Self::MAX_PASSES).contains(&self.passes) {
             return Err(AlgorithmError::Passes(self.passes));
         }
         if let Some(t) = self.tolerance

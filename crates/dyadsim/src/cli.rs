@@ -25,8 +25,8 @@ pub enum Command {
         /// Discard earlier results in the folder instead of resuming.
         #[arg(long)]
         fresh: bool,
-        /// Worker threads for sweep points [default: all cores].
-        #[arg(long)]
+        /// Worker threads for sweep points, 1 to 1024 [default: all cores].
+        #[arg(long, value_parser = crate::flags::threads)]
         threads: Option<usize>,
         /// Run only share i of n of the grid's points (points whose index is i modulo n), e.g. for a
         /// Slurm job array: --shard $SLURM_ARRAY_TASK_ID/n with sbatch --array=0-(n-1).
@@ -92,8 +92,9 @@ pub enum Command {
         /// CI smoke test: a small network and three repetitions (a few seconds; numbers not comparable).
         #[arg(long)]
         quick: bool,
-        /// Threads of the rayon pool the workloads (and their matrix products) run in [default: all cores].
-        #[arg(long)]
+        /// Threads of the rayon pool the workloads (and their matrix products) run in, 1 to 1024
+        /// [default: all cores].
+        #[arg(long, value_parser = crate::flags::threads)]
         threads: Option<usize>,
         /// Run only these workloads (comma-separated names, e.g. `ideal-dptop,ideal-backprop`);
         /// `gemm-roofline` always runs.

@@ -27,9 +27,6 @@ pub fn dispatch(cli: Cli, out: &mut (dyn Write + Send)) -> Result<u8> {
             quiet,
         } => {
             let shard = shard.map(|s| Shard::parse(&s)).transpose()?;
-            if threads == Some(0) {
-                return Err(LabError::Usage("--threads must be at least 1".into()).into());
-            }
             let opts = |out: PathBuf| RunOptions {
                 out,
                 fresh,
@@ -80,8 +77,8 @@ pub fn dispatch(cli: Cli, out: &mut (dyn Write + Send)) -> Result<u8> {
                 .collect::<Result<Vec<_>>>()?;
             let drift = if drift {
                 Some((
-                    lab::device::parse_list("--times", &times)?,
-                    lab::device::parse_list("--targets", &targets)?,
+                    lab::device::parse_list("times", &times)?,
+                    lab::device::parse_list("targets", &targets)?,
                 ))
             } else {
                 None
@@ -229,11 +226,11 @@ fn run_experiment(
         data.test.len(),
         out.display()
     )?;
-    let grid = lab::runner::points(&exp).map_err(|(field, message)| LabError::Invalid {
+    let grid = lab::runner::points(&exp).map_err(|e| LabError::Invalid {
         path: path.to_owned(),
         position: None,
-        field,
-        message,
+        field: e.field,
+        message: e.message,
     })?;
     let opts = opts(out.clone());
     let _lock = lab::lock::lock(&out, &format!("dyadsim run {}", path.display()))?;
@@ -259,7 +256,15 @@ fn run_experiment(
     let records = run(&exp, &grid, &data, &opts, &terminal);
     terminal.finish();
     drop(terminal);
-    let records = records?;
+    let records = records.map_err(|e| match e {
+        LabError::Conflict { path, message } => LabError::Conflict {
+            path,
+            message: format!(
+                "{message}; pass --fresh to discard them or --out to choose another folder"
+            ),
+        },
+        other => other,
+    })?;
     report::draw(&out, &exp, &records).context("drawing figures")?;
     write!(w, "{}", final_table(&records))?;
     writeln!(
@@ -435,16 +440,13 @@ fn run_check(args: &crate::cli::CheckArgs, w: &mut (dyn Write + Send)) -> Result
     use lab::check::{self, CheckOptions, Suite};
     if !(args.rtol.is_finite() && args.rtol >= 0.0) {
         return Err(
-            LabError::Usage(format!("--rtol must be a number ≥ 0 (got {})", args.rtol)).into(),
+            LabError::option("rtol", format!("must be a number ≥ 0 (got {})", args.rtol)).into(),
         );
     }
     if let Some(experiment) = &args.pin {
         let dir = args.golden.as_deref().unwrap_or(Path::new("goldens"));
-        write!(
-            w,
-            "{}",
-            check::golden::pin(experiment, dir, args.rtol, args.update)?
-        )?;
+        let pinned = check::golden::pin(experiment, dir, args.rtol, args.update)?;
+        write!(w, "{pinned}")?;
         return Ok(crate::SUCCESS);
     }
     let suite = match args.suite {
@@ -488,9 +490,6 @@ fn run_bench(
     only: Vec<String>,
     w: &mut (dyn Write + Send),
 ) -> Result<u8> {
-    if threads == Some(0) {
-        return Err(LabError::Usage("--threads must be at least 1".into()).into());
-    }
     let opts = lab::bench::BenchOptions {
         quick,
         threads,

@@ -7,6 +7,7 @@
 mod cli;
 mod commands;
 mod plan;
+mod flags;
 mod progress;
 mod tolerance;
 
@@ -60,7 +61,7 @@ pub fn run_styled(
     match commands::dispatch(cli, out) {
         Ok(code) => code,
         Err(e) => {
-            let _ = writeln!(err, "error: {e:#}");
+            let _ = writeln!(err, "error: {}", flags::message(&e));
             let input = e.chain().any(|cause| {
                 cause
                     .downcast_ref::<lab::LabError>()

@@ -13,11 +13,11 @@ pub fn run(args: &PlanArgs, w: &mut (dyn Write + Send)) -> Result<u8> {
     let exp = load::experiment(path)?;
     let data = dataset::load(&exp.dataset, path)?;
     lab::job::check_shapes(&exp, &data, path)?;
-    let grid = lab::runner::points(&exp).map_err(|(field, message)| LabError::Invalid {
+    let grid = lab::runner::points(&exp).map_err(|e| LabError::Invalid {
         path: path.to_owned(),
         position: None,
-        field,
-        message,
+        field: e.field,
+        message: e.message,
     })?;
     let plan = lab::plan::plan(&exp, &grid, &data, args.shards, args.threads)?;
     print(&exp.name, &plan, w)?;

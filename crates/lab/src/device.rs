@@ -1,6 +1,7 @@
 //! `dyadsim device`: pulse-response and drift curves of a hardware description's devices.
 
 use crate::error::{LabError, Result};
+use crate::field::FieldError;
 use crate::results::write_atomic;
 use crossbar::Hardware;
 use plot::{Curve, Panel, figure};
@@ -26,20 +27,20 @@ pub fn parse_programme(text: &str) -> Result<Vec<i64>> {
         .map(|p| p.trim().trim_start_matches('+').parse::<i64>())
         .collect::<std::result::Result<_, _>>()
         .map_err(|_| {
-            LabError::Usage(format!(
-                "--pulses must be signed counts like +200,-400,+200 (got {text:?})"
-            ))
+            LabError::option(
+                "pulses",
+                format!("must be signed counts like +200,-400,+200 (got {text:?})"),
+            )
         })?;
     if programme.iter().all(|&p| p == 0) {
-        return Err(LabError::Usage(
-            "--pulses must apply at least one pulse".into(),
-        ));
+        return Err(LabError::option("pulses", "must apply at least one pulse"));
     }
     Ok(programme)
 }
 
-/// Parse a comma-separated list of non-negative numbers (drift times or targets).
-pub fn parse_list(flag: &str, text: &str) -> Result<Vec<f64>> {
+/// Parse a comma-separated list of non-negative numbers (drift times or targets); `field` names
+/// the option in errors (`times`, `targets`).
+pub fn parse_list(field: &str, text: &str) -> Result<Vec<f64>> {
     text.split(',')
         .map(|v| {
             v.trim()
@@ -50,9 +51,10 @@ pub fn parse_list(flag: &str, text: &str) -> Result<Vec<f64>> {
         .collect::<Option<Vec<f64>>>()
         .filter(|v| !v.is_empty())
         .ok_or_else(|| {
-            LabError::Usage(format!(
-                "{flag} must be a comma-separated list of numbers ≥ 0 (got {text:?})"
-            ))
+            LabError::option(
+                field,
+                format!("must be a comma-separated list of numbers ≥ 0 (got {text:?})"),
+            )
         })
 }
 
@@ -65,6 +67,38 @@ fn hw_error(path: &Path, e: crossbar::SpecError) -> LabError {
     }
 }
 
+/// Numbers kept per device besides its recorded trace: its value, per-device parameters and
+/// drift state (a lower bound, see [`crate::budget`]).
+const PER_DEVICE: u64 = 16;
+
+/// Reject a device count or programme whose recorded weights cannot fit in memory, before any
+/// device is sampled.
+fn check_size(opts: &DeviceOptions, hw: &Hardware) -> std::result::Result<(), FieldError> {
+    use crate::budget::{available, fits, product, sum};
+    if opts.devices == 0 {
+        return Err(FieldError::new("devices", "must be at least 1 (got 0)"));
+    }
+    let devices = opts.devices as u64;
+    let pulses = opts
+        .pulses
+        .iter()
+        .try_fold(0u64, |t, p| t.checked_add(p.unsigned_abs()))
+        .ok_or_else(|| FieldError::new("pulses", "add up to more pulses than 64 bits count"))?;
+    let pulsed = !matches!(hw.device, crossbar::spec::Device::Ideal);
+    let recorded = if pulsed {
+        product("devices", &[devices, sum("pulses", pulses, 1)?, 4])?
+    } else {
+        0
+    };
+    let targets = opts.drift.as_ref().map_or(0, |(_, t)| t.len() as u64);
+    let state = product(
+        "devices",
+        &[devices, sum("devices", PER_DEVICE, 8 * targets)?, 4],
+    )?;
+    let bytes = sum("devices", recorded, state)?;
+    fits("devices", "the device responses", bytes, available())
+}
+
 /// Write response.csv/.png/.svg (and drift.csv/.png/.svg) for the hardware files `presets` into
 /// `out`, every preset overlaid in one figure; with several presets the CSV files get a `preset`
 /// column first.
@@ -73,8 +107,8 @@ pub fn characterise(
     opts: &DeviceOptions,
     out: &Path,
 ) -> Result<Vec<PathBuf>> {
-    if opts.devices == 0 {
-        return Err(LabError::Usage("--devices must be at least 1".into()));
+    for (_, hw) in presets {
+        check_size(opts, hw).map_err(LabError::Option)?;
     }
     let pulsed: Vec<&(PathBuf, Hardware)> = presets
         .iter()

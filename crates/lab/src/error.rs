@@ -1,6 +1,7 @@
 //! Errors of the experiment crate: every message names the file and, where it can, the position and field.
 
-use std::path::PathBuf;
+use crate::field::FieldError;
+use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 /// Anything that stops an experiment from loading, running or writing its results.
@@ -68,9 +69,47 @@ pub enum LabError {
         /// Who holds it: process id, host and command, as the holder wrote them.
         holder: String,
     },
-    /// A command-line argument out of range.
+    /// An input file that cannot be read as one: a directory, a binary or non-UTF-8 file, a file
+    /// without read permission.
+    #[error("{path}: {reason}")]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// Why, in words (the system's message included).
+        reason: String,
+    },
+    /// An option of a command out of range; `field` is the option's name in the options struct
+    /// (e.g. `devices` of [`crate::device::DeviceOptions`]), which a front end maps to its own
+    /// name for it (a command-line flag).
+    #[error("{0}")]
+    Option(FieldError),
+    /// A command-line argument out of range, in the words of the command that checked it.
     #[error("{0}")]
     Usage(String),
+    /// A folder holds something this command must not mix with or overwrite.
+    #[error("{path}: {message}")]
+    Conflict {
+        /// The folder.
+        path: PathBuf,
+        /// What it holds and what to do.
+        message: String,
+    },
+    /// A golden exists where a new one was to be pinned; `diff` is against a fresh run.
+    #[error("{path} is already pinned. Its diff against a fresh run:\n{diff}")]
+    AlreadyPinned {
+        /// The golden file.
+        path: PathBuf,
+        /// How a fresh run differs from it.
+        diff: String,
+    },
+    /// The worker threads could not be started.
+    #[error("cannot start {threads} worker threads: {message}")]
+    ThreadPool {
+        /// Threads asked for (0: one per core).
+        threads: usize,
+        /// What the system said.
+        message: String,
+    },
 }
 
 impl LabError {
@@ -84,8 +123,45 @@ impl LabError {
                 | LabError::Data { .. }
                 | LabError::Usage(_)
                 | LabError::Busy { .. }
+                | LabError::Unreadable { .. }
+                | LabError::Option(_)
+                | LabError::Conflict { .. }
+                | LabError::AlreadyPinned { .. }
+                | LabError::ThreadPool { .. }
         ) || matches!(self, LabError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
     }
+
+    /// An option error about `field` (see [`LabError::Option`]).
+    pub fn option(field: &str, message: impl Into<String>) -> Self {
+        LabError::Option(FieldError::new(field, message))
+    }
+}
+
+/// Read the text file a user named as input (an experiment, a hardware description, a run
+/// record): a file that is missing, a directory, unreadable or not UTF-8 text is bad input,
+/// reported once with its path.
+pub fn read_input(path: &Path) -> Result<String> {
+    use std::io::ErrorKind;
+    if path.is_dir() {
+        return Err(LabError::Unreadable {
+            path: path.to_owned(),
+            reason: "is a directory, not a file".into(),
+        });
+    }
+    std::fs::read_to_string(path).map_err(|source| match source.kind() {
+        ErrorKind::NotFound => LabError::Io {
+            path: path.to_owned(),
+            source,
+        },
+        ErrorKind::InvalidData => LabError::Unreadable {
+            path: path.to_owned(),
+            reason: "is not UTF-8 text (a binary file?)".into(),
+        },
+        _ => LabError::Unreadable {
+            path: path.to_owned(),
+            reason: format!("cannot be read: {source}"),
+        },
+    })
 }
 
 /// Result of the experiment crate.

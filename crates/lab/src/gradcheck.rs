@@ -3,6 +3,7 @@
 
 use crate::dataset::digits;
 use crate::error::{LabError, Result};
+use crate::field::FieldError;
 use crate::seed::{Purpose, stream};
 use dualprop::{Activation, Algorithm, Loss, Network};
 use nalgebra::DMatrix;
@@ -77,34 +78,48 @@ pub struct GradcheckReport {
     pub time: Option<f32>,
 }
 
-fn usage(msg: String) -> LabError {
-    LabError::Usage(msg)
+/// The first option out of range; fields are those of [`GradcheckOptions`] (`layers`, `batch`,
+/// `weight_scale`, `algorithm.alpha`, ...).
+pub fn validate(opts: &GradcheckOptions) -> std::result::Result<(), FieldError> {
+    if opts.layers.len() < 2 || opts.layers.first() != Some(&64) || opts.layers.last() != Some(&10)
+    {
+        return Err(FieldError::new(
+            "layers",
+            format!(
+                "must start with 64 and end with 10 for the digits (got {:?})",
+                opts.layers
+            ),
+        ));
+    }
+    if opts.layers.contains(&0) {
+        return Err(FieldError::new("layers", "widths must be ≥ 1"));
+    }
+    if opts.batch == 0 {
+        return Err(FieldError::new("batch", "must be at least 1"));
+    }
+    if !(opts.weight_scale.is_finite() && opts.weight_scale > 0.0) {
+        return Err(FieldError::new(
+            "weight_scale",
+            format!("must be positive (got {})", opts.weight_scale),
+        ));
+    }
+    opts.algorithm
+        .validate_for(opts.loss)
+        .map_err(|e| FieldError::from(e).under("algorithm"))?;
+    let size = crate::budget::NetworkSize {
+        widths: &opts.layers,
+        batch: opts.batch.min(crate::dataset::DIGITS_TRAIN),
+        passes: opts.algorithm.passes,
+        optimizer_copies: 0,
+        analog: false,
+    };
+    let bytes = size.bytes(["layers", "batch", "algorithm.passes"])?;
+    crate::budget::fits("layers", "the network", bytes, crate::budget::available())
 }
 
 /// Build the seeded network and batch, and compare the estimate with backprop.
 pub fn gradcheck(opts: &GradcheckOptions) -> Result<GradcheckReport> {
-    if opts.layers.len() < 2 || opts.layers.first() != Some(&64) || opts.layers.last() != Some(&10)
-    {
-        return Err(usage(format!(
-            "--layers must start with 64 and end with 10 for the digits (got {:?})",
-            opts.layers
-        )));
-    }
-    if opts.layers.contains(&0) {
-        return Err(usage("--layers widths must be ≥ 1".into()));
-    }
-    if opts.batch == 0 {
-        return Err(usage("--batch must be at least 1".into()));
-    }
-    if !(opts.weight_scale.is_finite() && opts.weight_scale > 0.0) {
-        return Err(usage(format!(
-            "--weight-scale must be positive (got {})",
-            opts.weight_scale
-        )));
-    }
-    opts.algorithm
-        .validate_for(opts.loss)
-        .map_err(|e| usage(format!("--{}", e.to_string().replace('_', "-"))))?;
+    validate(opts).map_err(LabError::Option)?;
     let data = digits();
     let batch = opts.batch.min(data.train.len());
     let mut rng = stream(opts.seed, 0, Purpose::Probe);
@@ -113,12 +128,12 @@ pub fn gradcheck(opts: &GradcheckOptions) -> Result<GradcheckReport> {
     data.train.gather(&idx, &mut x, &mut y);
     let mut init = stream(opts.seed, 0, Purpose::Init);
     let mut net = Network::ideal(&opts.layers, opts.activation, opts.loss, &mut init)
-        .map_err(|e| usage(e.to_string()))?;
+        .map_err(|e| LabError::option("layers", e.to_string()))?;
     if opts.weight_scale != 1.0 {
         net.scale_weights(opts.weight_scale);
     }
-    let report =
-        dualprop::gradcheck(&mut net, &x, &y, &opts.algorithm).map_err(|e| usage(e.to_string()))?;
+    let report = dualprop::gradcheck(&mut net, &x, &y, &opts.algorithm)
+        .map_err(|e| LabError::Option(FieldError::from(e).under("algorithm")))?;
     Ok(GradcheckReport {
         layers: report
             .layers

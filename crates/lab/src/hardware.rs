@@ -85,10 +85,7 @@ impl<'de> Deserialize<'de> for HardwareSource {
 
 /// Read a hardware description file.
 pub fn load_file(path: &Path) -> Result<Hardware> {
-    let text = std::fs::read_to_string(path).map_err(|source| LabError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    let text = crate::error::read_input(path)?;
     parse(&text, path)
 }
 

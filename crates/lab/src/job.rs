@@ -127,6 +127,30 @@ pub fn check_shapes(exp: &Experiment, data: &Dataset, path: &Path) -> Result<()>
             ),
         });
     }
+    // A batch larger than the split is rejected rather than clamped: the file would state a
+    // batch size the run does not use (see docs/RELIABILITY.md, "Validation limits").
+    let swept = exp
+        .sweep
+        .0
+        .iter()
+        .filter(|a| a.path == "training.batch_size")
+        .flat_map(|a| a.values.iter().filter_map(|v| v.as_u64()));
+    let largest = swept
+        .map(|b| usize::try_from(b).unwrap_or(usize::MAX))
+        .chain([exp.training.batch_size])
+        .max()
+        .unwrap_or(0);
+    let n = data.train.len();
+    if largest > n {
+        return Err(LabError::Invalid {
+            path: path.to_owned(),
+            position: None,
+            field: "training.batch_size".into(),
+            message: format!(
+                "must be at most the training split's {n} samples (got {largest}); use {n} for full-batch training"
+            ),
+        });
+    }
     Ok(())
 }
 

@@ -28,6 +28,7 @@
 
 pub mod aggregate;
 pub mod bench;
+pub mod budget;
 pub mod builtin;
 pub mod check;
 pub mod dataset;
@@ -35,6 +36,7 @@ pub mod device;
 pub mod diff;
 pub mod error;
 pub mod folder;
+pub mod field;
 pub mod gradcheck;
 pub mod hardware;
 pub mod job;
@@ -48,6 +50,7 @@ pub mod report;
 pub mod results;
 pub mod runner;
 pub mod seed;
+pub mod settings;
 pub mod spec;
 pub mod sweep;
 pub mod tolerance;
@@ -61,4 +64,5 @@ pub use error::{LabError, Result};
 pub fn plot_dpi_range() -> std::ops::RangeInclusive<u32> {
     plot::Options::DPI_RANGE
 }
+pub use field::FieldError;
 pub use spec::Experiment;

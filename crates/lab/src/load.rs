@@ -1,15 +1,13 @@
 //! Reading and validating experiment files.
 
 use crate::error::{LabError, Result};
-use crate::spec::Experiment;
+use crate::field::FieldError;
+use crate::spec::{Experiment, OptimizerKind};
 use std::path::Path;
 
 /// Read, parse and validate the experiment file at `path`.
 pub fn experiment(path: &Path) -> Result<Experiment> {
-    let text = std::fs::read_to_string(path).map_err(|source| LabError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    let text = crate::error::read_input(path)?;
     experiment_from_str(&text, path)
 }
 
@@ -24,16 +22,11 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment> {
             col: e.span.start.col,
             message: e.code.to_string(),
         })?;
-    let invalid = |(field, message): (String, String)| LabError::Invalid {
-        path: path.to_owned(),
-        position: locate(text, &field),
-        field,
-        message,
-    };
+    let invalid = |e: FieldError| placed(e, text, path);
     exp.source = Some(path.to_owned());
     crate::hardware::resolve(&mut exp.hardware, path)?;
-    if let Some(problem) = crate::hardware::inline_sweep(&mut exp, path)? {
-        return Err(invalid(problem));
+    if let Some((field, message)) = crate::hardware::inline_sweep(&mut exp, path)? {
+        return Err(invalid(FieldError::new(field, message)));
     }
     validate(&exp).map_err(invalid)?;
     crate::labels::check(&exp).map_err(|(key, message)| LabError::Invalid {
@@ -42,18 +35,34 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment> {
         field: format!("labels.{key:?}"),
         message,
     })?;
+    crate::report::validate_plots(&exp).map_err(invalid)?;
     // Every point of the grid must be valid before anything runs.
     crate::runner::points(&exp).map_err(invalid)?;
     if let Some(spec) = &exp.tolerance {
         crate::tolerance::Plan::resolve(&exp, spec)
-            .map_err(|(field, message)| invalid((format!("tolerance.{field}"), message)))?;
+            .map_err(|(field, message)| invalid(FieldError::new(field, message).under("tolerance")))?;
     }
     Ok(exp)
 }
 
-/// The first range error of an experiment as (field path, message).
-pub fn validate(exp: &Experiment) -> std::result::Result<(), (String, String)> {
-    let fail = |field: &str, message: String| Err((field.to_owned(), message));
+/// The one place a field error becomes an error about a file: its position is looked up in the
+/// file's text (`text`), by the field's path and, when it carries one, by the offending value.
+pub fn placed(e: FieldError, text: &str, path: &Path) -> LabError {
+    let position = match &e.value {
+        Some(value) => locate_value(text, &e.field, value).or_else(|| locate(text, &e.field)),
+        None => locate(text, &e.field),
+    };
+    LabError::Invalid {
+        path: path.to_owned(),
+        position,
+        field: e.field,
+        message: e.message,
+    }
+}
+
+/// The first range error of an experiment (or of one point of its grid).
+pub fn validate(exp: &Experiment) -> std::result::Result<(), FieldError> {
+    let fail = |field: &str, message: String| Err(FieldError::new(field, message));
     // The name becomes a folder (`runs/<name>`) that `--fresh` may clear: it must be one plain
     // file name, never a path out of `runs/`.
     let plain = !exp.name.trim().is_empty()
@@ -73,9 +82,9 @@ pub fn validate(exp: &Experiment) -> std::result::Result<(), (String, String)> {
     if let Err(e) = exp.dataset.validate() {
         return match e {
             crate::dataset::DataError::Invalid { field, message } => {
-                Err((format!("dataset.{field}"), message))
+                Err(FieldError::new(field, message).under("dataset"))
             }
-            other => Err(("dataset".into(), other.to_string())),
+            other => fail("dataset", other.to_string()),
         };
     }
     let layers = &exp.network.layers;
@@ -91,31 +100,11 @@ pub fn validate(exp: &Experiment) -> std::result::Result<(), (String, String)> {
             format!("widths must be ≥ 1 (got {layers:?})"),
         );
     }
-    if let Err(e) = exp.algorithm.validate_for(exp.network.loss) {
-        let text = e.to_string();
-        let (name, rest) = text.split_once(' ').unwrap_or((&text, ""));
-        let known = [
-            "alpha",
-            "beta",
-            "passes",
-            "tolerance",
-            "alpha_mix",
-            "alpha_fb",
-            "output",
-        ];
-        let field = name.split('.').next().unwrap_or(name);
-        return if known.contains(&field)
-            || name.starts_with("circuit.")
-            || name.starts_with("damping.")
-            || name.starts_with("dp.")
-        {
-            fail(&format!("algorithm.{name}"), rest.to_owned())
-        } else {
-            fail("algorithm", text)
-        };
-    }
+    exp.algorithm
+        .validate_for(exp.network.loss)
+        .map_err(|e| FieldError::from(e).under("algorithm"))?;
     for m in &exp.metrics {
-        m.validate()?;
+        m.validate().map_err(|e| e.under("metrics"))?;
     }
     let t = &exp.training;
     if t.epochs == 0 {
@@ -167,7 +156,31 @@ pub fn validate(exp: &Experiment) -> std::result::Result<(), (String, String)> {
     if exp.seeds.is_empty() {
         return fail("seeds", "must list at least one replicate seed".into());
     }
-    Ok(())
+    crate::settings::no_silent_settings(exp)?;
+    fits_in_memory(exp)
+}
+
+/// Reject a network, batch or settling length whose memory cannot be had.
+fn fits_in_memory(exp: &Experiment) -> std::result::Result<(), FieldError> {
+    let t = &exp.training;
+    let size = crate::budget::NetworkSize {
+        widths: &exp.network.layers,
+        batch: t.batch_size,
+        passes: exp.algorithm.passes,
+        optimizer_copies: match t.optimizer {
+            OptimizerKind::Adam => 2,
+            OptimizerKind::Sgd if t.momentum > 0.0 => 1,
+            _ => 0,
+        },
+        analog: exp.hardware.spec().is_some_and(|h| !h.is_ideal_array()),
+    };
+    let fields = ["network.layers", "training.batch_size", "algorithm.passes"];
+    let limit = crate::budget::available();
+    // The network at a batch of one first, so that a width too large is named as such.
+    let one = crate::budget::NetworkSize { batch: 1, ..size }.bytes(fields)?;
+    crate::budget::fits("network.layers", "the network", one, limit)?;
+    let bytes = size.bytes(fields)?;
+    crate::budget::fits("training.batch_size", "one run", bytes, limit)
 }
 
 /// Best-effort line and column of a dotted field path in RON text: the last component written as
@@ -192,9 +205,32 @@ pub fn locate(text: &str, field: &str) -> Option<(usize, usize)> {
             search = end;
         }
     }
-    let line = text[..from].matches('\n').count() + 1;
-    let col = from - text[..from].rfind('\n').map_or(0, |i| i + 1) + 1;
-    Some((line, col))
+    Some(position(text, from))
+}
+
+/// Line and column of `value` written as a string (`"value"`) after the field's enclosing list,
+/// for fields a list holds more than once (e.g. the axes of `plots`).
+pub fn locate_value(text: &str, field: &str, value: &str) -> Option<(usize, usize)> {
+    let (head, _) = field.split_once('.').unwrap_or((field, ""));
+    let (line, col) = locate(text, head)?;
+    let start = offset(text, line, col);
+    let found = start + text[start..].find(&format!("{value:?}"))?;
+    Some(position(text, found))
+}
+
+fn offset(text: &str, line: usize, col: usize) -> usize {
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum();
+    line_start + col - 1
+}
+
+fn position(text: &str, at: usize) -> (usize, usize) {
+    let line = text[..at].matches('\n').count() + 1;
+    let col = at - text[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, col)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! metric can change a noisy run's trajectory (not an ideal one's).
 
 use crate::dataset::Split;
+use crate::field::FieldError;
 use crate::job::Net;
 use dualprop::adversarial::{Attack, InputRange, adversarial_accuracy};
 use dualprop::{Algorithm, gradcheck, lipschitz};
@@ -64,15 +65,16 @@ fn default_steps() -> usize {
 }
 
 impl MetricSpec {
-    /// A range error as (field, message).
-    pub fn validate(&self) -> Result<(), (String, String)> {
-        let bad = |f: &str, m: String| Err((format!("metrics.{f}"), m));
+    /// The first range error, its field relative to the metric (`probe`, `epsilons`, ...).
+    pub fn validate(&self) -> Result<(), FieldError> {
+        let bad = |f: &str, m: String| Err(FieldError::new(f, m));
         match self {
-            MetricSpec::GradientCosine { probe } if *probe == 0 => {
-                bad("GradientCosine.probe", "must be at least 1 (got 0)".into())
-            }
+            MetricSpec::GradientCosine { probe } if *probe == 0 => bad(
+                "probe",
+                "of GradientCosine must be at least 1 (got 0)".into(),
+            ),
             MetricSpec::Lipschitz { samples } if *samples == 0 => {
-                bad("Lipschitz.samples", "must be at least 1 (got 0)".into())
+                bad("samples", "of Lipschitz must be at least 1 (got 0)".into())
             }
             MetricSpec::Fgsm { epsilons } | MetricSpec::Pgd { epsilons, .. }
                 if epsilons.is_empty()
@@ -84,9 +86,43 @@ impl MetricSpec {
                 )
             }
             MetricSpec::Pgd { steps: 0, .. } => {
-                bad("Pgd.steps", "must be at least 1 (got 0)".into())
+                bad("steps", "of Pgd must be at least 1 (got 0)".into())
             }
             _ => Ok(()),
+        }
+    }
+
+    /// The metrics.csv columns this metric writes for a network with `layers` weight layers
+    /// (`settle_time` only in circuit mode, see [`MetricSpec::Settling`]).
+    pub fn columns(&self, layers: usize) -> Vec<String> {
+        match self {
+            MetricSpec::GradientCosine { .. } => (1..=layers)
+                .flat_map(|k| {
+                    [
+                        format!("cosine_l{k}"),
+                        format!("rel_err_l{k}"),
+                        format!("leak_l{k}"),
+                    ]
+                })
+                .collect(),
+            MetricSpec::Lipschitz { .. } => vec![
+                "lipschitz_layer_product".into(),
+                "lipschitz_weight_product".into(),
+                "lipschitz_jacobian".into(),
+            ],
+            MetricSpec::Fgsm { epsilons } => {
+                epsilons.iter().map(|&e| eps_name("fgsm_acc", e)).collect()
+            }
+            MetricSpec::Pgd { epsilons, .. } => {
+                epsilons.iter().map(|&e| eps_name("pgd_acc", e)).collect()
+            }
+            MetricSpec::Settling => vec![
+                "settle_passes".into(),
+                "settle_residual".into(),
+                "settle_unconverged".into(),
+                "settle_time".into(),
+            ],
+            MetricSpec::Pulses => vec!["pulses".into()],
         }
     }
 }

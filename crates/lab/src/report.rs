@@ -15,6 +15,7 @@ mod retention;
 pub use convergence::convergence;
 
 use crate::error::{LabError, Result};
+use crate::field::FieldError;
 use crate::job::EpochMetrics;
 use crate::labels::Labels;
 use crate::results::RunRecord;
@@ -201,33 +202,142 @@ fn values_of<'a>(exp: &'a Experiment, axis: &str) -> Result<&'a [Value]> {
         .iter()
         .find(|a| a.path == axis)
         .map(|a| a.values.as_slice())
-        .ok_or_else(|| {
-            LabError::Usage(format!(
-                "plot axis {axis:?} is not a sweep axis of {}",
-                exp.name
-            ))
-        })
+        .ok_or_else(|| unchecked(exp, not_an_axis(exp, "plots.axis", axis)))
+}
+
+fn not_an_axis(exp: &Experiment, field: &str, axis: &str) -> FieldError {
+    FieldError::new(
+        field,
+        format!(
+            "must name a sweep axis (got {axis:?}; axes: {})",
+            if exp.sweep.is_empty() {
+                "none".to_owned()
+            } else {
+                exp.sweep.paths().join(", ")
+            }
+        ),
+    )
+    .with_value(axis)
+}
+
+/// A plot error found only when drawing (an experiment built in code, not loaded): placed in the
+/// experiment's file without a position.
+fn unchecked(exp: &Experiment, e: FieldError) -> LabError {
+    LabError::Invalid {
+        path: exp
+            .source
+            .clone()
+            .unwrap_or_else(|| exp.name.clone().into()),
+        position: None,
+        field: e.field,
+        message: e.message,
+    }
+}
+
+/// The metrics.csv columns every run writes, before the experiment's further metrics.
+const BASE_METRICS: [&str; 5] = [
+    "train_loss",
+    "train_acc",
+    "test_loss",
+    "test_acc",
+    "diverged",
+];
+
+/// Check the figures `exp` asks for against its sweep axes and metrics, so that a wrong name is
+/// an error when the experiment loads rather than after it trained.
+pub fn validate_plots(exp: &Experiment) -> std::result::Result<(), FieldError> {
+    let axis = |field: &str, name: &str| {
+        if exp.sweep.0.iter().any(|a| a.path == name) {
+            Ok(())
+        } else {
+            Err(not_an_axis(exp, field, name))
+        }
+    };
+    let optional = |field: &str, name: &Option<String>| match name {
+        Some(name) => axis(field, name),
+        None => Ok(()),
+    };
+    let layers = exp.network.layers.len().saturating_sub(1);
+    let known: Vec<String> = BASE_METRICS
+        .iter()
+        .map(|m| m.to_string())
+        .chain(exp.metrics.iter().flat_map(|m| m.columns(layers)))
+        .collect();
+    let metric = |name: &str| {
+        if known.iter().any(|k| k == name) {
+            Ok(())
+        } else {
+            Err(FieldError::new(
+                "plots.metric",
+                format!(
+                    "must name a metrics.csv column of this experiment (got {name:?}; columns: {})",
+                    known.join(", ")
+                ),
+            )
+            .with_value(name))
+        }
+    };
+    for plot in &exp.plots {
+        match plot {
+            PlotSpec::Convergence { axis: a } => optional("plots.axis", a)?,
+            PlotSpec::Heatmap {
+                x,
+                y,
+                metric: m,
+                panels,
+            } => {
+                axis("plots.x", x)?;
+                axis("plots.y", y)?;
+                metric(m)?;
+                optional("plots.panels", panels)?;
+            }
+            PlotSpec::Retention { lines } => {
+                if exp.retention.is_none() {
+                    return Err(FieldError::new(
+                        "plots",
+                        "asks for a Retention figure, which needs retention times (retention: (times: [...]))",
+                    ));
+                }
+                optional("plots.lines", lines)?;
+            }
+            PlotSpec::Final {
+                x,
+                metric: m,
+                lines,
+                panels,
+            } => {
+                axis("plots.x", x)?;
+                if !values_of(exp, x).is_ok_and(|v| v.iter().all(Value::is_number)) {
+                    return Err(FieldError::new(
+                        "plots.x",
+                        format!("of a Final figure must be a numeric axis (got {x:?})"),
+                    )
+                    .with_value(x));
+                }
+                metric(m)?;
+                optional("plots.lines", lines)?;
+                optional("plots.panels", panels)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check_metric(records: &[RunRecord], metric: &str) -> Result<()> {
-    let known = [
-        "train_loss",
-        "train_acc",
-        "test_loss",
-        "test_acc",
-        "diverged",
-    ];
     let recorded = records
         .iter()
         .flat_map(|r| r.epochs.iter())
         .any(|m| m.extra.contains_key(metric));
-    if known.contains(&metric) || recorded || records.is_empty() {
+    if BASE_METRICS.contains(&metric) || metric == "diverged" || recorded || records.is_empty() {
         Ok(())
     } else {
-        Err(LabError::Usage(format!(
-            "plot metric {metric:?} was not recorded; known: {} and the experiment's metrics",
-            known.join(", ")
-        )))
+        // Plot specs are checked at load; what remains is a metric no run recorded.
+        Err(LabError::Data {
+            path: "metrics.csv".into(),
+            message: format!(
+                "plot metric {metric:?} was not recorded by any run (settle_time: circuit mode only)"
+            ),
+        })
     }
 }
 

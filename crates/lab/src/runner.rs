@@ -2,6 +2,7 @@
 
 use crate::dataset::Dataset;
 use crate::error::{LabError, Result};
+use crate::field::FieldError;
 use crate::job::{self, EpochMetrics, Observer};
 use crate::results::{self, RunRecord};
 use crate::spec::{Algorithm, AlgorithmKind, Experiment};
@@ -23,23 +24,20 @@ pub struct Point {
 }
 
 /// The grid of an experiment (a single point when nothing is swept), every point validated.
-pub fn points(exp: &Experiment) -> std::result::Result<Vec<Point>, (String, String)> {
+pub fn points(exp: &Experiment) -> std::result::Result<Vec<Point>, FieldError> {
     (0..exp.sweep.len())
         .map(|index| {
             let params = exp.sweep.params(index);
             let mut experiment = crate::sweep::apply(exp, &params)
-                .map_err(|message| ("sweep".to_owned(), message))?;
+                .map_err(|message| FieldError::new("sweep", message))?;
             let source = exp.source.clone().unwrap_or_default();
             crate::hardware::resolve_with(&mut experiment.hardware, &exp.hardware_presets, &source)
-                .map_err(|e| ("sweep".to_owned(), format!("hardware: {e}")))?;
+                .map_err(|e| FieldError::new("sweep", format!("hardware: {e}")))?;
             // The point's hardware is inline now; the named presets are the whole grid's.
             experiment.hardware_presets.clear();
-            crate::load::validate(&experiment).map_err(|(field, message)| {
+            crate::load::validate(&experiment).map_err(|e| {
                 let shown: Vec<String> = params.iter().map(|(p, v)| format!("{p} = {v}")).collect();
-                (
-                    field,
-                    format!("{message} at sweep point {index} ({})", shown.join(", ")),
-                )
+                e.note(&format!("at sweep point {index} ({})", shown.join(", ")))
             })?;
             Ok(Point {
                 index,
@@ -62,7 +60,12 @@ pub struct Shard {
 impl Shard {
     /// Parse `i/n` with i < n.
     pub fn parse(text: &str) -> Result<Self> {
-        let bad = || LabError::Usage(format!("--shard must be i/n with 0 ≤ i < n (got {text:?})"));
+        let bad = || {
+            LabError::option(
+                "shard",
+                format!("must be i/n with 0 ≤ i < n (got {text:?})"),
+            )
+        };
         let (i, n) = text.split_once('/').ok_or_else(bad)?;
         let (index, count) = (
             i.trim().parse().map_err(|_| bad())?,
@@ -212,7 +215,10 @@ pub fn run(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.unwrap_or(0))
         .build()
-        .map_err(|e| LabError::Usage(format!("cannot start {:?} threads: {e}", opts.threads)))?;
+        .map_err(|e| LabError::ThreadPool {
+            threads: opts.threads.unwrap_or(0),
+            message: e.to_string(),
+        })?;
     let outcomes: Vec<Result<()>> = pool.install(|| {
         groups
             .par_iter()
@@ -324,7 +330,7 @@ pub struct Merged {
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged> {
     let first = dirs
         .first()
-        .ok_or_else(|| LabError::Usage("merge needs at least one results folder".into()))?;
+        .ok_or_else(|| LabError::option("dirs", "must name at least one results folder"))?;
     let exp = crate::load::experiment(&first.join(crate::folder::EXPERIMENT))?;
     let mut all: BTreeMap<(usize, u64), (RunRecord, &PathBuf)> = BTreeMap::new();
     // The merged folder reports the time its shards spent, where each shard reported one.
@@ -336,14 +342,16 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged> {
     for dir in dirs {
         let other = crate::load::experiment(&dir.join(crate::folder::EXPERIMENT))?;
         if let Some(difference) = crate::folder::first_difference(&exp, &other) {
-            return Err(LabError::Usage(format!(
-                "{} holds results of a different experiment than {} ({})",
-                dir.display(),
-                first.display(),
-                difference
-                    .replace("in the folder", "in the first")
-                    .replace("in the file", "in this one")
-            )));
+            return Err(LabError::Conflict {
+                path: dir.to_owned(),
+                message: format!(
+                    "holds results of a different experiment than {} ({})",
+                    first.display(),
+                    difference
+                        .replace("in the folder", "in the first")
+                        .replace("in the file", "in this one")
+                ),
+            });
         }
         for r in results::load_records_of(dir, &exp)? {
             let key = (r.point, r.seed);

@@ -193,7 +193,7 @@ pub fn run(
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     });
     if threads == 0 {
-        return Err(LabError::Usage("--threads must be at least 1".into()));
+        return Err(LabError::option("threads", "must be at least 1"));
     }
     if let Some(bad) = opts
         .only
@@ -201,15 +201,21 @@ pub fn run(
         .find(|n| !WORKLOADS.iter().any(|w| w.name == n.as_str()))
     {
         let names: Vec<&str> = WORKLOADS.iter().map(|w| w.name).collect();
-        return Err(LabError::Usage(format!(
-            "--only: unknown workload `{bad}` (one of {})",
-            names.join(", ")
-        )));
+        return Err(LabError::option(
+            "only",
+            format!(
+                "names an unknown workload `{bad}` (one of {})",
+                names.join(", ")
+            ),
+        ));
     }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
-        .map_err(|e| LabError::Usage(format!("cannot start {threads} threads: {e}")))?;
+        .map_err(|e| LabError::ThreadPool {
+            threads,
+            message: e.to_string(),
+        })?;
     pool.install(|| run_all(opts.quick, threads, &opts.only, done))
 }
 

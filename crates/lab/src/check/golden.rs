@@ -43,12 +43,15 @@ pub fn run_records(exp: &Experiment) -> Result<Vec<RunRecord>> {
     let source = exp.source.clone().unwrap_or_default();
     let data = dataset::load(&exp.dataset, &source)?;
     job::check_shapes(exp, &data, &source)?;
-    let grid = crate::runner::points(exp).map_err(|(field, message)| LabError::Invalid {
-        path: source.clone(),
-        position: None,
-        field,
-        message,
-    })?;
+    let grid =
+        crate::runner::points(exp).map_err(|crate::FieldError { field, message, .. }| {
+            LabError::Invalid {
+                path: source.clone(),
+                position: None,
+                field,
+                message,
+            }
+        })?;
     let todo: Vec<_> = grid
         .iter()
         .flat_map(|p| exp.seeds.iter().map(move |&s| (p, s)))
@@ -157,17 +160,14 @@ fn cost(exp: &Experiment) -> f64 {
 }
 
 fn read(path: &Path) -> Result<Golden> {
-    let text = std::fs::read_to_string(path).map_err(|source| LabError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    let text = crate::error::read_input(path)?;
     read_str(&text, path)
 }
 
 fn read_str(text: &str, path: &Path) -> Result<Golden> {
     serde_json::from_str(text).map_err(|e| LabError::Data {
         path: path.to_owned(),
-        message: format!("not a golden file ({e}); pin it again with --pin"),
+        message: format!("not a golden file ({e}); pin it again"),
     })
 }
 
@@ -308,9 +308,9 @@ impl Outcome {
 pub fn project(root: Option<&Path>, rtol: f64, update: bool) -> Result<Outcome> {
     let Some(root) = root else {
         if update {
-            return Err(LabError::Usage(
-                "updating the project's goldens needs the dyadsim source tree: run from inside it"
-                    .into(),
+            return Err(LabError::option(
+                "root",
+                "is unknown: updating the project's goldens needs the dyadsim source tree",
             ));
         }
         return builtin();
@@ -421,11 +421,10 @@ fn project_one(
 pub fn compare_dir(dir: &Path, rtol: f64, update: bool) -> Result<Outcome> {
     let files = super::files_with_extension(dir, "json")?;
     if files.is_empty() {
-        return Err(LabError::Usage(format!(
-            "{} holds no golden files; pin one with --pin EXPERIMENT.ron --golden {}",
-            dir.display(),
-            dir.display()
-        )));
+        return Err(LabError::option(
+            "golden",
+            format!("{} holds no golden files", dir.display()),
+        ));
     }
     let mut outcome = Outcome::default();
     for path in files {
@@ -490,11 +489,10 @@ pub fn pin(experiment: &Path, dir: &Path, rtol: f64, update: bool) -> Result<Str
             )
         };
         if !update {
-            return Err(LabError::Usage(format!(
-                "{} is already pinned; pass --update to replace it. Its diff against a fresh run:\n{}",
-                path.display(),
-                diff_text.trim_end()
-            )));
+            return Err(LabError::AlreadyPinned {
+                path,
+                diff: diff_text.trim_end().to_owned(),
+            });
         }
         text.push_str(&diff_text);
     }

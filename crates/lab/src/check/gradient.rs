@@ -28,14 +28,8 @@ pub(crate) fn setup(
 ) -> Result<(Net, DMatrix<f32>, DMatrix<f32>)> {
     let ideal = Hardware::ideal();
     let hw = hardware.unwrap_or(&ideal);
-    let net = realise(layers, Init::Uniform, activation, loss, hw, seed, 0).map_err(|e| {
-        LabError::Invalid {
-            path: PathBuf::from("--hardware"),
-            position: None,
-            field: "hardware".into(),
-            message: e.to_string(),
-        }
-    })?;
+    let net = realise(layers, Init::Uniform, activation, loss, hw, seed, 0)
+        .map_err(|e| LabError::option("hardware", e.to_string()))?;
     let data = digits();
     let idx: Vec<usize> = (0..32).map(|i| (i * 41) % data.train.len()).collect();
     let (mut x, mut y) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
@@ -59,7 +53,8 @@ fn check(
     y: &DMatrix<f32>,
     alg: &Algorithm,
 ) -> Result<dualprop::GradcheckReport> {
-    dualprop::gradcheck(net, x, y, alg).map_err(|e| LabError::Usage(e.to_string()))
+    dualprop::gradcheck(net, x, y, alg)
+        .map_err(|e| LabError::Option(crate::FieldError::from(e).under("algorithm")))
 }
 
 fn name(kind: AlgorithmKind, alpha: f32) -> String {
@@ -253,7 +248,7 @@ fn through_hardware(path: &Path, hw: &Hardware) -> Result<Vec<Check>> {
         let alg = algorithm(kind, alpha, 0.1);
         let noisy = check(&mut net, &x, &y, &alg)?;
         let clean = dualprop::gradcheck(&mut ideal, &x, &y, &alg)
-            .map_err(|e| LabError::Usage(e.to_string()))?;
+            .map_err(|e| LabError::Option(crate::FieldError::from(e).under("algorithm")))?;
         let cos = noisy.layers.iter().map(|l| l.cosine).fold(1.0, f64::min);
         let clean_cos = clean.layers.iter().map(|l| l.cosine).fold(1.0, f64::min);
         let per: Vec<String> = noisy

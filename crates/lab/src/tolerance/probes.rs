@@ -87,11 +87,11 @@ impl<'a> Points<'a> {
             ..self.stored.clone()
         };
         let mut point = runner::points(&single)
-            .map_err(|(field, message)| LabError::Invalid {
+            .map_err(|e| LabError::Invalid {
                 path: self.source.clone(),
                 position: None,
-                field,
-                message,
+                field: e.field,
+                message: e.message,
             })?
             .remove(0);
         point.index = index;

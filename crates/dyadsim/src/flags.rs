@@ -1,0 +1,128 @@
+//! The one place where the libraries' typed errors become what a command-line user reads: an
+//! option field becomes its flag, and every message is printed once.
+
+use lab::{FieldError, LabError};
+
+/// Most worker threads `--threads` accepts: starting more takes long and cannot be faster on any
+/// machine this runs on.
+pub const MAX_THREADS: usize = 1024;
+
+/// The flag that sets an option field of a command (fields of `lab`'s option structs; algorithm
+/// fields as `gradcheck` sets them).
+pub fn flag(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "algorithm.alpha" => "--alpha",
+        "algorithm.beta" => "--beta",
+        "algorithm.passes" => "--passes",
+        "algorithm.alpha_mix" => "--alpha-mix",
+        "algorithm.alpha_fb" => "--alpha-fb",
+        "algorithm.output" => "--output",
+        "algorithm.circuit.tau" => "--tau",
+        "algorithm.circuit.dt" => "--dt",
+        "algorithm.circuit.tol" => "--tol",
+        "algorithm.circuit.t_max" => "--t-max",
+        "layers" => "--layers",
+        "batch" => "--batch",
+        "weight_scale" => "--weight-scale",
+        "devices" => "--devices",
+        "pulses" => "--pulses",
+        "times" => "--times",
+        "targets" => "--targets",
+        "drift" => "--drift",
+        "shard" => "--shard",
+        "threads" => "--threads",
+        "only" => "--only",
+        "golden" => "--golden",
+        "hardware" => "--hardware",
+        "rtol" => "--rtol",
+        _ => return None,
+    })
+}
+
+/// What to do about an option error, when the flag alone does not say it.
+fn hint(field: &str) -> Option<&'static str> {
+    match field {
+        "golden" => Some("pin one with --pin EXPERIMENT.ron --golden DIR"),
+        "root" => Some("run from inside the dyadsim source tree, or pass --hardware / --golden"),
+        _ => None,
+    }
+}
+
+/// An option error in the user's words: `--devices must be at least 1 (got 0)`.
+pub fn option(e: &FieldError) -> String {
+    let name = flag(&e.field).map_or_else(|| e.field.clone(), str::to_owned);
+    match hint(&e.field) {
+        Some(hint) => format!("{name} {}; {hint}", e.message),
+        None => format!("{name} {}", e.message),
+    }
+}
+
+/// The error and its causes, each message once: a cause whose text its parent already ends with
+/// (an OS error inside "path: OS error") is not repeated.
+pub fn message(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = match cause.downcast_ref::<LabError>() {
+            Some(LabError::Option(field)) => option(field),
+            Some(LabError::AlreadyPinned { path, diff }) => format!(
+                "{} is already pinned; pass --update to replace it. Its diff against a fresh run:\n{diff}",
+                path.display()
+            ),
+            _ => cause.to_string(),
+        };
+        if text.is_empty() {
+            text = part;
+        } else if !text.ends_with(&part) {
+            text = format!("{text}: {part}");
+        }
+    }
+    text
+}
+
+/// Parse `--threads`: a count in [1, MAX_THREADS], checked here once for every command.
+pub fn threads(text: &str) -> Result<usize, String> {
+    let n: usize = text
+        .parse()
+        .map_err(|_| format!("must be a whole number (got {text:?})"))?;
+    if (1..=MAX_THREADS).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("must be in [1, {MAX_THREADS}] (got {n})"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_gradcheck_option_has_a_flag() {
+        for field in [
+            "layers",
+            "batch",
+            "weight_scale",
+            "algorithm.alpha",
+            "algorithm.passes",
+        ] {
+            assert!(flag(field).is_some(), "{field}");
+        }
+    }
+
+    #[test]
+    fn an_os_error_is_printed_once() {
+        let io = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        let shown = io.to_string();
+        let e = anyhow::Error::from(LabError::Io {
+            path: "x.ron".into(),
+            source: io,
+        });
+        assert_eq!(message(&e), format!("x.ron: {shown}"));
+    }
+
+    #[test]
+    fn threads_out_of_range_are_refused() {
+        assert_eq!(threads("4"), Ok(4));
+        assert!(threads("0").is_err());
+        assert!(threads("100000").is_err());
+    }
+}

@@ -1,0 +1,52 @@
+//! Settings that would silently do nothing: combinations an experiment may write but the
+//! simulation would ignore or replace by another behaviour. Each is rejected at load with both
+//! fields named and what would take effect instead.
+
+use crate::field::FieldError;
+use crate::spec::{Experiment, OptimizerKind};
+use crossbar::spec::UpdateScheme;
+
+/// The first setting of `exp` that would have no effect (or a different one than written).
+pub fn no_silent_settings(exp: &Experiment) -> Result<(), FieldError> {
+    let t = &exp.training;
+    if t.optimizer == OptimizerKind::PlainSgd {
+        if t.momentum != 0.0 {
+            return Err(FieldError::new(
+                "training.momentum",
+                format!(
+                    "must be 0 with training.optimizer PlainSgd (got {}): plain SGD sends the outer product to the devices and keeps no momentum, so the run would train without it; use optimizer Sgd for momentum",
+                    t.momentum
+                ),
+            ));
+        }
+        if t.weight_decay != 0.0 {
+            return Err(FieldError::new(
+                "training.weight_decay",
+                format!(
+                    "must be 0 with training.optimizer PlainSgd (got {}): plain SGD applies no weight decay, so the run would train without it; use optimizer Sgd or Adam for weight decay",
+                    t.weight_decay
+                ),
+            ));
+        }
+    }
+    let hardware = exp.hardware.spec();
+    if let Some(hw) = hardware
+        && matches!(hw.update, UpdateScheme::PulseCoincidence(_))
+        && t.optimizer != OptimizerKind::PlainSgd
+    {
+        return Err(FieldError::new(
+            "hardware.update",
+            format!(
+                "PulseCoincidence needs training.optimizer PlainSgd (got {:?}): {:?} computes ΔW digitally, and a ΔW has no row and column pulse trains to coincide, so its pulses would be stochastically rounded instead; use optimizer PlainSgd, or update StochasticRounding to say what runs",
+                t.optimizer, t.optimizer
+            ),
+        ));
+    }
+    if exp.retention.is_some() && hardware.is_some_and(|hw| hw.drift.is_none()) {
+        return Err(FieldError::new(
+            "retention",
+            "needs hardware.drift (it is None): without a drift model the weights do not age, so every retention time would measure the trained network unchanged",
+        ));
+    }
+    Ok(())
+}
