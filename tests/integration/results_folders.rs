@@ -25,7 +25,7 @@ const HARDWARE_SWEEP: &str = r#"Experiment(
     seed: 5,
     seeds: [0],
     sweep: {
-        "hardware": ["../device-models/ideal.ron", "../device-models/ecram-tang2018.ron"],
+        "hardware": ["../device-models/ideal.ron", "../device-models/ecram-tang2018-rounding.ron"],
         "algorithm.alpha": [0.0, 1.0],
     },
 )
@@ -117,7 +117,7 @@ fn experiment_name_must_be_a_plain_file_name() {
 
 /// The hardware sweep of `dir/exps/hw.ron` with its device-models files beside it.
 fn hardware_sweep(dir: &Path) -> String {
-    for preset in ["ideal", "ecram-tang2018"] {
+    for preset in ["ideal", "ecram-tang2018-rounding"] {
         let text = read(&root().join(format!("device-models/{preset}.ron")));
         write(&dir.join(format!("device-models/{preset}.ron")), &text);
     }
@@ -148,7 +148,12 @@ fn a_hardware_sweep_folder_resumes_replots_and_reruns_from_its_own_experiment() 
         .collect();
     assert_eq!(
         labels,
-        ["ideal", "ideal", "ecram-tang2018", "ecram-tang2018"]
+        [
+            "ideal",
+            "ideal",
+            "ecram-tang2018-rounding",
+            "ecram-tang2018-rounding"
+        ]
     );
     assert_eq!(summary["complete"], true);
 
@@ -395,7 +400,7 @@ fn hardware_presets_must_be_used_and_their_names_unambiguous() {
         );
     let loaded = lab::load::experiment_from_str(&named, Path::new(&exp)).unwrap();
     let keys: Vec<&String> = loaded.hardware_presets.keys().collect();
-    assert_eq!(keys, ["ecram-tang2018", "mine"]);
+    assert_eq!(keys, ["ecram-tang2018-rounding", "mine"]);
     // A preset no value names would silently do nothing.
     let unused = named.replace("\"mine\", ", "");
     let err = lab::load::experiment_from_str(&unused, Path::new(&exp)).unwrap_err();
@@ -407,10 +412,10 @@ fn hardware_presets_must_be_used_and_their_names_unambiguous() {
     // Two different files with one stem cannot both be labelled by it.
     write(
         &dir.join("other/ideal.ron"),
-        &read(&dir.join("device-models/ecram-tang2018.ron")),
+        &read(&dir.join("device-models/ecram-tang2018-rounding.ron")),
     );
     let clash = HARDWARE_SWEEP.replace(
-        "\"../device-models/ecram-tang2018.ron\"",
+        "\"../device-models/ecram-tang2018-rounding.ron\"",
         "\"../other/ideal.ron\"",
     );
     let err = lab::load::experiment_from_str(&clash, Path::new(&exp)).unwrap_err();

@@ -94,7 +94,8 @@ fn dp_top_alpha_tolerance_covers_the_unit_interval_where_dp_does_not() {
         "{dp}"
     );
     assert!(
-        run.stdout.contains("DpTop tolerates α ∈ [0.00, 1.00]"),
+        run.stdout
+            .contains("DpTop tolerates nudging asymmetry α ∈ [0.00, 1.00]"),
         "{}",
         run.stdout
     );
@@ -263,7 +264,8 @@ fn tolerance_section_runs_through_dyadsim_run_and_bad_settings_exit_2() {
     ]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
-        run.stdout.contains("tolerates α ∈ [0.50, "),
+        run.stdout
+            .contains("tolerates nudging asymmetry α ∈ [0.50, "),
         "{}",
         run.stdout
     );

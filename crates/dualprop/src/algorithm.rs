@@ -231,7 +231,8 @@ impl AlgorithmError {
             Self::PowerIterations | Self::DampedPasses => "must be at least 1 (got 0)".into(),
             Self::HiddenAlpha(v) => format!("must be in [0, 1] (got {v})"),
             Self::HiddenAlphaWithOverride => {
-                "cannot be combined with alpha_mix or alpha_fb (they set every layer's split)".into()
+                "cannot be combined with alpha_mix or alpha_fb (they set every layer's split)"
+                    .into()
             }
             Self::Circuit {
                 expected, value, ..

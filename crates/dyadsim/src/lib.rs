@@ -6,8 +6,8 @@
 
 mod cli;
 mod commands;
-mod plan;
 mod flags;
+mod plan;
 mod progress;
 mod tolerance;
 

@@ -21,7 +21,7 @@ const EXPERIMENT: &str = r#"Experiment(
     seed: 9,
     seeds: [0, 1],
     sweep: {
-        "hardware": ["../device-models/ideal.ron", "../device-models/ecram-tang2018.ron"],
+        "hardware": ["../device-models/ideal.ron", "../device-models/ecram-tang2018-rounding.ron"],
         "algorithm.alpha": [0.0, 1.0],
     },
 )
@@ -125,7 +125,7 @@ fn a_hardware_sweep_killed_at_random_moments_resumes_byte_identical() {
     let _ = std::fs::remove_dir_all(&dir);
     let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../device-models");
     std::fs::create_dir_all(dir.join("device-models")).expect("temp dir is writable");
-    for preset in ["ideal.ron", "ecram-tang2018.ron"] {
+    for preset in ["ideal.ron", "ecram-tang2018-rounding.ron"] {
         std::fs::copy(models.join(preset), dir.join("device-models").join(preset))
             .expect("shipped preset");
     }

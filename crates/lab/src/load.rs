@@ -29,6 +29,7 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment> {
         return Err(invalid(FieldError::new(field, message)));
     }
     validate(&exp).map_err(invalid)?;
+    crate::settings::retention_has_drift(&exp).map_err(invalid)?;
     crate::labels::check(&exp).map_err(|(key, message)| LabError::Invalid {
         path: path.to_owned(),
         position: crate::labels::locate_key(text, &key),
@@ -39,8 +40,9 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment> {
     // Every point of the grid must be valid before anything runs.
     crate::runner::points(&exp).map_err(invalid)?;
     if let Some(spec) = &exp.tolerance {
-        crate::tolerance::Plan::resolve(&exp, spec)
-            .map_err(|(field, message)| invalid(FieldError::new(field, message).under("tolerance")))?;
+        crate::tolerance::Plan::resolve(&exp, spec).map_err(|(field, message)| {
+            invalid(FieldError::new(field, message).under("tolerance"))
+        })?;
     }
     Ok(exp)
 }

@@ -42,7 +42,16 @@ pub fn no_silent_settings(exp: &Experiment) -> Result<(), FieldError> {
             ),
         ));
     }
-    if exp.retention.is_some() && hardware.is_some_and(|hw| hw.drift.is_none()) {
+    Ok(())
+}
+
+/// Retention needs a drift model somewhere: in the experiment's hardware or in one of the hardware
+/// presets it sweeps (a sweep may compare drifting devices with a drift-free baseline). Checked on
+/// the whole experiment, not per point.
+pub fn retention_has_drift(exp: &Experiment) -> Result<(), FieldError> {
+    let drifts = exp.hardware.spec().is_some_and(|hw| hw.drift.is_some())
+        || exp.hardware_presets.values().any(|hw| hw.drift.is_some());
+    if exp.retention.is_some() && !drifts {
         return Err(FieldError::new(
             "retention",
             "needs hardware.drift (it is None): without a drift model the weights do not age, so every retention time would measure the trained network unchanged",

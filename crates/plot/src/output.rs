@@ -116,7 +116,6 @@ fn temporary_path(path: &Path, ext: &str) -> PathBuf {
     path.with_file_name(format!(".{name}.{}-{n}.tmp.{ext}", std::process::id()))
 }
 
-
 /// The file format being drawn; text placement differs between the two.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Format {

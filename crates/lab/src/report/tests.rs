@@ -12,13 +12,13 @@ const SPEC: &str = r#"Experiment(
     training: (epochs: 4, batch_size: 8, learning_rate: 0.1),
     seeds: [0, 1, 2],
     sweep: {
-        "hardware": ["../device-models/ideal.ron", "../device-models/ecram-tang2018.ron"],
+        "hardware": ["../device-models/pcm-inference-drift.ron", "../device-models/ecram-tang2018-rounding.ron"],
         "algorithm.kind": ["Dp", "DpTop"],
         "algorithm.alpha": [0.0, 0.5, 1.0],
     },
     metrics: [Settling],
     retention: (times: [0.0, 60.0, 3600.0]),
-    labels: {"hardware=../device-models/ecram-tang2018.ron": "Li-ECRAM"},
+    labels: {"hardware=ecram-tang2018-rounding": "Li-ECRAM"},
     plots: [
         Convergence(),
         Convergence(axis: "algorithm.alpha"),
@@ -170,7 +170,7 @@ fn every_plot_kind_names_axes_units_and_divergence() {
     for part in [
         "test accuracy (%)",
         "test loss (MSE)",
-        "ideal, DP⊤: test accuracy",
+        "pcm-inference-drift, DP⊤: test accuracy",
         "Li-ECRAM, DP: test loss",
         "α = 0.0 (✗ 1/3 diverged)",
         "n = 3 seeds",
