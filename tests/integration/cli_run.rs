@@ -121,6 +121,47 @@ fn gradcheck_json_reports_aligned_layers() {
 }
 
 #[test]
+fn gradcheck_without_a_tolerance_does_not_call_a_growing_state_converged() {
+    // Issue 11: this run once reported "converged": true with a residual of 1.3e13.
+    let out = dyadsim(&[
+        "gradcheck",
+        "--algorithm",
+        "dp",
+        "--alpha",
+        "0",
+        "--beta",
+        "1",
+        "--layers",
+        "64,128,128,10",
+        "--loss",
+        "mse",
+        "--output",
+        "explicit",
+        "--passes",
+        "60",
+        "--weight-scale",
+        "2",
+        "--seed",
+        "5",
+        "--json",
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    let (residual, tolerance) = (
+        v["residual"].as_f64().unwrap(),
+        v["tolerance"].as_f64().unwrap(),
+    );
+    assert_eq!(v["diverged"], false, "{v}");
+    assert_eq!(v["converged"], false, "{v}");
+    assert!(residual > 1e12 && residual > tolerance, "{v}");
+    // The same check that settles reports a bound it met.
+    let settled = dyadsim(&["gradcheck", "--passes", "10", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(settled.stdout.trim()).unwrap();
+    assert_eq!(v["converged"], true, "{v}");
+    assert!(v["residual"].as_f64().unwrap() <= v["tolerance"].as_f64().unwrap(), "{v}");
+}
+
+#[test]
 fn gradcheck_shows_dp_failing_to_settle_where_dp_top_settles() {
     // Strong coupling (weights ×2), MSE and β = 1: the paper's stability claim on the CLI.
     let check = |algorithm: &str, alpha: &str| {

@@ -91,14 +91,18 @@ pub fn load_records(out: &Path) -> Result<Vec<RunRecord>> {
             path: path.clone(),
             source,
         })?;
-        let record: RunRecord = serde_json::from_str(&text).map_err(|e| LabError::Data {
-            path: path.clone(),
-            message: format!("corrupt run record ({e}); delete it to re-run that point"),
-        })?;
-        records.push(record);
+        records.push(parse_record(&text, &path)?);
     }
     records.sort_by_key(|r| (r.point, r.seed));
     Ok(records)
+}
+
+/// Parse the text of a run record file; `path` names it in errors.
+pub fn parse_record(text: &str, path: &Path) -> Result<RunRecord> {
+    serde_json::from_str(text).map_err(|e| LabError::Data {
+        path: path.to_owned(),
+        message: format!("corrupt run record ({e}); delete it to re-run that point"),
+    })
 }
 
 /// The columns of metrics.csv before the sweep axes.
