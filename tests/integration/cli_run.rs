@@ -158,7 +158,10 @@ fn gradcheck_without_a_tolerance_does_not_call_a_growing_state_converged() {
     let settled = dyadsim(&["gradcheck", "--passes", "10", "--json"]);
     let v: serde_json::Value = serde_json::from_str(settled.stdout.trim()).unwrap();
     assert_eq!(v["converged"], true, "{v}");
-    assert!(v["residual"].as_f64().unwrap() <= v["tolerance"].as_f64().unwrap(), "{v}");
+    assert!(
+        v["residual"].as_f64().unwrap() <= v["tolerance"].as_f64().unwrap(),
+        "{v}"
+    );
 }
 
 #[test]

@@ -5,6 +5,7 @@ mod bench;
 mod check;
 mod cli_errors;
 mod cli_run;
+mod divergence;
 mod hardware;
 mod shipped_files;
 mod sweeps;

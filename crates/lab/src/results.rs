@@ -106,7 +106,7 @@ pub fn parse_record(text: &str, path: &Path) -> Result<RunRecord> {
 }
 
 /// The columns of metrics.csv before the sweep axes.
-pub const METRIC_COLUMNS: [&str; 7] = [
+pub const METRIC_COLUMNS: [&str; 8] = [
     "point",
     "seed",
     "epoch",
@@ -114,7 +114,13 @@ pub const METRIC_COLUMNS: [&str; 7] = [
     "train_acc",
     "test_loss",
     "test_acc",
+    "diverged",
 ];
+
+/// Why a run diverged (`non-finite`, `blow-up`), or nothing when it trained to the end.
+fn divergence_name(r: &RunRecord) -> &'static str {
+    r.divergence.as_ref().map_or("", |d| d.kind.name())
+}
 
 fn cell(v: &Value) -> String {
     match v {
@@ -123,8 +129,8 @@ fn cell(v: &Value) -> String {
     }
 }
 
-/// metrics.csv: one row per point, seed and epoch; the base columns, the further metrics, then one
-/// column per sweep axis.
+/// metrics.csv: one row per point, seed and epoch; the base columns (`diverged` is empty, or on
+/// every row of a diverged run why it diverged), the further metrics, then one column per sweep axis.
 pub fn metrics_csv(records: &[RunRecord], axes: &[String]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let extras: BTreeSet<&str> = records
@@ -153,6 +159,7 @@ pub fn metrics_csv(records: &[RunRecord], axes: &[String]) -> Result<Vec<u8>> {
                 m.train_acc.to_string(),
                 m.test_loss.to_string(),
                 m.test_acc.to_string(),
+                divergence_name(r).to_owned(),
             ];
             row.extend(
                 extras
@@ -172,7 +179,8 @@ pub fn metrics_csv(records: &[RunRecord], axes: &[String]) -> Result<Vec<u8>> {
     })
 }
 
-/// summary.json: per run its point, seed, parameters, final metrics and divergence.
+/// summary.json: per run its point, seed, parameters, final metrics and divergence (`diverged`:
+/// false, `"non-finite"` or `"blow-up"`; a diverged run also has `divergence`: epoch, batch, reason).
 pub fn summary_json(records: &[RunRecord]) -> Value {
     let points: Vec<Value> = records
         .iter()
@@ -189,9 +197,11 @@ pub fn summary_json(records: &[RunRecord]) -> Value {
                     "test_loss": metric(|m| m.test_loss),
                     "test_acc": metric(|m| m.test_acc),
                 },
-                "diverged": r.divergence.is_some(),
+                "diverged": false,
             });
+            // `diverged` is false, or why the run diverged: "non-finite" or "blow-up".
             if let Some(d) = &r.divergence {
+                obj["diverged"] = d.kind.name().into();
                 obj["divergence"] = serde_json::json!({
                     "epoch": d.epoch, "batch": d.batch, "reason": d.reason,
                 });
