@@ -38,13 +38,15 @@ fn run_writes_every_results_file_with_the_stated_columns() {
             "train_loss",
             "train_acc",
             "test_loss",
-            "test_acc"
+            "test_acc",
+            "diverged"
         ]
     );
     let rows: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 3, "epochs 0, 1 and 2");
     for (e, row) in rows.iter().enumerate() {
         assert_eq!(&row[2], e.to_string());
+        assert_eq!(&row[7], "", "a run that trained to the end did not diverge");
         for col in 3..7 {
             let v: f64 = row[col].parse().unwrap();
             assert!(v.is_finite() && v >= 0.0);
