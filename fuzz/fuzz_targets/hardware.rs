@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let Ok(hw) = lab::hardware::from_str(text, Path::new("device-models/fuzz-input.ron")) else {
+    let Ok(hw) = lab::hardware::parse(text, Path::new("device-models/fuzz-input.ron")) else {
         return;
     };
     let w = DMatrix::from_row_slice(3, 2, &[0.1, -0.2, 0.3, 0.0, -0.05, 0.4]);

@@ -84,6 +84,11 @@ fn a_perturbed_golden_is_reported_with_its_diff_and_updated_only_on_request() {
     assert_eq!(pinned.code, 0, "{pinned:?}");
     let again = dyadsim(&["check", "--pin", exp.to_str().unwrap(), "--golden", g]);
     assert_eq!(again.code, 2, "re-pinning needs --update: {again:?}");
+    assert!(
+        again.stderr.contains("Its diff against a fresh run")
+            && again.stderr.contains("nothing moved"),
+        "the refusal shows the diff it promises: {again:?}"
+    );
     let same = dyadsim(&["check", "--golden", g]);
     assert_eq!(same.code, 0, "{same:?}");
 
@@ -101,7 +106,7 @@ fn a_perturbed_golden_is_reported_with_its_diff_and_updated_only_on_request() {
     let row = moved
         .stdout
         .lines()
-        .find(|l| l.trim_start().starts_with("test_acc"))
+        .find(|l| l.trim_start().starts_with("test_acc") && !l.contains("moved"))
         .unwrap_or_else(|| panic!("no diff row: {}", moved.stdout));
     let cells: Vec<&str> = row.split_whitespace().collect();
     // metric, point, seed, epoch, old, new, relative change
@@ -114,6 +119,23 @@ fn a_perturbed_golden_is_reported_with_its_diff_and_updated_only_on_request() {
         moved.stdout
     );
 
+    // A summary per metric comes before the details.
+    let summary = moved
+        .stdout
+        .find("test_acc: 1 value(s) moved; largest change")
+        .unwrap_or_else(|| panic!("no summary line: {}", moved.stdout));
+    assert!(summary < moved.stdout.find("details:").unwrap());
+    let json = dyadsim(&["check", "--golden", g, "--json"]);
+    assert_eq!(json.code, 1, "{json:?}");
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        report["moved"],
+        serde_json::json!([{
+            "golden": "tiny", "metric": "test_acc", "point": 0, "seed": 0, "epoch": 1,
+            "old": stored + 0.01, "new": stored,
+        }])
+    );
+
     let updated = dyadsim(&["check", "--golden", g, "--update"]);
     assert_eq!(updated.code, 0, "{updated:?}");
     assert!(
@@ -121,4 +143,69 @@ fn a_perturbed_golden_is_reported_with_its_diff_and_updated_only_on_request() {
         "the diff is shown before updating"
     );
     assert_eq!(dyadsim(&["check", "--golden", g]).code, 0);
+}
+
+#[test]
+fn the_built_in_suites_need_no_source_tree() {
+    use lab::check::{CheckOptions, Suite, run};
+    let opts = |suite| CheckOptions {
+        suite,
+        hardware: None,
+        golden: None,
+        rtol: 1e-9,
+        update: false,
+        root: None,
+    };
+    let devices = run(&opts(Suite::Devices)).unwrap();
+    let presets = std::fs::read_dir(tests::root().join("device-models"))
+        .unwrap()
+        .count();
+    assert!(presets > 5);
+    assert!(devices.passed(), "{}", devices.table());
+    assert!(devices.checks.len() >= presets, "{}", devices.table());
+    let golden = run(&opts(Suite::Golden)).unwrap();
+    assert!(golden.passed(), "{}", golden.table());
+    assert!(
+        golden
+            .checks
+            .iter()
+            .any(|c| c.name.starts_with("quickstart")),
+        "{}",
+        golden.table()
+    );
+    assert!(
+        golden
+            .notes
+            .iter()
+            .any(|n| n.contains("built into dyadsim"))
+    );
+}
+
+#[test]
+fn epochs_completed_count_training_epochs_not_records() {
+    use lab::check::diff::diff;
+    use lab::job::EpochMetrics;
+    use lab::results::RunRecord;
+    let epoch = |epoch| EpochMetrics {
+        epoch,
+        train_loss: 1.0,
+        train_acc: 0.5,
+        test_loss: 1.0,
+        test_acc: 0.5,
+        extra: Default::default(),
+    };
+    let run = |epochs: usize| RunRecord {
+        point: 0,
+        seed: 0,
+        params: Default::default(),
+        epochs: (0..=epochs).map(epoch).collect(),
+        divergence: None,
+        retention: Vec::new(),
+    };
+    let moved = diff("g", &[run(2)], &[run(3)], 1e-9);
+    let completed = moved
+        .iter()
+        .find(|m| m.metric == "epochs completed")
+        .unwrap();
+    assert_eq!((completed.old, completed.new), (2.0, 3.0));
 }

@@ -225,3 +225,88 @@ fn gradcheck_rejects_an_undefined_exact_output() {
     ]);
     assert_eq!(out.code, 2, "{out:?}");
 }
+
+#[test]
+fn points_csv_and_summary_aggregate_each_point_over_its_seeds() {
+    let dir = scratch("points-csv");
+    let exp = dir.join("seeds.ron");
+    std::fs::write(
+        &exp,
+        r#"Experiment(
+    name: "seeds",
+    network: (layers: [64, 16, 10], activation: Tanh, loss: Mse),
+    algorithm: (kind: DpTop, alpha: 0.5, beta: 0.05, passes: 2),
+    training: (epochs: 1, batch_size: 100, learning_rate: 0.05),
+    metrics: [Settling],
+    seeds: [0, 1, 2],
+    sweep: {"algorithm.alpha": [0.0, 1.0]},
+)"#,
+    )
+    .unwrap();
+    let out_dir = dir.join("results");
+    let out = dyadsim(&[
+        "run",
+        exp.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+
+    let metrics = std::fs::read_to_string(out_dir.join("metrics.csv")).unwrap();
+    let mut csv = csv::Reader::from_path(out_dir.join("points.csv")).unwrap();
+    let header: Vec<String> = csv.headers().unwrap().iter().map(str::to_owned).collect();
+    assert_eq!(
+        header[..6],
+        [
+            "point",
+            "algorithm.alpha",
+            "seeds",
+            "diverged",
+            "train_loss_mean",
+            "train_loss_std"
+        ]
+    );
+    assert!(
+        header.iter().any(|h| h == "settle_passes_mean"),
+        "{header:?}"
+    );
+    let rows: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2, "one row per sweep point");
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    // Recompute point 1's mean and sample std of the final test accuracy from metrics.csv.
+    let mut per_seed = csv::Reader::from_reader(metrics.as_bytes());
+    let mheader: Vec<String> = per_seed
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let acc_col = mheader.iter().position(|h| h == "test_acc").unwrap();
+    let finals: Vec<f64> = per_seed
+        .records()
+        .map(Result::unwrap)
+        .filter(|r| &r[0] == "1" && &r[2] == "1")
+        .map(|r| r[acc_col].parse().unwrap())
+        .collect();
+    assert_eq!(finals.len(), 3);
+    let mean = finals.iter().sum::<f64>() / 3.0;
+    let std = (finals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 2.0).sqrt();
+    let row = &rows[1];
+    assert_eq!((&row[1], &row[2], &row[3]), ("1.0", "3", "0"));
+    let got_mean: f64 = row[col("test_acc_mean")].parse().unwrap();
+    let got_std: f64 = row[col("test_acc_std")].parse().unwrap();
+    assert!((got_mean - mean).abs() < 1e-12, "{got_mean} vs {mean}");
+    assert!((got_std - std).abs() < 1e-12, "{got_std} vs {std}");
+
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["version"], env!("CARGO_PKG_VERSION"));
+    assert!(summary["wall_time_s"].as_f64().unwrap() > 0.0);
+    assert!(summary["points"][0]["final"]["settle_passes"].is_number());
+    let agg = &summary["aggregates"][1];
+    assert_eq!(agg["seeds"], 3);
+    assert_eq!(agg["diverged"], 0);
+    assert_eq!(agg["metrics"]["test_acc"]["n"], 3);
+    assert!((agg["metrics"]["test_acc"]["mean"].as_f64().unwrap() - mean).abs() < 1e-12);
+}

@@ -3,9 +3,11 @@
 mod architecture;
 mod bench;
 mod check;
+mod cli_conventions;
 mod cli_errors;
 mod cli_run;
 mod divergence;
+mod format_reference;
 mod hardware;
 mod shipped_files;
 mod sweeps;

@@ -15,3 +15,34 @@ fn every_experiment_file_loads() {
     }
     assert!(n >= 1);
 }
+
+#[test]
+fn the_paper_mlp_golden_is_the_paper_experiment_shortened() {
+    let full = lab::load::experiment(&root().join("experiments/paper-mlp-fmnist.ron")).unwrap();
+    let short_path = root().join("tests/golden/paper-mlp-fmnist-short.ron");
+    let mut short = lab::load::experiment(&short_path).unwrap();
+    // Every swept value of the short run is one the experiment runs.
+    for axis in &short.sweep.0 {
+        let values = &full
+            .sweep
+            .0
+            .iter()
+            .find(|a| a.path == axis.path)
+            .unwrap()
+            .values;
+        assert!(
+            axis.values.iter().all(|v| values.contains(v)),
+            "{}",
+            axis.path
+        );
+    }
+    assert!(short.seeds.iter().all(|s| full.seeds.contains(s)));
+    // Apart from the shortened fields, the two are the same configuration.
+    short.name = full.name.clone();
+    short.dataset = full.dataset.clone();
+    short.training.epochs = full.training.epochs;
+    short.seeds = full.seeds.clone();
+    short.sweep = full.sweep.clone();
+    short.source = full.source.clone();
+    assert_eq!(short, full);
+}

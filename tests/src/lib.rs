@@ -44,3 +44,12 @@ pub fn scratch(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("temp dir is writable");
     dir
 }
+
+/// The text of a results file without its wall-time entries, the only ones that differ between
+/// reruns of the same runs (summary.json and the run records keep each on a line of its own).
+pub fn without_timings(text: &str) -> String {
+    text.lines()
+        .filter(|line| !line.contains("\"wall_time_s\""))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

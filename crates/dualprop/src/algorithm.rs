@@ -4,7 +4,7 @@ use crate::loss::Loss;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-pub use crate::dynamics::{Circuit, Damping, Dynamics, NudgeAt, OutputMode};
+pub use crate::dynamics::{Circuit, Damping, Dynamics, HiddenAlpha, NudgeAt, OutputMode};
 pub use crate::schedule::Schedule;
 
 /// The learning algorithm.
@@ -40,6 +40,21 @@ pub struct DampingOptions {
     /// Power-iteration steps for the spectral norms γₖ (≥ 1). Default: 20.
     #[serde(default = "DampingOptions::default_iterations")]
     pub power_iterations: usize,
+    /// Settling passes of damped DP, where it needs more than the others (the authors' MLP code:
+    /// 15 rounds against 5). Default: `passes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passes: Option<usize>,
+}
+
+/// Options of the original DP.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DpOptions {
+    /// α of every hidden layer, in both the mean and the feedback split (α_fb = 1 − α as for DP),
+    /// so that `alpha` acts only through the output dyad: `Some(0.5)` is the authors' "old style"
+    /// DP (mode 1 of their MLP code). Default: `alpha` everywhere.
+    #[serde(default)]
+    pub hidden_alpha: Option<f32>,
 }
 
 fn yes() -> bool {
@@ -57,7 +72,14 @@ impl Default for DampingOptions {
         Self {
             alpha_factor: true,
             power_iterations: Self::default_iterations(),
+            passes: None,
         }
+    }
+}
+
+impl DpOptions {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
     }
 }
 
@@ -91,6 +113,9 @@ pub struct Algorithm {
     /// Damped-DP options (read only by `DampedDp`).
     #[serde(default)]
     pub damping: DampingOptions,
+    /// DP options (read only by `Dp`).
+    #[serde(default, skip_serializing_if = "DpOptions::is_default")]
+    pub dp: DpOptions,
     /// Settle in continuous time with these circuit parameters instead of the schedule (off if absent).
     #[serde(default)]
     pub circuit: Option<Circuit>,
@@ -117,6 +142,7 @@ impl Default for Algorithm {
             tolerance: None,
             output: OutputMode::Explicit,
             damping: DampingOptions::default(),
+            dp: DpOptions::default(),
             circuit: None,
             alpha_mix: None,
             alpha_fb: None,
@@ -165,6 +191,17 @@ pub enum AlgorithmError {
     /// Damped DP without power iterations.
     #[error("damping.power_iterations must be at least 1 (got 0)")]
     PowerIterations,
+    /// Damped DP with zero passes.
+    #[error("damping.passes must be at least 1 (got 0)")]
+    DampedPasses,
+    /// A hidden α outside [0, 1].
+    #[error("dp.hidden_alpha must be in [0, 1] (got {0})")]
+    HiddenAlpha(f32),
+    /// A hidden α together with the α overrides, which would leave the hidden split ambiguous.
+    #[error(
+        "dp.hidden_alpha cannot be combined with alpha_mix or alpha_fb (they set every layer's split)"
+    )]
+    HiddenAlphaWithOverride,
     /// A circuit parameter out of range.
     #[error("circuit.{field} {expected} (got {value})")]
     Circuit {
@@ -214,6 +251,17 @@ impl Algorithm {
         if self.kind == AlgorithmKind::DampedDp && self.damping.power_iterations == 0 {
             return Err(AlgorithmError::PowerIterations);
         }
+        if self.kind == AlgorithmKind::DampedDp && self.damping.passes == Some(0) {
+            return Err(AlgorithmError::DampedPasses);
+        }
+        if let Some(h) = self.dp.hidden_alpha {
+            if !(0.0..=1.0).contains(&h) {
+                return Err(AlgorithmError::HiddenAlpha(h));
+            }
+            if self.alpha_mix.is_some() || self.alpha_fb.is_some() {
+                return Err(AlgorithmError::HiddenAlphaWithOverride);
+            }
+        }
         if let Some(c) = &self.circuit {
             validate_circuit(c)?;
         }
@@ -232,10 +280,36 @@ impl Algorithm {
     /// [`Algorithm::validate`] plus the checks that depend on the network's loss.
     pub fn validate_for(&self, loss: Loss) -> Result<(), AlgorithmError> {
         self.validate()?;
-        if self.kind.settles() && self.output == OutputMode::ExactMse && loss != Loss::Mse {
+        if self.kind.settles()
+            && self.resolved_output() == OutputMode::ExactMse
+            && loss != Loss::Mse
+        {
             return Err(AlgorithmError::ExactNeedsMse(loss));
         }
         Ok(())
+    }
+
+    /// The output mode with `Auto` resolved: exact MSE for DP and damped DP, explicit for DP⊤.
+    pub fn resolved_output(&self) -> OutputMode {
+        match (self.output, self.kind) {
+            (OutputMode::Auto, AlgorithmKind::Dp | AlgorithmKind::DampedDp) => OutputMode::ExactMse,
+            (OutputMode::Auto, _) => OutputMode::Explicit,
+            (o, _) => o,
+        }
+    }
+
+    /// Why every settle of this algorithm is undefined, if it is: the exact MSE output that
+    /// `output: Auto` chose where (1 − α)·β ≥ 1 (for DP). A run records this as its divergence;
+    /// an explicit `ExactMse` there is rejected by [`Algorithm::validate`] instead.
+    pub fn undefined_output(&self) -> Option<AlgorithmError> {
+        let alpha_fb = self.resolved_alpha_fb();
+        (self.kind.settles()
+            && self.resolved_output() == OutputMode::ExactMse
+            && alpha_fb * self.beta >= 1.0)
+            .then_some(AlgorithmError::ExactOutputUndefined {
+                alpha_fb,
+                beta: self.beta,
+            })
     }
 
     fn resolved_alpha_fb(&self) -> f32 {
@@ -263,15 +337,27 @@ impl Algorithm {
             },
             power_iterations: self.damping.power_iterations,
         });
+        let hidden = match (self.kind, self.dp.hidden_alpha) {
+            (AlgorithmKind::Dp, Some(h)) => Some(HiddenAlpha {
+                mix: h,
+                fb: 1.0 - h,
+            }),
+            _ => None,
+        };
+        let passes = match (self.kind, self.damping.passes) {
+            (AlgorithmKind::DampedDp, Some(p)) => p,
+            _ => self.passes,
+        };
         Some(Dynamics {
             alpha_mix: self.alpha_mix.unwrap_or(self.alpha),
             alpha_fb: self.resolved_alpha_fb(),
+            hidden,
             beta: self.beta,
-            passes: self.passes,
+            passes,
             schedule: self.schedule,
             nudge_at,
             tolerance: self.tolerance,
-            output: self.output,
+            output: self.resolved_output(),
             damping,
             circuit: self.circuit,
             skip_unchanged: self.skip_unchanged,

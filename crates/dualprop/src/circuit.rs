@@ -39,7 +39,7 @@ pub(crate) fn integrate<C: Crossbar>(
         steps += 1;
         read_all(net, dyads);
         if dynamics.nudge_point() == NudgeAt::CurrentDrive
-            && dynamics.output == OutputMode::Explicit
+            && dynamics.output != OutputMode::ExactMse
         {
             nudge_at(net.loss, dyads, y, false);
         }

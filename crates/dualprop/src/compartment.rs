@@ -296,7 +296,7 @@ pub(crate) fn output(
     {
         for i in 0..n {
             let (new_p, new_m) = match mode {
-                OutputMode::Explicit => {
+                OutputMode::Explicit | OutputMode::Auto => {
                     // The output's top-down signal is −βᵢ·∇ℓ; written as the hidden formula with f = id.
                     let e = -gn[i];
                     (

@@ -19,6 +19,11 @@ pub enum NudgeAt {
 /// How the output dyad is nudged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum OutputMode {
+    /// As the authors' MLP code defines each form: `ExactMse` for DP and damped DP, `Explicit` for
+    /// DP⊤. Where the exact output is undefined ((1−α)·β ≥ 1 for DP) the run is recorded as
+    /// diverged rather than rejected, as a sweep point of their study. A [`Dynamics`] holding
+    /// `Auto` nudges explicitly.
+    Auto,
     /// s⁺ = a − (1−α_fb)·β·∇ℓ, s⁻ = a + α_fb·β·∇ℓ, with ∇ℓ taken where [`NudgeAt`] says.
     #[default]
     Explicit,
@@ -61,6 +66,16 @@ impl Circuit {
     }
 }
 
+/// The α of the hidden layers 1..L−1 where it differs from the output's: the authors' "old style"
+/// DP keeps α = ½ in every hidden layer and lets α act only through the output dyad.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HiddenAlpha {
+    /// Weight of s⁺ in the hidden layers' mean.
+    pub mix: f32,
+    /// Share of the hidden layers' top-down signal given to s⁻.
+    pub fb: f32,
+}
+
 /// Resolved settling parameters shared by DP, DP⊤ and damped DP.
 ///
 /// All use the same mean s̄ = α_mix·s⁺ + (1−α_mix)·s⁻; they differ in how the top-down signal e is
@@ -72,6 +87,8 @@ pub struct Dynamics {
     pub alpha_mix: f32,
     /// Share of the top-down signal given to s⁻ (s⁺ gets the rest).
     pub alpha_fb: f32,
+    /// α_mix and α_fb of the hidden layers when they differ from the output's (`None`: the same).
+    pub hidden: Option<HiddenAlpha>,
     /// Nudging strength β.
     pub beta: f32,
     /// Maximum number of passes K (schedules only).
@@ -101,6 +118,7 @@ impl Dynamics {
         Self {
             alpha_mix: alpha,
             alpha_fb: alpha,
+            hidden: None,
             beta,
             passes,
             schedule: Schedule::Forward,
@@ -138,9 +156,17 @@ impl Dynamics {
         }
     }
 
-    /// The leak ε = α_mix − α_fb (0 for DP⊤, 2α − 1 for DP).
+    /// The leak ε = α_mix − α_fb (0 for DP⊤, 2α − 1 for DP) of the output dyad.
     pub fn leak(&self) -> f32 {
         self.alpha_mix - self.alpha_fb
+    }
+
+    /// (α_mix, α_fb) of layer `k` (1-based) of a network with `depth` layers.
+    pub fn split_of(&self, k: usize, depth: usize) -> (f32, f32) {
+        match self.hidden {
+            Some(h) if k < depth => (h.mix, h.fb),
+            _ => (self.alpha_mix, self.alpha_fb),
+        }
     }
 
     /// The nudge point with `Auto` resolved (to the free prediction).

@@ -54,15 +54,15 @@ pub mod schedule;
 pub mod settle;
 
 pub use activation::Activation;
-pub use algorithm::{Algorithm, AlgorithmError, AlgorithmKind, DampingOptions};
+pub use algorithm::{Algorithm, AlgorithmError, AlgorithmKind, DampingOptions, DpOptions};
 pub use backprop::{Backprop, Gradients};
 pub use diagnostics::alignment;
 pub use dyads::Dyads;
-pub use dynamics::{Circuit, Damping, Dynamics, NudgeAt, OutputMode};
+pub use dynamics::{Circuit, Damping, Dynamics, HiddenAlpha, NudgeAt, OutputMode};
 pub use gradcheck::{GradcheckReport, LayerCheck, gradcheck};
 pub use learn::{estimate, local_gradients};
 pub use loss::Loss;
-pub use network::{Layer, Network, NetworkError};
+pub use network::{Init, Layer, Network, NetworkError};
 pub use optimizer::{Optimizer, OptimizerKind};
 pub use periphery::Periphery;
 pub use schedule::Schedule;
@@ -74,6 +74,8 @@ mod convergence_tests;
 mod fidelity_tests;
 #[cfg(test)]
 mod hardware_tests;
+#[cfg(test)]
+mod paper_mlp_tests;
 #[cfg(test)]
 mod paper_tests;
 #[cfg(test)]

@@ -8,7 +8,8 @@ use crossbar::{Crossbar, IdealArray, NeuronMismatch};
 use nalgebra::{DMatrix, DVector};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Uniform};
+use rand_distr::{Distribution, StandardNormal, Uniform};
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// One synapse layer: the weights on a crossbar and a bias vector held in the digital periphery.
@@ -93,19 +94,51 @@ pub struct Network<C> {
     periphery: Option<Periphery>,
 }
 
+/// How the initial weights and biases are drawn (fan_in: the layer's input width).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Init {
+    /// Weights and biases U(−1/√fan_in, 1/√fan_in), as PyTorch's `Linear` (and the authors'
+    /// Python code) draws them.
+    #[default]
+    Uniform,
+    /// Weights N(0, 1/fan_in) (standard deviation 1/√fan_in, not truncated), biases 0: the authors'
+    /// Julia MLP code (`randn(…)/28` for the 784 inputs, `randn(…)/√512` after).
+    FanInNormal,
+}
+
 /// Initial weights and biases drawn as PyTorch's `Linear` does: U(−1/√fan_in, 1/√fan_in).
 pub fn initial_parameters(
+    sizes: &[usize],
+    rng: &mut impl Rng,
+) -> Vec<(DMatrix<f32>, DVector<f32>)> {
+    initial_parameters_with(Init::Uniform, sizes, rng)
+}
+
+/// Initial weights and biases of every layer of `sizes` drawn by `init`, layer by layer from `rng`.
+pub fn initial_parameters_with(
+    init: Init,
     sizes: &[usize],
     rng: &mut impl Rng,
 ) -> Vec<(DMatrix<f32>, DVector<f32>)> {
     sizes
         .windows(2)
         .map(|w| {
-            let bound = 1.0 / (w[0] as f32).sqrt();
-            let u = Uniform::new_inclusive(-bound, bound).expect("finite bound");
-            let weights = DMatrix::from_fn(w[1], w[0], |_, _| u.sample(rng));
-            let bias = DVector::from_fn(w[1], |_, _| u.sample(rng));
-            (weights, bias)
+            let scale = 1.0 / (w[0] as f32).sqrt();
+            match init {
+                Init::Uniform => {
+                    let u = Uniform::new_inclusive(-scale, scale).expect("finite bound");
+                    let weights = DMatrix::from_fn(w[1], w[0], |_, _| u.sample(rng));
+                    let bias = DVector::from_fn(w[1], |_, _| u.sample(rng));
+                    (weights, bias)
+                }
+                Init::FanInNormal => {
+                    let weights = DMatrix::from_fn(w[1], w[0], |_, _| {
+                        let z: f32 = StandardNormal.sample(rng);
+                        z * scale
+                    });
+                    (weights, DVector::zeros(w[1]))
+                }
+            }
         })
         .collect()
 }

@@ -75,16 +75,22 @@ impl NeuronParams {
         }
     }
 
-    /// Everything the dynamics decide: the α split and mix, the nudge strength, noise and leak.
+    /// Everything the dynamics decide: the α split and mix `(alpha_mix, alpha_fb)` of this layer
+    /// (see [`Dynamics::split_of`]), the nudge strength, noise and leak.
     ///
     /// Offsets are added to α_mix and α_fb as the dynamics define them and clamped to [0, 1]; with
     /// no mismatch the values are exactly the nominal ones, so the arithmetic of the settling
     /// kernels is bit-identical to an unmismatched circuit.
-    pub fn set_dynamics(&mut self, d: &Dynamics, m: Option<&NeuronMismatch>) {
+    pub fn set_dynamics(
+        &mut self,
+        d: &Dynamics,
+        (alpha_mix, alpha_fb): (f32, f32),
+        m: Option<&NeuronMismatch>,
+    ) {
         match m {
             Some(m) => {
                 for (v, o) in self.mix.iter_mut().zip(m.alpha_mix_offset.iter()) {
-                    *v = (d.alpha_mix + o).clamp(0.0, 1.0);
+                    *v = (alpha_mix + o).clamp(0.0, 1.0);
                 }
                 for ((u, w), o) in self
                     .up
@@ -92,7 +98,7 @@ impl NeuronParams {
                     .zip(self.down.iter_mut())
                     .zip(m.alpha_split_offset.iter())
                 {
-                    let fb = (d.alpha_fb + o).clamp(0.0, 1.0);
+                    let fb = (alpha_fb + o).clamp(0.0, 1.0);
                     *u = 1.0 - fb;
                     *w = fb;
                 }
@@ -103,9 +109,9 @@ impl NeuronParams {
                 self.leak = m.leak;
             }
             None => {
-                self.mix.fill(d.alpha_mix);
-                self.up.fill(1.0 - d.alpha_fb);
-                self.down.fill(d.alpha_fb);
+                self.mix.fill(alpha_mix);
+                self.up.fill(1.0 - alpha_fb);
+                self.down.fill(alpha_fb);
                 self.beta.fill(d.beta);
                 self.noise = 0.0;
                 self.leak = 0.0;

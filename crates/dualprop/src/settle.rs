@@ -66,7 +66,8 @@ fn prepare<C: Crossbar>(
 ) -> Option<Settled> {
     let depth = net.depth();
     for k in 1..=depth {
-        dyads.params[k - 1].set_dynamics(dynamics, net.mismatch_of(k));
+        let split = dynamics.split_of(k, depth);
+        dyads.params[k - 1].set_dynamics(dynamics, split, net.mismatch_of(k));
     }
     if let Some(damping) = &dynamics.damping {
         crate::damping::resolve(net, dyads, damping);
@@ -127,6 +128,23 @@ fn run_schedule<C: Crossbar>(
         // A pass that changed nothing reaches an exact fixed point: every later pass repeats it.
         if dynamics.skip_unchanged && noiseless && !changed {
             break;
+        }
+    }
+    if !diverged {
+        // The closing sweep belongs to the last pass: its changes count in that pass's residual.
+        let mut closing = 0.0f32;
+        for k in dynamics.schedule.closing(depth) {
+            let c = update_layer(net, dyads, y, dynamics, k);
+            closing = closing.max(c.max);
+            diverged |= !c.finite;
+        }
+        residual = if diverged {
+            f32::INFINITY
+        } else {
+            residual.max(closing)
+        };
+        if let Some(last) = dyads.trace.last_mut() {
+            *last = residual;
         }
     }
     let (tolerance, within) = match dynamics.tolerance {
@@ -220,7 +238,7 @@ fn update_layer<C: Crossbar>(
     };
     let change = if k == depth {
         if dynamics.nudge_point() == NudgeAt::CurrentDrive
-            && dynamics.output == OutputMode::Explicit
+            && dynamics.output != OutputMode::ExactMse
         {
             nudge_at(loss, dyads, y, false);
         }

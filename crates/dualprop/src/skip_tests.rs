@@ -91,6 +91,7 @@ fn skipping_unchanged_work_changes_no_bit() {
         Schedule::Backward,
         Schedule::OddEven,
         Schedule::EvenOdd,
+        Schedule::Rounds,
     ];
     for schedule in schedules {
         for d in &variants {

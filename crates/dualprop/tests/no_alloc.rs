@@ -112,6 +112,7 @@ fn settling_and_the_local_rule_do_not_allocate() {
         Schedule::Backward,
         Schedule::OddEven,
         Schedule::EvenOdd,
+        Schedule::Rounds,
     ] {
         for skip_unchanged in [false, true] {
             variants.push(Dynamics {

@@ -32,6 +32,9 @@ pub enum Command {
         /// Slurm job array: --shard $SLURM_ARRAY_TASK_ID/n with sbatch --array=0-(n-1).
         #[arg(long, value_name = "i/n")]
         shard: Option<String>,
+        /// Print only the progress bar and the final table, no line per epoch.
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Combine the results folders of shards of one experiment into one.
     Merge {
@@ -97,6 +100,8 @@ pub enum Command {
 
 /// Arguments of `gradcheck`.
 #[derive(Debug, clap::Args)]
+// A negative value is reported by the range check that names the field, not as an unknown flag.
+#[command(allow_negative_numbers = true)]
 pub struct GradcheckArgs {
     /// The algorithm whose estimate is checked.
     #[arg(long, value_enum, default_value = "dp-top")]
@@ -184,6 +189,8 @@ pub enum ScheduleArg {
     OddEven,
     /// Even layers, then odd layers.
     EvenOdd,
+    /// The authors' MLP rounds: hidden layers down and up, then the output; a closing sweep down.
+    Rounds,
 }
 
 /// `--output` values.

@@ -24,6 +24,7 @@ pub fn dispatch(cli: Cli, out: &mut (dyn Write + Send)) -> Result<u8> {
             fresh,
             threads,
             shard,
+            quiet,
         } => {
             let shard = shard.map(|s| Shard::parse(&s)).transpose()?;
             if threads == Some(0) {
@@ -35,7 +36,7 @@ pub fn dispatch(cli: Cli, out: &mut (dyn Write + Send)) -> Result<u8> {
                 threads,
                 shard,
             };
-            run_experiment(&experiment, out_dir, opts, out)
+            run_experiment(&experiment, out_dir, opts, quiet, out)
         }
         Command::Merge { dirs, out: merged } => {
             let target = merged.unwrap_or_else(|| dirs[0].clone());
@@ -126,6 +127,7 @@ fn run_experiment(
     path: &Path,
     out_dir: Option<PathBuf>,
     opts: impl Fn(PathBuf) -> RunOptions,
+    quiet: bool,
     w: &mut (dyn Write + Send),
 ) -> Result<u8> {
     let exp = load::experiment(path)?;
@@ -163,29 +165,17 @@ fn run_experiment(
             .unwrap_or_default()
     )?;
     let started = Instant::now();
-    let terminal = Terminal::new(Mutex::new(&mut *w));
+    let names = grid
+        .iter()
+        .map(|p| (p.index, lab::aggregate::short_params(&p.params)))
+        .collect();
+    let terminal = Terminal::new(Mutex::new(&mut *w), names, quiet);
     let records = run(&exp, &grid, &data, &opts, &terminal);
     terminal.finish();
     drop(terminal);
     let records = records?;
     report::draw(&out, &exp, &records).context("drawing figures")?;
-    for r in &records {
-        if let Some(m) = r.last() {
-            writeln!(
-                w,
-                "point {} seed {}: final test accuracy {:.2}% (loss {:.4}){}",
-                r.point,
-                r.seed,
-                100.0 * m.test_acc,
-                m.test_loss,
-                if r.divergence.is_some() {
-                    ", diverged"
-                } else {
-                    ""
-                }
-            )?;
-        }
-    }
+    write!(w, "{}", final_table(&records))?;
     writeln!(
         w,
         "done in {:.1} s: {}/metrics.csv, summary.json and figures",
@@ -193,6 +183,69 @@ fn run_experiment(
         out.display()
     )?;
     Ok(crate::SUCCESS)
+}
+
+/// One line per sweep point: its parameters, the final test accuracy and loss as mean ± standard
+/// deviation over the seeds that did not diverge, and how many diverged.
+fn final_table(records: &[lab::results::RunRecord]) -> String {
+    let points = lab::aggregate::by_point(records);
+    let rows: Vec<[String; 4]> = points
+        .iter()
+        .map(|p| {
+            let stat = |name: &str, scale: f64, digits: usize| {
+                let s = p.metrics[name];
+                match (s.n, s.std) {
+                    (0, _) => "–".to_owned(),
+                    (_, Some(sd)) => {
+                        format!("{:.digits$} ± {:.digits$}", scale * s.mean, scale * sd)
+                    }
+                    (_, None) => format!("{:.digits$}", scale * s.mean),
+                }
+            };
+            let params = lab::aggregate::short_params(&p.params);
+            [
+                if params.is_empty() {
+                    format!("point {}", p.point)
+                } else {
+                    params
+                },
+                format!("{}%", stat("test_acc", 100.0, 2)),
+                stat("test_loss", 1.0, 4),
+                format!("{}/{}", p.diverged, p.seeds),
+            ]
+        })
+        .collect();
+    let header = [
+        "point".to_owned(),
+        "test accuracy".to_owned(),
+        "test loss".to_owned(),
+        "diverged".to_owned(),
+    ];
+    let widths: Vec<usize> = (0..4)
+        .map(|c| {
+            rows.iter()
+                .chain(std::iter::once(&header))
+                .map(|r| r[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |r: &[String; 4]| {
+        let mut text = format!("{:<w$}", r[0], w = widths[0]);
+        for (cell, w) in r[1..].iter().zip(&widths[1..]) {
+            let pad = w - cell.chars().count();
+            text.push_str(&format!("  {}{cell}", " ".repeat(pad)));
+        }
+        text.push('\n');
+        text
+    };
+    let seeds = points.iter().map(|p| p.seeds).max().unwrap_or(0);
+    let mut text = format!("final metrics per point (mean ± std over up to {seeds} seeds):\n");
+    text.push_str(&line(&header));
+    for r in &rows {
+        text.push_str(&line(r));
+    }
+    text
 }
 
 fn describe(exp: &lab::Experiment) -> String {
@@ -219,6 +272,7 @@ fn run_gradcheck(args: &GradcheckArgs, w: &mut (dyn Write + Send)) -> Result<u8>
             ScheduleArg::Backward => Schedule::Backward,
             ScheduleArg::OddEven => Schedule::OddEven,
             ScheduleArg::EvenOdd => Schedule::EvenOdd,
+            ScheduleArg::Rounds => Schedule::Rounds,
         },
         circuit: args.circuit.then_some(Circuit {
             tau: args.tau,

@@ -4,6 +4,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use lab::job::EpochMetrics;
 use lab::results::RunRecord;
 use lab::runner::RunObserver;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::{Mutex, OnceLock};
 
@@ -12,19 +13,40 @@ pub struct Terminal<'w> {
     out: Mutex<&'w mut (dyn Write + Send)>,
     bar: OnceLock<ProgressBar>,
     multi_run: OnceLock<bool>,
+    /// Short names of the grid points by index, e.g. `alpha=0.5 kind=DpTop`.
+    points: BTreeMap<usize, String>,
+    /// Only the bar, no per-epoch lines.
+    quiet: bool,
 }
 
 impl<'w> Terminal<'w> {
-    /// A reporter writing its lines to `out`; it draws no bar until the plan is known.
-    pub fn new(out: Mutex<&'w mut (dyn Write + Send)>) -> Self {
+    /// A reporter writing its lines to `out`, naming points by `points`; it draws no bar until the
+    /// plan is known, and with `quiet` prints nothing but the bar.
+    pub fn new(
+        out: Mutex<&'w mut (dyn Write + Send)>,
+        points: BTreeMap<usize, String>,
+        quiet: bool,
+    ) -> Self {
         Self {
             out,
             bar: OnceLock::new(),
             multi_run: OnceLock::new(),
+            points,
+            quiet,
+        }
+    }
+
+    fn run_name(&self, point: usize, seed: u64) -> String {
+        match self.points.get(&point).filter(|p| !p.is_empty()) {
+            Some(params) => format!("{params} seed {seed}"),
+            None => format!("point {point} seed {seed}"),
         }
     }
 
     fn line(&self, text: String) {
+        if self.quiet {
+            return;
+        }
         match self.bar.get() {
             Some(bar) if !bar.is_hidden() => bar.println(text),
             _ => {
@@ -68,7 +90,7 @@ impl RunObserver for Terminal<'_> {
 
     fn epoch(&self, point: usize, seed: u64, m: &EpochMetrics) {
         let prefix = if self.multi_run.get().copied().unwrap_or(false) {
-            format!("point {point} seed {seed} ")
+            format!("{} ", self.run_name(point, seed))
         } else {
             String::new()
         };
@@ -85,8 +107,11 @@ impl RunObserver for Terminal<'_> {
     fn finished(&self, record: &RunRecord) {
         if let Some(d) = &record.divergence {
             self.line(format!(
-                "point {} seed {} diverged at epoch {} batch {}: {}",
-                record.point, record.seed, d.epoch, d.batch, d.reason
+                "{} diverged at epoch {} batch {}: {}",
+                self.run_name(record.point, record.seed),
+                d.epoch,
+                d.batch,
+                d.reason
             ));
         }
     }

@@ -86,11 +86,11 @@ pub fn load_file(path: &Path) -> Result<Hardware> {
         path: path.to_owned(),
         source,
     })?;
-    from_str(&text, path)
+    parse(&text, path)
 }
 
-/// Parse and validate the text of a hardware description file; `path` names it in errors.
-pub fn from_str(text: &str, path: &Path) -> Result<Hardware> {
+/// Parse a hardware description; `path` names it in errors.
+pub fn parse(text: &str, path: &Path) -> Result<Hardware> {
     ron::Options::default()
         .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
         .from_str::<Hardware>(text)

@@ -7,7 +7,7 @@ use crate::seed::{Purpose, stream, sub_seed};
 use crate::spec::Experiment;
 use crossbar::Crossbar;
 use dualprop::loss::accuracy;
-use dualprop::network::initial_parameters;
+use dualprop::network::initial_parameters_with;
 use dualprop::{AlgorithmKind, Backprop, Dyads, Gradients, Layer, Network, Optimizer, settle};
 use nalgebra::DMatrix;
 use rand::seq::SliceRandom;
@@ -126,7 +126,7 @@ pub fn build_network(exp: &Experiment, replicate: u64) -> Result<Net> {
         .ok_or_else(|| invalid("hardware", "the hardware file was not loaded".into()))?;
     let mut rng = stream(exp.seed, replicate, Purpose::Init);
     let devices = sub_seed(exp.seed, replicate, Purpose::Devices);
-    let layers = initial_parameters(&exp.network.layers, &mut rng)
+    let layers = initial_parameters_with(exp.network.init, &exp.network.layers, &mut rng)
         .into_iter()
         .enumerate()
         .map(|(k, (w, bias))| {
@@ -267,6 +267,10 @@ pub fn train(
     let first = measure_epoch(&mut net, data, 0, exp, &probe, &tally);
     observer.epoch(&first);
     let mut epochs = vec![first];
+    if let Some(undefined) = alg.undefined_output() {
+        let reason = format!("the exact MSE output is undefined, nothing can settle: {undefined}");
+        return Ok(diverged(epochs, 1, 0, reason));
+    }
     for epoch in 1..=t.epochs {
         order.shuffle(&mut shuffle);
         tally = EpochTally::default();

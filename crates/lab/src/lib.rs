@@ -23,7 +23,9 @@
 //! # Ok::<(), lab::LabError>(())
 //! ```
 
+pub mod aggregate;
 pub mod bench;
+pub mod builtin;
 pub mod check;
 pub mod dataset;
 pub mod device;

@@ -87,6 +87,7 @@ pub fn validate(exp: &Experiment) -> std::result::Result<(), (String, String)> {
         return if known.contains(&field)
             || name.starts_with("circuit.")
             || name.starts_with("damping.")
+            || name.starts_with("dp.")
         {
             fail(&format!("algorithm.{name}"), rest.to_owned())
         } else {

@@ -3,6 +3,7 @@
 //! Every file is written to a temporary name and renamed, so a run killed at any moment leaves
 //! either the old or the new version of each file, never half of one.
 
+use crate::aggregate::{self, PointSummary, Stat};
 use crate::error::{LabError, Result};
 use crate::job::{Divergence, EpochMetrics, RetentionPoint};
 use serde::{Deserialize, Serialize};
@@ -68,6 +69,12 @@ pub fn save_record(out: &Path, record: &RunRecord) -> Result<()> {
     write_atomic(&path, &json)
 }
 
+/// The `wall_time_s` a results folder's summary.json reports, if it has one.
+pub fn recorded_wall_time(out: &Path) -> Option<f64> {
+    let text = std::fs::read_to_string(out.join("summary.json")).ok()?;
+    serde_json::from_str::<Value>(&text).ok()?["wall_time_s"].as_f64()
+}
+
 /// Every run record in `out`, ordered by (point, seed).
 pub fn load_records(out: &Path) -> Result<Vec<RunRecord>> {
     let dir = records_dir(out);
@@ -122,6 +129,17 @@ fn divergence_name(r: &RunRecord) -> &'static str {
     r.divergence.as_ref().map_or("", |d| d.kind.name())
 }
 
+/// A float in its shortest round-trip form, in exponent notation for very large and very small
+/// magnitudes (`0.25`, `1`, `1e60`, `3.5e-7`, `NaN`, `inf`), so no cell grows to dozens of digits.
+pub fn number(v: f64) -> String {
+    let magnitude = v.abs();
+    if v.is_finite() && magnitude != 0.0 && !(1e-5..1e16).contains(&magnitude) {
+        format!("{v:e}")
+    } else {
+        v.to_string()
+    }
+}
+
 fn cell(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
@@ -155,16 +173,16 @@ pub fn metrics_csv(records: &[RunRecord], axes: &[String]) -> Result<Vec<u8>> {
                 r.point.to_string(),
                 r.seed.to_string(),
                 m.epoch.to_string(),
-                m.train_loss.to_string(),
-                m.train_acc.to_string(),
-                m.test_loss.to_string(),
-                m.test_acc.to_string(),
+                number(m.train_loss),
+                number(m.train_acc),
+                number(m.test_loss),
+                number(m.test_acc),
                 divergence_name(r).to_owned(),
             ];
             row.extend(
                 extras
                     .iter()
-                    .map(|k| m.extra.get(*k).map(f64::to_string).unwrap_or_default()),
+                    .map(|k| m.extra.get(*k).copied().map(number).unwrap_or_default()),
             );
             row.extend(
                 axes.iter()
@@ -179,24 +197,39 @@ pub fn metrics_csv(records: &[RunRecord], axes: &[String]) -> Result<Vec<u8>> {
     })
 }
 
-/// summary.json: per run its point, seed, parameters, final metrics and divergence (`diverged`:
-/// false, `"non-finite"` or `"blow-up"`; a diverged run also has `divergence`: epoch, batch, reason).
-pub fn summary_json(records: &[RunRecord]) -> Value {
+/// A finite float as a JSON number, anything else as null (JSON has no NaN or infinity).
+fn json_number(v: f64) -> Value {
+    if v.is_finite() {
+        Value::from(v)
+    } else {
+        Value::Null
+    }
+}
+
+/// summary.json: `points` holds one entry per run (its point, seed, parameters, every final metric
+/// and divergence: `diverged` is false, `"non-finite"` or `"blow-up"`, and a diverged run also has
+/// `divergence` with epoch, batch and reason); `aggregates` one entry per sweep point (mean and
+/// standard deviation of every final metric over the seeds that did not diverge); beside them the
+/// dyadsim version and `wall_time_s`, the seconds spent by the command(s) that produced the runs
+/// (null if unknown).
+pub fn summary_json(records: &[RunRecord], wall_time_s: Option<f64>) -> Value {
+    let names = aggregate::metric_names(records);
     let points: Vec<Value> = records
         .iter()
         .map(|r| {
             let last = r.last();
-            let metric = |f: fn(&EpochMetrics) -> f64| last.map(f).map_or(Value::Null, Value::from);
+            let finals: serde_json::Map<String, Value> = names
+                .iter()
+                .map(|name| {
+                    let v = last.and_then(|m| aggregate::epoch_metric(m, name));
+                    (name.clone(), v.map_or(Value::Null, json_number))
+                })
+                .collect();
             let mut obj = serde_json::json!({
                 "point": r.point,
                 "seed": r.seed,
                 "params": r.params,
-                "final": {
-                    "train_loss": metric(|m| m.train_loss),
-                    "train_acc": metric(|m| m.train_acc),
-                    "test_loss": metric(|m| m.test_loss),
-                    "test_acc": metric(|m| m.test_acc),
-                },
+                "final": finals,
                 "diverged": false,
             });
             // `diverged` is false, or why the run diverged: "non-finite" or "blow-up".
@@ -209,7 +242,82 @@ pub fn summary_json(records: &[RunRecord]) -> Value {
             obj
         })
         .collect();
-    serde_json::json!({ "points": points })
+    let aggregates: Vec<Value> = aggregate::by_point(records)
+        .iter()
+        .map(point_json)
+        .collect();
+    serde_json::json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "wall_time_s": wall_time_s.map_or(Value::Null, json_number),
+        "points": points,
+        "aggregates": aggregates,
+    })
+}
+
+fn point_json(p: &PointSummary) -> Value {
+    let stat = |s: &Stat| {
+        serde_json::json!({
+            "n": s.n,
+            "mean": json_number(s.mean),
+            "std": s.std.map_or(Value::Null, json_number),
+        })
+    };
+    let metrics: serde_json::Map<String, Value> = p
+        .metrics
+        .iter()
+        .map(|(k, s)| (k.clone(), stat(s)))
+        .collect();
+    serde_json::json!({
+        "point": p.point,
+        "params": p.params,
+        "seeds": p.seeds,
+        "diverged": p.diverged,
+        "metrics": metrics,
+    })
+}
+
+/// points.csv: one row per sweep point: `point`, one column per sweep axis, `seeds`, `diverged`,
+/// then `<metric>_mean` and `<metric>_std` for every final metric (empty where undefined).
+pub fn points_csv(records: &[RunRecord], axes: &[String]) -> Result<Vec<u8>> {
+    let encode = |e: csv::Error| LabError::Encode {
+        path: "points.csv".into(),
+        message: e.to_string(),
+    };
+    let names = aggregate::metric_names(records);
+    let mut header: Vec<String> = vec!["point".into()];
+    header.extend(axes.iter().cloned());
+    header.extend(["seeds".into(), "diverged".into()]);
+    for name in &names {
+        header.push(format!("{name}_mean"));
+        header.push(format!("{name}_std"));
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&header).map_err(encode)?;
+    let finite = |v: f64| {
+        if v.is_finite() {
+            number(v)
+        } else {
+            String::new()
+        }
+    };
+    for p in aggregate::by_point(records) {
+        let mut row = vec![p.point.to_string()];
+        row.extend(
+            axes.iter()
+                .map(|a| p.params.get(a).map(cell).unwrap_or_default()),
+        );
+        row.extend([p.seeds.to_string(), p.diverged.to_string()]);
+        for name in &names {
+            let s = p.metrics[name];
+            row.push(finite(s.mean));
+            row.push(s.std.map(finite).unwrap_or_default());
+        }
+        w.write_record(&row).map_err(encode)?;
+    }
+    w.into_inner().map_err(|e| LabError::Encode {
+        path: "points.csv".into(),
+        message: e.to_string(),
+    })
 }
 
 /// retention.csv: one row per point, seed and time: `point,seed,t,test_loss,test_acc` and the axes.
@@ -229,9 +337,9 @@ pub fn retention_csv(records: &[RunRecord], axes: &[String]) -> Result<Vec<u8>> 
             let mut row = vec![
                 r.point.to_string(),
                 r.seed.to_string(),
-                p.t.to_string(),
-                p.test_loss.to_string(),
-                p.test_acc.to_string(),
+                number(p.t),
+                number(p.test_loss),
+                number(p.test_acc),
             ];
             row.extend(
                 axes.iter()
@@ -246,17 +354,55 @@ pub fn retention_csv(records: &[RunRecord], axes: &[String]) -> Result<Vec<u8>> 
     })
 }
 
-/// Rewrite metrics.csv and summary.json (and retention.csv when there is retention data) in `out`
-/// from `records`.
-pub fn write_tables(out: &Path, records: &[RunRecord], axes: &[String]) -> Result<()> {
+/// Rewrite metrics.csv, points.csv and summary.json (and retention.csv when there is retention
+/// data) in `out` from `records`; `wall_time_s` is what summary.json reports as the time spent.
+pub fn write_tables(
+    out: &Path,
+    records: &[RunRecord],
+    axes: &[String],
+    wall_time_s: Option<f64>,
+) -> Result<()> {
     if records.iter().any(|r| !r.retention.is_empty()) {
         write_atomic(&out.join("retention.csv"), &retention_csv(records, axes)?)?;
     }
     write_atomic(&out.join("metrics.csv"), &metrics_csv(records, axes)?)?;
-    let summary =
-        serde_json::to_vec_pretty(&summary_json(records)).map_err(|e| LabError::Encode {
+    write_atomic(&out.join("points.csv"), &points_csv(records, axes)?)?;
+    let summary = serde_json::to_vec_pretty(&summary_json(records, wall_time_s)).map_err(|e| {
+        LabError::Encode {
             path: out.join("summary.json"),
             message: e.to_string(),
-        })?;
+        }
+    })?;
     write_atomic(&out.join("summary.json"), &summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::number;
+
+    #[test]
+    fn numbers_are_short_and_round_trip() {
+        for (v, text) in [
+            (0.25, "0.25"),
+            (1.0, "1"),
+            (31536000.0, "31536000"),
+            (1e60, "1e60"),
+            (-3.5e-7, "-3.5e-7"),
+            (0.0, "0"),
+            (f64::NAN, "NaN"),
+            (f64::INFINITY, "inf"),
+        ] {
+            assert_eq!(number(v), text);
+        }
+        for v in [
+            0.1 + 0.2,
+            1.0 / 3.0,
+            123456.789e200,
+            7.25e-300,
+            f64::from(0.3f32),
+        ] {
+            assert_eq!(number(v).parse::<f64>().unwrap(), v, "{}", number(v));
+            assert!(number(v).len() <= 24, "{}", number(v));
+        }
+    }
 }

@@ -185,6 +185,14 @@ pub fn run(
     opts: &RunOptions,
     observer: &dyn RunObserver,
 ) -> Result<Vec<RunRecord>> {
+    let started = std::time::Instant::now();
+    // A resumed folder keeps counting the time spent on it before.
+    let earlier_time = if opts.fresh {
+        0.0
+    } else {
+        results::recorded_wall_time(&opts.out).unwrap_or(0.0)
+    };
+    let wall_time = || Some(earlier_time + started.elapsed().as_secs_f64());
     prepare(exp, opts)?;
     let existing = results::load_records(&opts.out)?;
     let done: BTreeSet<(usize, u64)> = existing.iter().map(|r| (r.point, r.seed)).collect();
@@ -270,7 +278,7 @@ pub fn run(
                     let mut all = records.lock().unwrap_or_else(|e| e.into_inner());
                     all.push(record.clone());
                     all.sort_by_key(|r| (r.point, r.seed));
-                    results::write_tables(&opts.out, &all, &axes)?;
+                    results::write_tables(&opts.out, &all, &axes, wall_time())?;
                     drop(all);
                     observer.finished(&record);
                 }
@@ -280,7 +288,7 @@ pub fn run(
     });
     outcomes.into_iter().collect::<Result<Vec<()>>>()?;
     let all = records.into_inner().unwrap_or_else(|e| e.into_inner());
-    results::write_tables(&opts.out, &all, &axes)?;
+    results::write_tables(&opts.out, &all, &axes, wall_time())?;
     Ok(all)
 }
 
@@ -320,6 +328,12 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Vec<RunRecord>> {
     let resolved = read(first)?;
     let exp = crate::load::experiment_from_str(&resolved, &first.join("experiment.ron"))?;
     let mut all: BTreeMap<(usize, u64), RunRecord> = BTreeMap::new();
+    // The merged folder reports the time its shards spent, where each shard reported one.
+    let times: Vec<Option<f64>> = dirs
+        .iter()
+        .map(|d| results::recorded_wall_time(d))
+        .collect();
+    let wall_time = times.iter().copied().sum::<Option<f64>>();
     for dir in dirs {
         let path = dir.join("experiment.ron");
         if !same_results(&read(dir)?, &path, &exp) {
@@ -342,7 +356,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Vec<RunRecord>> {
     for r in &records {
         results::save_record(out, r)?;
     }
-    results::write_tables(out, &records, &exp.sweep.paths())?;
+    results::write_tables(out, &records, &exp.sweep.paths(), wall_time)?;
     Ok(records)
 }
 

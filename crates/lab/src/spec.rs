@@ -8,6 +8,7 @@ use crate::dataset::DatasetSpec;
 use crate::hardware::HardwareSource;
 use crate::metrics::MetricSpec;
 use crate::sweep::Sweep;
+use dualprop::network::Init;
 pub use dualprop::{
     Activation, Algorithm, AlgorithmKind, Circuit, Loss, NudgeAt, OptimizerKind, OutputMode,
     Schedule,
@@ -137,6 +138,13 @@ pub struct NetworkSpec {
     /// Loss on the output (default `CrossEntropy`).
     #[serde(default = "default_loss")]
     pub loss: Loss,
+    /// How initial weights and biases are drawn (default `Uniform`, PyTorch's rule).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub init: Init,
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }
 
 fn default_activation() -> Activation {

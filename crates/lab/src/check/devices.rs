@@ -31,6 +31,17 @@ pub fn preset_files(root: &Path) -> Result<Vec<(PathBuf, Hardware)>> {
         .collect()
 }
 
+/// The presets of device-models/ as built into dyadsim, for the suite outside the source tree.
+pub fn builtin_presets() -> Result<Vec<(PathBuf, Hardware)>> {
+    crate::builtin::PRESETS
+        .iter()
+        .map(|(stem, text)| {
+            let path = Path::new("device-models").join(format!("{stem}.ron"));
+            crate::hardware::parse(text, &path).map(|h| (path, h))
+        })
+        .collect()
+}
+
 fn spec_error(path: &Path, e: crossbar::SpecError) -> LabError {
     LabError::Invalid {
         path: path.to_owned(),

@@ -2,10 +2,14 @@
 
 use crate::job::EpochMetrics;
 use crate::results::RunRecord;
+use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// One metric that moved beyond tolerance.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Moved {
+    /// The golden it was found in (its file stem).
+    pub golden: String,
     /// metrics.csv column (or `retention t=…`, `divergence`, `run`).
     pub metric: String,
     /// Grid point.
@@ -48,12 +52,14 @@ fn metrics(m: &EpochMetrics) -> Vec<(String, f64)> {
     v
 }
 
-/// Every metric of `new` that differs from `old` by more than `rtol` (relative).
-pub fn diff(old: &[RunRecord], new: &[RunRecord], rtol: f64) -> Vec<Moved> {
+/// Every metric of `new` that differs from `old` by more than `rtol` (relative), labelled with
+/// the golden's name.
+pub fn diff(golden: &str, old: &[RunRecord], new: &[RunRecord], rtol: f64) -> Vec<Moved> {
     let mut moved = Vec::new();
     let mut push = |metric: String, r: &RunRecord, epoch: usize, o: f64, n: f64| {
         if relative(o, n) > rtol {
             moved.push(Moved {
+                golden: golden.to_owned(),
                 metric,
                 point: r.point,
                 seed: r.seed,
@@ -74,13 +80,9 @@ pub fn diff(old: &[RunRecord], new: &[RunRecord], rtol: f64) -> Vec<Moved> {
             );
             continue;
         };
-        push(
-            "epochs completed".into(),
-            o,
-            0,
-            o.epochs.len() as f64,
-            n.epochs.len() as f64,
-        );
+        // The records hold epoch 0 (before training) too.
+        let completed = |r: &RunRecord| r.epochs.len().saturating_sub(1) as f64;
+        push("epochs completed".into(), o, 0, completed(o), completed(n));
         push(
             "diverged".into(),
             o,
@@ -122,6 +124,59 @@ pub fn diff(old: &[RunRecord], new: &[RunRecord], rtol: f64) -> Vec<Moved> {
         push("run (new, not in the golden)".into(), n, 0, f64::NAN, 1.0);
     }
     moved
+}
+
+/// The diff in a few lines, one per metric: how many values moved, the largest change, and how it
+/// compares with the spread of that metric over the golden's seeds at the same point and epoch
+/// (sample standard deviation), where the golden has more than one seed.
+pub fn diff_summary(moved: &[Moved], old: &[RunRecord]) -> String {
+    let mut by_metric: BTreeMap<&str, Vec<&Moved>> = BTreeMap::new();
+    for m in moved {
+        by_metric.entry(&m.metric).or_default().push(m);
+    }
+    let mut s = String::new();
+    for (metric, ms) in by_metric {
+        let worst = ms
+            .iter()
+            .max_by(|a, b| (a.new - a.old).abs().total_cmp(&(b.new - b.old).abs()))
+            .expect("a metric in the map moved at least once");
+        let change = worst.new - worst.old;
+        let spread = seed_spread(old, metric, worst.point, worst.epoch);
+        let against = match spread {
+            Some(sd) if sd > 0.0 && change.is_finite() => {
+                format!(", {:.2} × the seed spread {sd:.3e}", change.abs() / sd)
+            }
+            _ => String::new(),
+        };
+        s.push_str(&format!(
+            "{metric}: {} value(s) moved; largest change {:+.4e} ({} → {}) at point {} seed {} epoch {}{against}\n",
+            ms.len(),
+            change,
+            worst.old,
+            worst.new,
+            worst.point,
+            worst.seed,
+            worst.epoch,
+        ));
+    }
+    s
+}
+
+/// Sample standard deviation of `metric` over the seeds of `point` at `epoch`, for two or more.
+fn seed_spread(records: &[RunRecord], metric: &str, point: usize, epoch: usize) -> Option<f64> {
+    let values: Vec<f64> = records
+        .iter()
+        .filter(|r| r.point == point)
+        .filter_map(|r| r.epochs.iter().find(|m| m.epoch == epoch))
+        .filter_map(|m| metrics(m).into_iter().find(|(k, _)| k == metric))
+        .map(|(_, v)| v)
+        .filter(|v| v.is_finite())
+        .collect();
+    let n = values.len();
+    (n > 1).then(|| {
+        let mean = values.iter().sum::<f64>() / n as f64;
+        (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+    })
 }
 
 /// The diff as a table: metric, point, seed, epoch, old, new, relative change.

@@ -5,7 +5,7 @@
 //! own experiments, unshortened, with `dyadsim check --pin FILE --golden DIR`. A golden is only
 //! ever rewritten on request (`--update`), after its diff has been shown.
 
-use super::diff::{Moved, diff, diff_table};
+use super::diff::{Moved, diff, diff_summary, diff_table};
 use super::{Check, Criterion};
 use crate::dataset::{self, DatasetSpec};
 use crate::error::{LabError, Result};
@@ -119,7 +119,11 @@ fn read(path: &Path) -> Result<Golden> {
         path: path.to_owned(),
         source,
     })?;
-    serde_json::from_str(&text).map_err(|e| LabError::Data {
+    read_str(&text, path)
+}
+
+fn read_str(text: &str, path: &Path) -> Result<Golden> {
+    serde_json::from_str(text).map_err(|e| LabError::Data {
         path: path.to_owned(),
         message: format!("not a golden file ({e}); pin it again with --pin"),
     })
@@ -144,12 +148,13 @@ fn golden_of(
     shortened: Option<String>,
     records: Vec<RunRecord>,
 ) -> Result<Golden> {
-    let summary = summary_json(&records);
+    // A golden pins results, not timings.
+    let summary = summary_json(&records, None);
     let source = exp.source.clone().unwrap_or_default();
     // The project's goldens are committed: name their experiment relative to the source tree.
-    let source = match (&shortened, source.parent().and_then(Path::parent)) {
+    let source = match (&shortened, super::find_root(&source)) {
         (Some(_), Some(root)) => source
-            .strip_prefix(root)
+            .strip_prefix(&root)
             .map(Path::to_owned)
             .unwrap_or(source.clone()),
         _ => source,
@@ -163,7 +168,8 @@ fn golden_of(
     })
 }
 
-/// Compare a fresh run of `exp` with the golden at `path` (rewriting it if `update`).
+/// Compare a fresh run of `exp` with the golden at `path` (rewriting it if `update`); returns the
+/// check and every value that moved.
 fn compare(
     label: &str,
     path: &Path,
@@ -171,10 +177,28 @@ fn compare(
     shortened: Option<String>,
     rtol: f64,
     update: bool,
-) -> Result<Check> {
-    let stored = read(path)?;
+) -> Result<(Check, Vec<Moved>)> {
+    let stored = read_str(
+        &std::fs::read_to_string(path).map_err(|source| LabError::Io {
+            path: path.to_owned(),
+            source,
+        })?,
+        path,
+    )?;
+    compare_with(label, path, &stored, exp, shortened, rtol, update)
+}
+
+fn compare_with(
+    label: &str,
+    path: &Path,
+    stored: &Golden,
+    exp: &Experiment,
+    shortened: Option<String>,
+    rtol: f64,
+    update: bool,
+) -> Result<(Check, Vec<Moved>)> {
     let records = run_records(exp)?;
-    let moved = diff(&stored.records, &records, rtol);
+    let moved = diff(label, &stored.records, &records, rtol);
     let worst = moved.iter().map(Moved::relative).fold(0.0, f64::max);
     let fresh = golden_of(exp, shortened, records)?;
     let mut detail = String::new();
@@ -195,8 +219,9 @@ fn compare(
     }
     if !moved.is_empty() {
         detail.push_str(&format!(
-            "{} metric(s) moved beyond {rtol:e} relative:\n{}",
+            "{} value(s) moved beyond {rtol:e} relative:\n{}details:\n{}",
             moved.len(),
+            diff_summary(&moved, &stored.records),
             diff_table(&moved)
         ));
     }
@@ -213,62 +238,145 @@ fn compare(
         check.name.push_str(" (golden updated)");
         check.pass = true;
     }
-    Ok(check)
+    Ok((check, moved))
 }
 
-/// The project's goldens: every experiments/*.ron, shortened, against `tests/golden/<name>.json`.
-/// Returns the checks and notes on the experiments left out.
-pub fn project(root: &Path, rtol: f64, update: bool) -> Result<(Vec<Check>, Vec<String>)> {
+/// What a golden suite found: its checks, every value that moved, and notes on what was left out.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// One check per golden.
+    pub checks: Vec<Check>,
+    /// Every value that moved beyond tolerance, over all goldens.
+    pub moved: Vec<Moved>,
+    /// What was left out and why.
+    pub notes: Vec<String>,
+}
+
+impl Outcome {
+    fn add(&mut self, (check, moved): (Check, Vec<Moved>)) {
+        self.checks.push(check);
+        self.moved.extend(moved);
+    }
+}
+
+/// The project's goldens: every experiments/*.ron of the source tree `root`, shortened, against
+/// `tests/golden/<name>.json`, and every short configuration `tests/golden/<name>.ron` (for
+/// experiments too long even when shortened), as it is; without a source tree, the goldens built
+/// into dyadsim, each re-run from the resolved experiment it stores.
+pub fn project(root: Option<&Path>, rtol: f64, update: bool) -> Result<Outcome> {
+    let Some(root) = root else {
+        if update {
+            return Err(LabError::Usage(
+                "updating the project's goldens needs the dyadsim source tree: run from inside it"
+                    .into(),
+            ));
+        }
+        return builtin();
+    };
     let dir = root.join("experiments");
     let files = super::ron_files(&dir)?;
-    let (mut checks, mut notes) = (Vec::new(), Vec::new());
+    let mut outcome = Outcome::default();
     for file in files {
         let exp = crate::load::experiment(&file)?;
         let (short, how) = shorten(&exp);
-        let stem = file
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("experiment")
-            .to_owned();
+        let stem = stem_of(&file);
         if cost(&short) > BUDGET {
-            notes.push(format!("{stem}: left out of the golden suite, too long even shortened ({how}: ~{:.0e} operations)", cost(&short)));
+            outcome.notes.push(format!("{stem}: left out of the golden suite, too long even shortened ({how}: ~{:.0e} operations)", cost(&short)));
             continue;
         }
-        if let Err(e) = dataset::load(&short.dataset, &file) {
-            notes.push(format!(
+        project_one(root, &file, &stem, short, how, rtol, update, &mut outcome)?;
+    }
+    let golden_dir = root.join("tests").join("golden");
+    for file in super::ron_files(&golden_dir)? {
+        let exp = crate::load::experiment(&file)?;
+        let stem = stem_of(&file);
+        let how = format!("a short configuration, tests/golden/{stem}.ron");
+        project_one(root, &file, &stem, exp, how, rtol, update, &mut outcome)?;
+    }
+    Ok(outcome)
+}
+
+/// The project's goldens as built into the binary, for `dyadsim check` outside the source tree.
+fn builtin() -> Result<Outcome> {
+    let mut outcome = Outcome::default();
+    for (stem, text) in crate::builtin::GOLDENS {
+        let path = Path::new("tests/golden").join(format!("{stem}.json"));
+        let stored = read_str(text, &path)?;
+        let source = Path::new("experiments").join(format!("{stem}.ron"));
+        let exp = crate::load::experiment_from_str(&stored.experiment, &source)?;
+        if let Err(e) = dataset::load(&exp.dataset, &source) {
+            outcome.notes.push(format!(
                 "{stem}: left out of the golden suite, its data is not available ({e})"
             ));
             continue;
         }
-        let path = root
-            .join("tests")
-            .join("golden")
-            .join(format!("{stem}.json"));
-        if !path.exists() {
-            if update {
-                write(&path, &golden_of(&short, Some(how), run_records(&short)?)?)?;
-                notes.push(format!("{stem}: pinned a new golden at {}", path.display()));
-            } else {
-                checks.push(Check::flag(
-                    SUITE,
-                    format!("{stem}: golden exists"),
-                    false,
-                    format!(
-                        "no {}; create it with `dyadsim check --suite golden --update`",
-                        path.display()
-                    ),
-                ));
-            }
-            continue;
-        }
-        checks.push(compare(&stem, &path, &short, Some(how), rtol, update)?);
+        let shortened = stored.shortened.clone();
+        outcome.add(compare_with(
+            stem, &path, &stored, &exp, shortened, 1e-9, false,
+        )?);
     }
-    Ok((checks, notes))
+    outcome.notes.push(
+        "no source tree here: compared the goldens built into dyadsim, each re-run from the experiment it stores".into(),
+    );
+    Ok(outcome)
+}
+
+fn stem_of(file: &Path) -> String {
+    file.file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("experiment")
+        .to_owned()
+}
+
+/// Compare (or pin, when missing and `update`) the project golden `tests/golden/<stem>.json` of
+/// the short run `short` of `file`.
+#[allow(clippy::too_many_arguments)]
+fn project_one(
+    root: &Path,
+    file: &Path,
+    stem: &str,
+    short: Experiment,
+    how: String,
+    rtol: f64,
+    update: bool,
+    outcome: &mut Outcome,
+) -> Result<()> {
+    if let Err(e) = dataset::load(&short.dataset, file) {
+        outcome.notes.push(format!(
+            "{stem}: left out of the golden suite, its data is not available ({e})"
+        ));
+        return Ok(());
+    }
+    let path = root
+        .join("tests")
+        .join("golden")
+        .join(format!("{stem}.json"));
+    if !path.exists() {
+        if update {
+            write(&path, &golden_of(&short, Some(how), run_records(&short)?)?)?;
+            outcome
+                .notes
+                .push(format!("{stem}: pinned a new golden at {}", path.display()));
+        } else {
+            outcome.checks.push(Check::flag(
+                SUITE,
+                format!("{stem}: golden exists"),
+                false,
+                format!(
+                    "no {}; create it with `dyadsim check --suite golden --update`",
+                    path.display()
+                ),
+            ));
+        }
+        return Ok(());
+    }
+    outcome.add(compare(stem, &path, &short, Some(how), rtol, update)?);
+    Ok(())
 }
 
 /// Users' goldens: every *.json in `dir`, re-run from its experiment file (or, if that is gone,
 /// from the stored experiment) and compared.
-pub fn compare_dir(dir: &Path, rtol: f64, update: bool) -> Result<(Vec<Check>, Vec<String>)> {
+pub fn compare_dir(dir: &Path, rtol: f64, update: bool) -> Result<Outcome> {
     let files = super::files_with_extension(dir, "json")?;
     if files.is_empty() {
         return Err(LabError::Usage(format!(
@@ -277,7 +385,7 @@ pub fn compare_dir(dir: &Path, rtol: f64, update: bool) -> Result<(Vec<Check>, V
             dir.display()
         )));
     }
-    let (mut checks, mut notes) = (Vec::new(), Vec::new());
+    let mut outcome = Outcome::default();
     for path in files {
         let g = read(&path)?;
         let stem = path
@@ -288,7 +396,7 @@ pub fn compare_dir(dir: &Path, rtol: f64, update: bool) -> Result<(Vec<Check>, V
         let exp = if g.source.exists() {
             crate::load::experiment(&g.source)?
         } else {
-            notes.push(format!(
+            outcome.notes.push(format!(
                 "{stem}: {} is gone; re-ran the stored experiment",
                 g.source.display()
             ));
@@ -298,16 +406,17 @@ pub fn compare_dir(dir: &Path, rtol: f64, update: bool) -> Result<(Vec<Check>, V
             Some(_) => shorten(&exp).0,
             None => exp,
         };
-        checks.push(compare(
+        outcome.add(compare_with(
             &stem,
             &path,
+            &g,
             &exp,
             g.shortened.clone(),
             rtol,
             update,
         )?);
     }
-    Ok((checks, notes))
+    Ok(outcome)
 }
 
 /// Pin a seeded run of the experiment at `experiment` in `dir` as `<name>.json`; refuses to replace
@@ -319,17 +428,7 @@ pub fn pin(experiment: &Path, dir: &Path, rtol: f64, update: bool) -> Result<Str
         .and_then(|s| s.to_str())
         .unwrap_or("experiment");
     let path = dir.join(format!("{stem}.json"));
-    let previous = if path.exists() {
-        if !update {
-            return Err(LabError::Usage(format!(
-                "{} is already pinned; pass --update to replace it (its diff is shown first)",
-                path.display()
-            )));
-        }
-        Some(read(&path)?)
-    } else {
-        None
-    };
+    let previous = path.exists().then(|| read(&path)).transpose()?;
     let mut exp = exp;
     if let Ok(abs) = std::path::absolute(experiment) {
         exp.source = Some(abs);
@@ -337,12 +436,25 @@ pub fn pin(experiment: &Path, dir: &Path, rtol: f64, update: bool) -> Result<Str
     let records = run_records(&exp)?;
     let mut text = String::new();
     if let Some(old) = &previous {
-        let moved = diff(&old.records, &records, rtol);
-        text.push_str(&format!(
-            "{} metric(s) moved beyond {rtol:e} relative since the last pin:\n{}",
-            moved.len(),
-            diff_table(&moved)
-        ));
+        let moved = diff(stem, &old.records, &records, rtol);
+        let diff_text = if moved.is_empty() {
+            format!("nothing moved beyond {rtol:e} relative since the last pin\n")
+        } else {
+            format!(
+                "{} value(s) moved beyond {rtol:e} relative since the last pin:\n{}details:\n{}",
+                moved.len(),
+                diff_summary(&moved, &old.records),
+                diff_table(&moved)
+            )
+        };
+        if !update {
+            return Err(LabError::Usage(format!(
+                "{} is already pinned; pass --update to replace it. Its diff against a fresh run:\n{}",
+                path.display(),
+                diff_text.trim_end()
+            )));
+        }
+        text.push_str(&diff_text);
     }
     let runs = records.len();
     write(&path, &golden_of(&exp, None, records)?)?;

@@ -101,6 +101,9 @@ pub struct Report {
     /// What was skipped and why (e.g. an experiment too long for the golden suite).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Every value of a golden comparison that moved beyond tolerance.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub moved: Vec<diff::Moved>,
 }
 
 impl Report {
@@ -219,14 +222,6 @@ pub fn find_root(start: &Path) -> Option<PathBuf> {
         .map(Path::to_owned)
 }
 
-fn need_root(opts: &CheckOptions, what: &str) -> Result<PathBuf> {
-    opts.root.clone().ok_or_else(|| {
-        LabError::Usage(format!(
-            "{what} needs the dyadsim source tree (device-models/ and experiments/): run from inside it, or pass --hardware / --golden"
-        ))
-    })
-}
-
 /// Run the suites `opts` asks for.
 pub fn run(opts: &CheckOptions) -> Result<Report> {
     let mut report = Report::default();
@@ -239,9 +234,10 @@ pub fn run(opts: &CheckOptions) -> Result<Report> {
         report.checks.extend(gradient::run(hardware.as_ref())?);
     }
     if opts.suite.includes(Suite::Devices) {
-        let files = match &hardware {
-            Some(h) => vec![h.clone()],
-            None => devices::preset_files(&need_root(opts, "the devices suite")?)?,
+        let files = match (&hardware, &opts.root) {
+            (Some(h), _) => vec![h.clone()],
+            (None, Some(root)) => devices::preset_files(root)?,
+            (None, None) => devices::builtin_presets()?,
         };
         for (path, hw) in &files {
             report.checks.extend(devices::run(path, &hw.device)?);
@@ -256,16 +252,13 @@ pub fn run(opts: &CheckOptions) -> Result<Report> {
         report.checks.extend(dynamics::run()?);
     }
     if opts.suite.includes(Suite::Golden) {
-        let (checks, notes) = match &opts.golden {
+        let outcome = match &opts.golden {
             Some(dir) => golden::compare_dir(dir, opts.rtol, opts.update)?,
-            None => golden::project(
-                &need_root(opts, "the golden suite")?,
-                opts.rtol,
-                opts.update,
-            )?,
+            None => golden::project(opts.root.as_deref(), opts.rtol, opts.update)?,
         };
-        report.checks.extend(checks);
-        report.notes.extend(notes);
+        report.checks.extend(outcome.checks);
+        report.notes.extend(outcome.notes);
+        report.moved.extend(outcome.moved);
     }
     Ok(report)
 }
