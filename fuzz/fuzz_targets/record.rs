@@ -14,6 +14,6 @@ fuzz_target!(|data: &[u8]| {
         let axes = ["algorithm.alpha".to_owned()];
         let _ = lab::results::metrics_csv(&records, &axes);
         let _ = lab::results::retention_csv(&records, &axes);
-        let _ = lab::results::summary_json(&records);
+        let _ = lab::results::summary_json(&records, None);
     }
 });

@@ -98,6 +98,6 @@ fn a_record_written_before_blow_up_detection_reads_as_non_finite() {
     let record = lab::results::parse_record(text, path).unwrap();
     let d = record.divergence.as_ref().unwrap();
     assert_eq!(d.kind, lab::job::DivergenceKind::NonFinite);
-    let summary = lab::results::summary_json(&[record]);
+    let summary = lab::results::summary_json(&[record], None);
     assert_eq!(summary["points"][0]["diverged"], "non-finite");
 }

@@ -269,7 +269,8 @@ pub fn train(
     let mut epochs = vec![first];
     if let Some(undefined) = alg.undefined_output() {
         let reason = format!("the exact MSE output is undefined, nothing can settle: {undefined}");
-        return Ok(diverged(epochs, 1, 0, reason));
+        // The exact output's fixed point lies at infinity: settling would produce no finite state.
+        return Ok(diverged(epochs, 1, 0, DivergenceKind::NonFinite, reason));
     }
     for epoch in 1..=t.epochs {
         order.shuffle(&mut shuffle);
