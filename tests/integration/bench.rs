@@ -64,6 +64,14 @@ fn quick_bench_reports_every_workload_with_positive_finite_numbers() {
         "records differ across thread counts"
     );
     assert!(workloads[..10].iter().all(|w| w.get("speedup").is_none()));
+    // The sweep's spread was never measured, so it is absent rather than a made-up 0.
+    assert!(sweep.get("spread").is_none(), "{sweep}");
+    assert!(
+        workloads[..10].iter().all(|w| w["spread"]
+            .as_f64()
+            .is_some_and(|s| s.is_finite() && s >= 0.0)),
+        "{report}"
+    );
 }
 
 #[test]

@@ -5,8 +5,10 @@ use std::collections::BTreeSet;
 use tests::root;
 
 /// The source files that define what an experiment or hardware file may hold.
-const SPEC_SOURCES: [&str; 19] = [
+const SPEC_SOURCES: [&str; 21] = [
     "crates/lab/src/spec.rs",
+    "crates/lab/src/tolerance/spec.rs",
+    "crates/lab/src/tolerance/search.rs",
     "crates/lab/src/hardware.rs",
     "crates/lab/src/sweep.rs",
     "crates/lab/src/metrics.rs",

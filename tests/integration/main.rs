@@ -9,5 +9,7 @@ mod cli_run;
 mod divergence;
 mod format_reference;
 mod hardware;
+mod modules;
 mod shipped_files;
 mod sweeps;
+mod tolerance;

@@ -14,8 +14,8 @@
 
 use std::sync::OnceLock;
 
-/// Golden-ratio increment of SplitMix64.
-const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+/// Golden-ratio increment of SplitMix64 (⌊2⁶⁴/φ⌋, odd).
+pub const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// SplitMix64's output function (a bijective 64-bit mixer).
 #[inline]
@@ -23,6 +23,15 @@ pub(crate) fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+/// One step of SplitMix64: advance `state` by the golden-ratio increment and return the mixed
+/// state. The one SplitMix64 of the workspace: the hot-path streams here and the seed derivation
+/// of `lab::seed` both use it.
+#[inline]
+pub fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(GAMMA);
+    mix(*state)
 }
 
 /// A SplitMix64 stream.
@@ -43,8 +52,7 @@ impl Fast {
     /// The next 64 random bits.
     #[inline]
     pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(GAMMA);
-        mix(self.state)
+        splitmix64(&mut self.state)
     }
 
     /// A uniform draw in [0, 1) with 24 random bits (every f32 multiple of 2⁻²⁴).

@@ -66,6 +66,7 @@ mod tests;
 pub use analog::{AnalogArray, build};
 pub use array::{Crossbar, Update, UpdateReport};
 pub use drift::{DriftPoint, drift_response};
+pub use fast::{GAMMA as SPLITMIX64_GAMMA, splitmix64};
 pub use ideal::IdealArray;
 pub use periphery::NeuronMismatch;
 pub use response::{PulseResponse, ResponseStats, pulse_response};

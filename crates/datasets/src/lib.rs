@@ -19,6 +19,7 @@ pub use synthetic::{SyntheticSpec, Task};
 
 pub use error::{DataError, Result};
 use nalgebra::DMatrix;
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -62,6 +63,51 @@ impl DatasetSpec {
         }
     }
 }
+
+/// A random stream a dataset draws from, named by what it draws. Independent streams per part
+/// mean that a longer training split leaves the teacher and the test split unchanged, and noise
+/// leaves the inputs unchanged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataStream {
+    /// The synthetic teacher's weights.
+    Teacher,
+    /// The synthetic training inputs.
+    TrainInputs,
+    /// The synthetic test inputs.
+    TestInputs,
+    /// The noise on the synthetic training outputs.
+    TrainNoise,
+    /// The noise on the synthetic test outputs.
+    TestNoise,
+    /// The inputs that fit the whitening of the synthetic teacher's outputs.
+    Calibration,
+    /// Which samples a seeded subset of an IDX file keeps.
+    Subset,
+}
+
+impl DataStream {
+    /// Every part, in the order of [`DataStream::index`].
+    pub const ALL: [DataStream; 7] = [
+        DataStream::Teacher,
+        DataStream::TrainInputs,
+        DataStream::TestInputs,
+        DataStream::TrainNoise,
+        DataStream::TestNoise,
+        DataStream::Calibration,
+        DataStream::Subset,
+    ];
+
+    /// A distinct small number per part, for the caller's stream derivation.
+    pub fn index(self) -> u64 {
+        self as u64
+    }
+}
+
+/// Where a dataset's random numbers come from: the stream `part` of the seed a spec names
+/// (`SyntheticSpec::seed`, `subset_seed`). The crate has no seeding scheme of its own; the caller
+/// passes its own (`lab::seed::data_stream`), so every random stream of an experiment is derived in
+/// one place.
+pub type Streams<'a> = &'a dyn Fn(u64, DataStream) -> ChaCha8Rng;
 
 /// A labelled split: inputs (features × n) and targets (outputs × n).
 #[derive(Clone, Debug)]
@@ -130,8 +176,8 @@ pub fn one_hot(labels: &[u8], classes: usize) -> DMatrix<f32> {
 }
 
 /// Load the dataset `spec` names; relative paths are resolved against the folder of `source`
-/// (the file that names the dataset).
-pub fn load(spec: &DatasetSpec, source: &Path) -> Result<Dataset> {
+/// (the file that names the dataset); random draws come from `streams`.
+pub fn load(spec: &DatasetSpec, source: &Path, streams: Streams) -> Result<Dataset> {
     spec.validate()?;
     match spec {
         DatasetSpec::Digits => Ok(digits()),
@@ -147,7 +193,7 @@ pub fn load(spec: &DatasetSpec, source: &Path) -> Result<Dataset> {
                     (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, \
                     t10k-labels-idx1-ubyte, each optionally .gz)",
             };
-            mnist::load(&set)
+            mnist::load(&set, streams)
         }
         DatasetSpec::FashionMnist(s) => {
             let set = mnist::IdxSet {
@@ -161,9 +207,9 @@ pub fn load(spec: &DatasetSpec, source: &Path) -> Result<Dataset> {
                     (files in /usr/share/datasets/fashion-mnist), or point dir at a folder with the \
                     Fashion-MNIST IDX files",
             };
-            mnist::load(&set)
+            mnist::load(&set, streams)
         }
-        DatasetSpec::Synthetic(s) => Ok(synthetic::generate(s)),
+        DatasetSpec::Synthetic(s) => Ok(synthetic::generate(s, streams)),
     }
 }
 

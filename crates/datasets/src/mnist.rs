@@ -1,10 +1,9 @@
 //! MNIST and Fashion-MNIST from their four IDX files, plain or gzipped.
 
-use super::{Dataset, Split, idx, one_hot};
+use super::{DataStream, Dataset, Split, Streams, idx, one_hot};
 use crate::error::{DataError, Result};
 use nalgebra::DMatrix;
-use rand::{RngCore, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -40,8 +39,8 @@ pub struct MnistSpec {
     #[serde(default)]
     pub test_subset: Option<usize>,
     /// How subsets are chosen (default `None`: the first n samples of each file;
-    /// `Some(seed)`: n samples drawn without replacement by ChaCha8 seeded with `seed`, kept in
-    /// file order).
+    /// `Some(seed)`: n samples drawn without replacement from the `Subset` stream of `seed`, kept
+    /// in file order).
     #[serde(default)]
     pub subset_seed: Option<u64>,
     /// Pixel scaling (default `UnitInterval`: pixel / 255).
@@ -198,11 +197,11 @@ fn read_split(dir: &Path, prefix: &str, hint: &str) -> Result<RawSplit> {
 
 /// Indices of the samples to keep: all, the first n, or n drawn by a seeded partial Fisher–Yates
 /// (written out so that the choice never changes with a library version), sorted.
-fn choose(count: usize, subset: Option<usize>, seed: Option<u64>) -> Vec<usize> {
+fn choose(count: usize, subset: Option<usize>, seed: Option<u64>, streams: Streams) -> Vec<usize> {
     let n = subset.map_or(count, |n| n.min(count));
     let mut all: Vec<usize> = (0..count).collect();
     if let (Some(seed), true) = (seed, n < count) {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut rng = streams(seed, DataStream::Subset);
         for i in 0..n {
             let j = i + (rng.next_u64() % (count - i) as u64) as usize;
             all.swap(i, j);
@@ -257,7 +256,7 @@ fn pixel_moments(raw: &RawSplit, keep: &[usize]) -> (f64, f64) {
 }
 
 /// Load both splits of an MNIST-style folder.
-pub(super) fn load(set: &IdxSet) -> Result<Dataset> {
+pub(super) fn load(set: &IdxSet, streams: Streams) -> Result<Dataset> {
     let (train, test) = rayon::join(
         || read_split(&set.dir, "train", set.missing_hint),
         || read_split(&set.dir, "t10k", set.missing_hint),
@@ -288,7 +287,7 @@ pub(super) fn load(set: &IdxSet) -> Result<Dataset> {
                 ),
             });
         }
-        kept.push(choose(count, subset, set.subset_seed));
+        kept.push(choose(count, subset, set.subset_seed, streams));
     }
     let (shift, scale) = match set.normalize {
         Normalize::UnitInterval => (0.0, 255.0),

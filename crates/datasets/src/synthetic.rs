@@ -9,9 +9,9 @@
 //! A student of the teacher's shape can fit the task exactly (when `noise` is 0), which makes it a
 //! clean probe of what a learning rule or a device does to the reachable accuracy.
 
-use super::{Dataset, Split};
+use super::{DataStream, Dataset, Split, Streams};
 use nalgebra::{DMatrix, DVector};
-use rand::{RngCore, SeedableRng};
+use rand::RngCore;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
@@ -112,19 +112,6 @@ impl SyntheticSpec {
     }
 }
 
-/// Independent ChaCha8 streams of one seed, so that changing `train` leaves the teacher and the
-/// test set unchanged, and changing `noise` leaves the inputs unchanged.
-#[derive(Clone, Copy)]
-#[repr(u64)]
-enum Stream {
-    Teacher = 1,
-    TrainInputs = 2,
-    TestInputs = 3,
-    TrainNoise = 4,
-    TestNoise = 5,
-    Calibration = 6,
-}
-
 /// Standard normal draws by the Box–Muller transform, written out so that the data never change
 /// with a version of a distributions crate.
 struct Gauss {
@@ -133,9 +120,7 @@ struct Gauss {
 }
 
 impl Gauss {
-    fn new(seed: u64, stream: Stream) -> Self {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        rng.set_stream(stream as u64);
+    fn new(rng: ChaCha8Rng) -> Self {
         Self { rng, spare: None }
     }
 
@@ -174,8 +159,8 @@ struct Teacher {
 }
 
 impl Teacher {
-    fn new(spec: &SyntheticSpec) -> Self {
-        let mut g = Gauss::new(spec.seed, Stream::Teacher);
+    fn new(spec: &SyntheticSpec, streams: Streams) -> Self {
+        let mut g = Gauss::new(streams(spec.seed, DataStream::Teacher));
         let w1 = g.matrix(
             spec.hidden,
             spec.inputs,
@@ -191,7 +176,11 @@ impl Teacher {
             w2,
             b2: DVector::zeros(spec.outputs),
         };
-        let x = Gauss::new(spec.seed, Stream::Calibration).matrix(spec.inputs, CALIBRATION, 1.0);
+        let x = Gauss::new(streams(spec.seed, DataStream::Calibration)).matrix(
+            spec.inputs,
+            CALIBRATION,
+            1.0,
+        );
         let mut o = raw.outputs(&x);
         let mean = o.column_mean();
         o.column_iter_mut().for_each(|mut c| c -= &mean);
@@ -229,14 +218,16 @@ fn whitening(cov: DMatrix<f64>) -> DMatrix<f64> {
     })
 }
 
-/// Generate the task `spec` describes; `spec` must be valid.
-pub(super) fn generate(spec: &SyntheticSpec) -> Dataset {
-    let teacher = Teacher::new(spec);
-    let split = |n: usize, inputs: Stream, noise: Stream| {
-        let x = Gauss::new(spec.seed, inputs).matrix(spec.inputs, n, 1.0);
+/// Generate the task `spec` describes from the streams of `spec.seed`; `spec` must be valid.
+/// Independent streams per part mean that changing `train` leaves the teacher and the test set
+/// unchanged, and changing `noise` leaves the inputs unchanged.
+pub(super) fn generate(spec: &SyntheticSpec, streams: Streams) -> Dataset {
+    let teacher = Teacher::new(spec, streams);
+    let split = |n: usize, inputs: DataStream, noise: DataStream| {
+        let x = Gauss::new(streams(spec.seed, inputs)).matrix(spec.inputs, n, 1.0);
         let mut o = teacher.outputs(&x);
         if spec.noise > 0.0 {
-            let mut noise = Gauss::new(spec.seed, noise);
+            let mut noise = Gauss::new(streams(spec.seed, noise));
             o.iter_mut().for_each(|v| *v += spec.noise * noise.next());
         }
         let y = match spec.task {
@@ -256,7 +247,7 @@ pub(super) fn generate(spec: &SyntheticSpec) -> Dataset {
     };
     Dataset {
         name: "synthetic".into(),
-        train: split(spec.train, Stream::TrainInputs, Stream::TrainNoise),
-        test: split(spec.test, Stream::TestInputs, Stream::TestNoise),
+        train: split(spec.train, DataStream::TrainInputs, DataStream::TrainNoise),
+        test: split(spec.test, DataStream::TestInputs, DataStream::TestNoise),
     }
 }

@@ -1,5 +1,6 @@
 //! Tests of the synthetic teacher task through [`load`].
 
+use super::tests::load;
 use super::*;
 use std::path::Path;
 

@@ -2,7 +2,21 @@
 
 use super::*;
 use approx::assert_relative_eq;
+use rand::SeedableRng;
 use std::path::PathBuf;
+
+/// Streams for the crate's own tests: the seed and the part's index, plainly. (Experiments use
+/// `lab::seed::data_stream`, which lives above this crate.)
+pub(crate) fn plain_streams(seed: u64, part: DataStream) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(part.index() + 1);
+    rng
+}
+
+/// [`super::load`] with [`plain_streams`].
+pub(crate) fn load(spec: &DatasetSpec, source: &Path) -> Result<Dataset> {
+    super::load(spec, source, &plain_streams)
+}
 
 /// A fresh scratch folder with an `exp/` subfolder standing in for the experiment's folder.
 fn scratch(name: &str) -> PathBuf {

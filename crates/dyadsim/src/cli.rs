@@ -96,6 +96,72 @@ pub enum Command {
     },
     /// Run the fidelity suite (gradients, devices, dynamics, goldens), or pin and compare goldens.
     Check(CheckArgs),
+    /// Find how far a field may go before the metric drops more than --max-drop below the reference.
+    Tolerance(ToleranceArgs),
+}
+
+/// Arguments of `tolerance` (the same as an experiment's `tolerance: (...)` section).
+#[derive(Debug, clap::Args)]
+pub struct ToleranceArgs {
+    /// The experiment file (RON).
+    pub experiment: PathBuf,
+    /// The searched field path, as in `sweep` (e.g. algorithm.alpha, hardware.io.w_noise).
+    #[arg(long)]
+    pub axis: String,
+    /// The reference value [default: the value in the file]; with --around, the lower end.
+    #[arg(long, allow_hyphen_values = true)]
+    pub from: Option<f64>,
+    /// The far end of the search; with --around, the upper end.
+    #[arg(long, allow_hyphen_values = true)]
+    pub to: Option<f64>,
+    /// Search both ways from this reference value (down to --from, up to --to).
+    #[arg(long, allow_hyphen_values = true)]
+    pub around: Option<f64>,
+    /// Allowed drop below the reference, in the metric's units (0.02: 2 points of accuracy).
+    #[arg(long, default_value_t = 0.02)]
+    pub max_drop: f64,
+    /// Read --max-drop as a fraction of the reference.
+    #[arg(long)]
+    pub relative: bool,
+    /// The final metric, a metrics.csv column.
+    #[arg(long, default_value = "test_acc")]
+    pub metric: String,
+    /// Replicate seeds 0..N per probe [default: the file's seeds].
+    #[arg(long)]
+    pub seeds: Option<usize>,
+    /// Confidence of the paired one-sided bound on the drop.
+    #[arg(long, default_value_t = 0.95)]
+    pub confidence: f64,
+    /// Stop at this bracket width: axis units (linear), a relative width (log) [default: span/50; 0.1].
+    #[arg(long)]
+    pub resolution: Option<f64>,
+    /// Probe spacing [default: log for noise amplitudes and *_std fields, else linear].
+    #[arg(long, value_enum)]
+    pub scale: Option<ScaleArg>,
+    /// One tolerance per value: PATH (values from the file's sweep) or PATH=v1,v2,...
+    #[arg(long, value_name = "PATH[=v1,v2,...]")]
+    pub compare: Option<String>,
+    /// The boundary: one tolerance per value, PATH (values from the sweep) or PATH=v1,v2,...
+    #[arg(long, value_name = "PATH[=v1,v2,...]")]
+    pub across: Option<String>,
+    /// Results folder [default: runs/<experiment name>-tolerance].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Discard earlier runs in the folder instead of reusing them.
+    #[arg(long)]
+    pub fresh: bool,
+    /// Worker threads, and probes per round of each search [default: all cores].
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// `--scale` values.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ScaleArg {
+    /// Evenly spaced values.
+    Linear,
+    /// Evenly spaced logarithms.
+    Log,
 }
 
 /// Arguments of `gradcheck`.

@@ -105,6 +105,7 @@ pub fn dispatch(cli: Cli, out: &mut (dyn Write + Send)) -> Result<u8> {
             only,
         } => run_bench(json, quick, threads, only, out),
         Command::Check(args) => run_check(&args, out),
+        Command::Tolerance(args) => crate::tolerance::command(&args, out),
     }
 }
 
@@ -131,6 +132,26 @@ fn run_experiment(
     w: &mut (dyn Write + Send),
 ) -> Result<u8> {
     let exp = load::experiment(path)?;
+    if let Some(spec) = &exp.tolerance {
+        let plan = lab::tolerance::Plan::resolve(&exp, spec).map_err(|(field, message)| {
+            LabError::Invalid {
+                path: path.to_owned(),
+                position: None,
+                field: format!("tolerance.{field}"),
+                message,
+            }
+        })?;
+        let opts = opts(PathBuf::new());
+        if opts.shard.is_some() {
+            return Err(LabError::Usage(
+                "--shard does not apply to a tolerance search: each round depends on the last"
+                    .into(),
+            )
+            .into());
+        }
+        let out = out_dir.unwrap_or_else(|| Path::new("runs").join(&exp.name));
+        return crate::tolerance::search(path, &exp, &plan, Some(out), opts.fresh, opts.threads, w);
+    }
     let data = dataset::load(&exp.dataset, path)?;
     lab::job::check_shapes(&exp, &data, path)?;
     let out = out_dir.unwrap_or_else(|| Path::new("runs").join(&exp.name));

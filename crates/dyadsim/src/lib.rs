@@ -7,6 +7,7 @@
 mod cli;
 mod commands;
 mod progress;
+mod tolerance;
 
 use clap::Parser;
 use std::ffi::OsString;

@@ -2,7 +2,7 @@
 //! experiment file that names the dataset.
 
 pub use datasets::{
-    DIGITS_TEST, DIGITS_TRAIN, DataError, Dataset, DatasetSpec, FASHION_MNIST_DIR,
+    DIGITS_TEST, DIGITS_TRAIN, DataError, DataStream, Dataset, DatasetSpec, FASHION_MNIST_DIR,
     FashionMnistSpec, IDX_CLASSES, MnistSpec, Normalize, Split, SyntheticSpec, Task, digits, idx,
     one_hot,
 };
@@ -11,9 +11,10 @@ use crate::error::{LabError, Result};
 use std::path::Path;
 
 /// Load the dataset `spec` names; relative paths are resolved against the folder of `source`
-/// (the experiment file), which also names the experiment in errors about its fields.
+/// (the experiment file), which also names the experiment in errors about its fields; random
+/// draws come from [`crate::seed::data_stream`].
 pub fn load(spec: &DatasetSpec, source: &Path) -> Result<Dataset> {
-    datasets::load(spec, source).map_err(|e| from_data_error(e, source))
+    datasets::load(spec, source, &crate::seed::data_stream).map_err(|e| from_data_error(e, source))
 }
 
 /// The experiment crate's form of a dataset error: a field error names the experiment file and

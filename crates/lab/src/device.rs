@@ -130,7 +130,7 @@ pub fn characterise(
             &stem,
             &format!("{name}: response to pulses {}", programme.join(", ")),
             &[Panel {
-                title: format!("{:?}", DeviceKind(&hw.device)),
+                title: hw.device.name().into(),
                 x_label: "pulse".into(),
                 y_label: "device weight w".into(),
                 curves: vec![curve],
@@ -190,14 +190,4 @@ pub fn characterise(
         )));
     }
     Ok(written)
-}
-
-/// The device variant's name, for titles.
-struct DeviceKind<'a>(&'a crossbar::spec::Device);
-
-impl std::fmt::Debug for DeviceKind<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let full = format!("{:?}", self.0);
-        f.write_str(full.split(['(', ' ', '{']).next().unwrap_or("device"))
-    }
 }

@@ -3,12 +3,11 @@
 use crate::dataset::{Dataset, Split};
 use crate::error::{LabError, Result};
 use crate::metrics::{EpochTally, MetricSpec, Probe, input_range};
-use crate::seed::{Purpose, stream, sub_seed};
+use crate::seed::{Purpose, stream};
 use crate::spec::Experiment;
 use crossbar::Crossbar;
 use dualprop::loss::accuracy;
-use dualprop::network::initial_parameters_with;
-use dualprop::{AlgorithmKind, Backprop, Dyads, Gradients, Layer, Network, Optimizer, settle};
+use dualprop::{AlgorithmKind, Backprop, Dyads, Gradients, Network, Optimizer, settle};
 use nalgebra::DMatrix;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
@@ -110,9 +109,9 @@ pub trait Observer: Sync {
 pub struct Silent;
 impl Observer for Silent {}
 
-/// Build the network of `exp` for replicate `replicate`: initial weights from the `Init` stream,
-/// each layer's array programmed on the experiment's hardware with device variation from the
-/// `Devices` stream (so every point of a sweep sees the same devices for a given seed).
+/// Build the network of `exp` for replicate `replicate` with [`crate::network::realise`]: the
+/// devices depend on (seed, replicate) only, so every point of a sweep sees the same devices for a
+/// given seed.
 pub fn build_network(exp: &Experiment, replicate: u64) -> Result<Net> {
     let invalid = |field: &str, message: String| LabError::Invalid {
         path: Path::new(&exp.name).to_owned(),
@@ -124,20 +123,17 @@ pub fn build_network(exp: &Experiment, replicate: u64) -> Result<Net> {
         .hardware
         .spec()
         .ok_or_else(|| invalid("hardware", "the hardware file was not loaded".into()))?;
-    let mut rng = stream(exp.seed, replicate, Purpose::Init);
-    let devices = sub_seed(exp.seed, replicate, Purpose::Devices);
-    let layers = initial_parameters_with(exp.network.init, &exp.network.layers, &mut rng)
-        .into_iter()
-        .enumerate()
-        .map(|(k, (w, bias))| {
-            let seed = devices ^ (k as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            let array = crossbar::build(hardware, &w, seed)
-                .map_err(|e| invalid("hardware", e.to_string()))?;
-            Ok(Layer { array, bias })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Network::new(layers, exp.network.activation, exp.network.loss)
-        .map_err(|e| invalid("network.layers", e.to_string()))
+    let net = &exp.network;
+    crate::network::realise(
+        &net.layers,
+        net.init,
+        net.activation,
+        net.loss,
+        hardware,
+        exp.seed,
+        replicate,
+    )
+    .map_err(|e| invalid(e.field(), e.to_string()))
 }
 
 /// Check that the network's input and output widths fit the dataset.
@@ -214,26 +210,6 @@ fn diverged(
     }
 }
 
-/// Attach the neuron-circuit mismatch the hardware describes, sampled from the `Periphery` stream
-/// (compartment noise from the `Noise` stream); nothing when the periphery is nominal.
-fn attach_periphery(net: &mut Net, exp: &Experiment, replicate: u64) -> Result<()> {
-    let Some(hw) = exp.hardware.spec() else {
-        return Ok(());
-    };
-    if hw.periphery.is_nominal() {
-        return Ok(());
-    }
-    let mut rng = stream(exp.seed, replicate, Purpose::Periphery);
-    let mismatch = hw.periphery.sample(&exp.network.layers, &mut rng);
-    net.set_mismatch(mismatch, stream(exp.seed, replicate, Purpose::Noise))
-        .map_err(|e| LabError::Invalid {
-            path: exp.source.clone().unwrap_or_default(),
-            position: None,
-            field: "hardware.periphery".into(),
-            message: e.to_string(),
-        })
-}
-
 /// Train replicate `replicate` of `exp` on `data`, reporting progress to `observer`.
 pub fn train(
     exp: &Experiment,
@@ -242,7 +218,6 @@ pub fn train(
     observer: &dyn Observer,
 ) -> Result<RunOutcome> {
     let mut net = build_network(exp, replicate)?;
-    attach_periphery(&mut net, exp, replicate)?;
     let sizes = exp.network.layers.clone();
     let t = &exp.training;
     let alg = &exp.algorithm;

@@ -35,12 +35,17 @@ pub mod hardware;
 pub mod job;
 pub mod load;
 pub mod metrics;
+pub mod network;
 pub mod report;
 pub mod results;
 pub mod runner;
 pub mod seed;
 pub mod spec;
 pub mod sweep;
+pub mod tolerance;
+
+#[cfg(test)]
+mod spec_properties;
 
 pub use error::{LabError, Result};
 pub use spec::Experiment;

@@ -35,6 +35,10 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment> {
     validate(&exp).map_err(invalid)?;
     // Every point of the grid must be valid before anything runs.
     crate::runner::points(&exp).map_err(invalid)?;
+    if let Some(spec) = &exp.tolerance {
+        crate::tolerance::Plan::resolve(&exp, spec)
+            .map_err(|(field, message)| invalid((format!("tolerance.{field}"), message)))?;
+    }
     Ok(exp)
 }
 

@@ -170,7 +170,9 @@ fn same_results(previous: &str, path: &Path, exp: &Experiment) -> bool {
         source: None,
         ..e.clone()
     };
-    crate::load::experiment_from_str(previous, path)
+    // Paths in the stored file (e.g. swept hardware files) are relative to the experiment's file.
+    let origin = exp.source.as_deref().unwrap_or(path);
+    crate::load::experiment_from_str(previous, origin)
         .is_ok_and(|prev| without_plots(&prev) == without_plots(exp))
 }
 
@@ -205,8 +207,8 @@ pub fn run(
     // Points that differ only in parameters their algorithm ignores share one run.
     let keys: BTreeMap<usize, String> = grid
         .iter()
-        .map(|p| (p.index, canonical(&p.experiment)))
-        .collect();
+        .map(|p| Ok((p.index, canonical(&p.experiment)?)))
+        .collect::<Result<_>>()?;
     let mut groups: Vec<(u64, Vec<&Point>)> = Vec::new();
     for (point, seed) in todo.iter().copied() {
         let key = &keys[&point.index];
@@ -294,7 +296,8 @@ pub fn run(
 
 /// The experiment with every parameter its algorithm ignores set to its default, as a comparable
 /// key: points with equal keys train the same network from the same streams, so they share a run.
-pub fn canonical(exp: &Experiment) -> String {
+/// A failure to encode is an error, not an empty key (which would merge every point into one run).
+pub fn canonical(exp: &Experiment) -> Result<String> {
     let mut e = exp.clone();
     let defaults = Algorithm::default();
     let a = &mut e.algorithm;
@@ -313,7 +316,10 @@ pub fn canonical(exp: &Experiment) -> String {
         AlgorithmKind::DampedDp => {}
     }
     e.source = None;
-    serde_json::to_string(&e).unwrap_or_default()
+    serde_json::to_string(&e).map_err(|err| LabError::Encode {
+        path: exp.name.clone().into(),
+        message: format!("the experiment cannot be encoded as a run key: {err}"),
+    })
 }
 
 /// Combine the records of several results folders of the same experiment into `out`.

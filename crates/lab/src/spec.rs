@@ -52,6 +52,10 @@ pub struct Experiment {
     /// Figures to draw (default: chosen from the sweep axes, see docs/EXPERIMENTS.md).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub plots: Vec<PlotSpec>,
+    /// A tolerance search instead of a grid: `dyadsim run` finds how far `axis` may go before the
+    /// metric drops (default none; see docs/EXPERIMENTS.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerance: Option<crate::tolerance::ToleranceSpec>,
     /// The file the experiment was read from; relative paths in it resolve against its folder.
     #[serde(skip)]
     pub source: Option<std::path::PathBuf>,

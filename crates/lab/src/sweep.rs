@@ -175,7 +175,7 @@ fn set(tree: &mut Value, path: &str, value: Value) -> Result<(), String> {
 }
 
 /// Step through an externally tagged enum variant (`{"SoftBounds": {...}}`) to its fields.
-fn descend_variant(node: &mut Value) -> &mut Value {
+pub(crate) fn descend_variant(node: &mut Value) -> &mut Value {
     let is_variant = matches!(node, Value::Object(m) if m.len() == 1
         && m.keys().next().is_some_and(|k| k.starts_with(|c: char| c.is_ascii_uppercase()))
         && m.values().next().is_some_and(Value::is_object));

@@ -6,140 +6,99 @@
 use super::{SpecError, check};
 use serde::{Deserialize, Serialize};
 
-/// The parameters every pulsed device shares, copied out of a device spec for population.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PulsedCommon {
-    /// Mean step per pulse (weight units).
-    pub dw_min: f64,
-    /// Device-to-device spread of the step (relative).
-    pub dw_min_dtod: f64,
-    /// Draw the step gain log-normally instead of normally.
-    pub dw_min_dtod_log_normal: bool,
-    /// Cycle-to-cycle spread of every step (relative to the step).
-    pub dw_min_std: f64,
-    /// Systematic up/down asymmetry.
-    pub up_down: f64,
-    /// Device-to-device spread of the up/down asymmetry (relative to dw_min).
-    pub up_down_dtod: f64,
-    /// Mean lower bound.
-    pub w_min: f64,
-    /// Mean upper bound.
-    pub w_max: f64,
-    /// Device-to-device spread of the lower bound (relative).
-    pub w_min_dtod: f64,
-    /// Device-to-device spread of the upper bound (relative).
-    pub w_max_dtod: f64,
-    /// Repair inconsistent samples (negative steps, crossed bounds) instead of killing the device.
-    pub enforce_consistency: bool,
-    /// Probability that a device is corrupt (stuck at a random value).
-    pub corrupt_devices_prob: f64,
-    /// Half-width of the range corrupt devices are stuck in.
-    pub corrupt_devices_range: f64,
-    /// Decay time constant in mini-batches (0 = no decay).
-    pub lifetime: f64,
-    /// Device-to-device spread of the lifetime (relative).
-    pub lifetime_dtod: f64,
-    /// Diffusion standard deviation per mini-batch (weight units).
-    pub diffusion: f64,
-    /// Device-to-device spread of the diffusion rate (relative).
-    pub diffusion_dtod: f64,
-    /// Mean value that decay relaxes to and reset sets.
-    pub reset: f64,
-    /// Device-to-device spread of the reset value (absolute).
-    pub reset_dtod: f64,
-    /// Cycle-to-cycle spread of a reset (absolute).
-    pub reset_std: f64,
-    /// Write noise on the apparent weight, in units of dw_min.
-    pub write_noise_std: f64,
-    /// Whether programming the weights directly also draws write noise.
-    pub apply_write_noise_on_set: bool,
+/// The aihwkit fields every pulsed device shares, written once (doc, name, type, default):
+/// `$then!` receives its own arguments in parentheses, then these fields in braces.
+macro_rules! with_pulsed_common_fields {
+    ($then:ident ! ( $($args:tt)* )) => {
+        $then! {
+            ( $($args)* )
+            {
+                /// Mean step per pulse Δw_min (weight units); default 0.001; > 0.
+                dw_min: f64 = 0.001,
+                /// Device-to-device spread of the step, relative; default 0.3; >= 0.
+                dw_min_dtod: f64 = 0.3,
+                /// Draw the step gain as exp(dw_min_dtod·ξ) instead of 1 + dw_min_dtod·ξ; default false.
+                dw_min_dtod_log_normal: bool = false,
+                /// Cycle-to-cycle spread of every pulse's step, relative; default 0.3; >= 0.
+                dw_min_std: f64 = 0.3,
+                /// Up/down bias: > 0 shrinks down steps, < 0 shrinks up steps; default 0; in [-1, 1].
+                up_down: f64 = 0.0,
+                /// Device-to-device spread of the up/down bias, relative to dw_min; default 0.01; >= 0.
+                up_down_dtod: f64 = 0.01,
+                /// Mean lower bound (weight units); default -0.6; <= 0.
+                w_min: f64 = -0.6,
+                /// Mean upper bound (weight units); default 0.6; >= 0 and > w_min.
+                w_max: f64 = 0.6,
+                /// Device-to-device spread of the lower bound, relative; default 0.3; >= 0.
+                w_min_dtod: f64 = 0.3,
+                /// Device-to-device spread of the upper bound, relative; default 0.3; >= 0.
+                w_max_dtod: f64 = 0.3,
+                /// Repair inconsistent samples (|steps|, swapped bounds) instead of killing the device;
+                /// default true (aihwkit's Python default).
+                enforce_consistency: bool = true,
+                /// Probability that a device is corrupt (stuck at a random value); default 0; in [0, 1].
+                corrupt_devices_prob: f64 = 0.0,
+                /// Half-width of the range corrupt devices stick in (weight units); default 0.1; >= 0.
+                corrupt_devices_range: f64 = 0.1,
+                /// Decay time constant in mini-batches (0 = off); default 0; >= 0.
+                lifetime: f64 = 0.0,
+                /// Device-to-device spread of the lifetime, relative; default 0; >= 0.
+                lifetime_dtod: f64 = 0.0,
+                /// Diffusion standard deviation per mini-batch (weight units); default 0; >= 0.
+                diffusion: f64 = 0.0,
+                /// Device-to-device spread of the diffusion rate, relative; default 0; >= 0.
+                diffusion_dtod: f64 = 0.0,
+                /// Mean value decay relaxes to and reset sets (weight units); default 0.
+                reset: f64 = 0.0,
+                /// Device-to-device spread of the reset value (weight units); default 0; >= 0.
+                reset_dtod: f64 = 0.0,
+                /// Cycle-to-cycle spread of a reset (weight units); default 0.01; >= 0.
+                reset_std: f64 = 0.01,
+                /// Write noise on the apparent weight, in units of dw_min; default 0; >= 0.
+                write_noise_std: f64 = 0.0,
+                /// Whether programming weights directly also draws write noise; default true.
+                apply_write_noise_on_set: bool = true,
+            }
+        }
+    };
 }
 
-/// Defines a pulsed-device parameter struct: the shared aihwkit fields plus the model's own.
-macro_rules! pulsed_device {
-    (
-        $(#[$meta:meta])*
-        $name:ident {
-            $( $(#[$fmeta:meta])* $field:ident : $ty:ty = $default:expr, )*
+/// Defines [`PulsedCommon`] from the shared fields.
+macro_rules! define_pulsed_common {
+    ( () { $( $(#[$cmeta:meta])* $c:ident : $cty:ty = $cdef:expr, )* } ) => {
+        /// The parameters every pulsed device shares, copied out of a device spec for population.
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct PulsedCommon {
+            $( $(#[$cmeta])* pub $c: $cty, )*
         }
+    };
+}
+
+with_pulsed_common_fields!(define_pulsed_common!());
+
+/// Defines a pulsed-device parameter struct from its own fields and the shared ones.
+macro_rules! define_pulsed_device {
+    (
+        (
+            $(#[$meta:meta])*
+            $name:ident {
+                $( $(#[$fmeta:meta])* $field:ident : $ty:ty = $default:expr, )*
+            }
+        )
+        { $( $(#[$cmeta:meta])* $c:ident : $cty:ty = $cdef:expr, )* }
     ) => {
         $(#[$meta])*
         #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
         #[serde(deny_unknown_fields, default)]
         pub struct $name {
-            /// Mean step per pulse Δw_min (weight units); default 0.001; > 0.
-            pub dw_min: f64,
-            /// Device-to-device spread of the step, relative; default 0.3; >= 0.
-            pub dw_min_dtod: f64,
-            /// Draw the step gain as exp(dw_min_dtod·ξ) instead of 1 + dw_min_dtod·ξ; default false.
-            pub dw_min_dtod_log_normal: bool,
-            /// Cycle-to-cycle spread of every pulse's step, relative; default 0.3; >= 0.
-            pub dw_min_std: f64,
-            /// Up/down bias: > 0 shrinks down steps, < 0 shrinks up steps; default 0; in [-1, 1].
-            pub up_down: f64,
-            /// Device-to-device spread of the up/down bias, relative to dw_min; default 0.01; >= 0.
-            pub up_down_dtod: f64,
-            /// Mean lower bound (weight units); default -0.6; <= 0.
-            pub w_min: f64,
-            /// Mean upper bound (weight units); default 0.6; >= 0 and > w_min.
-            pub w_max: f64,
-            /// Device-to-device spread of the lower bound, relative; default 0.3; >= 0.
-            pub w_min_dtod: f64,
-            /// Device-to-device spread of the upper bound, relative; default 0.3; >= 0.
-            pub w_max_dtod: f64,
-            /// Repair inconsistent samples (|steps|, swapped bounds) instead of killing the device;
-            /// default true (aihwkit's Python default).
-            pub enforce_consistency: bool,
-            /// Probability that a device is corrupt (stuck at a random value); default 0; in [0, 1].
-            pub corrupt_devices_prob: f64,
-            /// Half-width of the range corrupt devices stick in (weight units); default 0.1; >= 0.
-            pub corrupt_devices_range: f64,
-            /// Decay time constant in mini-batches (0 = off); default 0; >= 0.
-            pub lifetime: f64,
-            /// Device-to-device spread of the lifetime, relative; default 0; >= 0.
-            pub lifetime_dtod: f64,
-            /// Diffusion standard deviation per mini-batch (weight units); default 0; >= 0.
-            pub diffusion: f64,
-            /// Device-to-device spread of the diffusion rate, relative; default 0; >= 0.
-            pub diffusion_dtod: f64,
-            /// Mean value decay relaxes to and reset sets (weight units); default 0.
-            pub reset: f64,
-            /// Device-to-device spread of the reset value (weight units); default 0; >= 0.
-            pub reset_dtod: f64,
-            /// Cycle-to-cycle spread of a reset (weight units); default 0.01; >= 0.
-            pub reset_std: f64,
-            /// Write noise on the apparent weight, in units of dw_min; default 0; >= 0.
-            pub write_noise_std: f64,
-            /// Whether programming weights directly also draws write noise; default true.
-            pub apply_write_noise_on_set: bool,
+            $( $(#[$cmeta])* pub $c: $cty, )*
             $( $(#[$fmeta])* pub $field: $ty, )*
         }
 
         impl Default for $name {
             fn default() -> Self {
                 Self {
-                    dw_min: 0.001,
-                    dw_min_dtod: 0.3,
-                    dw_min_dtod_log_normal: false,
-                    dw_min_std: 0.3,
-                    up_down: 0.0,
-                    up_down_dtod: 0.01,
-                    w_min: -0.6,
-                    w_max: 0.6,
-                    w_min_dtod: 0.3,
-                    w_max_dtod: 0.3,
-                    enforce_consistency: true,
-                    corrupt_devices_prob: 0.0,
-                    corrupt_devices_range: 0.1,
-                    lifetime: 0.0,
-                    lifetime_dtod: 0.0,
-                    diffusion: 0.0,
-                    diffusion_dtod: 0.0,
-                    reset: 0.0,
-                    reset_dtod: 0.0,
-                    reset_std: 0.01,
-                    write_noise_std: 0.0,
-                    apply_write_noise_on_set: true,
+                    $( $c: $cdef, )*
                     $( $field: $default, )*
                 }
             }
@@ -149,31 +108,17 @@ macro_rules! pulsed_device {
             /// The shared pulsed-device parameters.
             pub fn common(&self) -> PulsedCommon {
                 PulsedCommon {
-                    dw_min: self.dw_min,
-                    dw_min_dtod: self.dw_min_dtod,
-                    dw_min_dtod_log_normal: self.dw_min_dtod_log_normal,
-                    dw_min_std: self.dw_min_std,
-                    up_down: self.up_down,
-                    up_down_dtod: self.up_down_dtod,
-                    w_min: self.w_min,
-                    w_max: self.w_max,
-                    w_min_dtod: self.w_min_dtod,
-                    w_max_dtod: self.w_max_dtod,
-                    enforce_consistency: self.enforce_consistency,
-                    corrupt_devices_prob: self.corrupt_devices_prob,
-                    corrupt_devices_range: self.corrupt_devices_range,
-                    lifetime: self.lifetime,
-                    lifetime_dtod: self.lifetime_dtod,
-                    diffusion: self.diffusion,
-                    diffusion_dtod: self.diffusion_dtod,
-                    reset: self.reset,
-                    reset_dtod: self.reset_dtod,
-                    reset_std: self.reset_std,
-                    write_noise_std: self.write_noise_std,
-                    apply_write_noise_on_set: self.apply_write_noise_on_set,
+                    $( $c: self.$c, )*
                 }
             }
         }
+    };
+}
+
+/// Defines a pulsed-device parameter struct: the shared aihwkit fields plus the model's own.
+macro_rules! pulsed_device {
+    ( $($t:tt)* ) => {
+        with_pulsed_common_fields!(define_pulsed_device!($($t)*));
     };
 }
 

@@ -5,7 +5,7 @@ use crate::spec::*;
 use rand::Rng;
 
 /// Every model with large noise; the trains are random, seeded, and long enough to hit both bounds.
-fn models() -> Vec<Device> {
+pub(super) fn models() -> Vec<Device> {
     let noisy = |c: f64| (0.05, c);
     let (dw, std) = noisy(2.0);
     vec![

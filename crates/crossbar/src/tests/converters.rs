@@ -6,7 +6,7 @@ use crate::{AnalogArray, Crossbar};
 use nalgebra::DMatrix;
 
 /// An ideal-device array with identity weights read through `io`.
-fn identity_array(n: usize, io: Io) -> AnalogArray {
+pub(super) fn identity_array(n: usize, io: Io) -> AnalogArray {
     let spec = Hardware {
         io,
         ..Hardware::ideal()
@@ -15,7 +15,7 @@ fn identity_array(n: usize, io: Io) -> AnalogArray {
 }
 
 /// Io with every stage off, to switch one on at a time.
-fn off() -> Io {
+pub(super) fn off() -> Io {
     Io {
         is_perfect: false,
         inp_res: 0.0,

@@ -12,6 +12,7 @@ mod fastpaths;
 mod oracle;
 mod population;
 mod presets;
+mod properties;
 mod spec;
 mod traces;
 

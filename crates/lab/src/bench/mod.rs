@@ -56,8 +56,10 @@ pub struct WorkloadResult {
     pub peak_rss_mb: f64,
     /// Median wall time of one repetition (s).
     pub median_s: f64,
-    /// Spread of the repetitions: (90th − 10th percentile) / median.
-    pub spread: f64,
+    /// Spread of the repetitions: (90th − 10th percentile) / median; absent where it was not
+    /// measured (`sweep-scaling`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spread: Option<f64>,
     /// Repetitions measured after warm-up.
     pub reps: usize,
     /// Mean settling passes (or Euler steps) per step, for the settling workloads.
@@ -86,20 +88,101 @@ pub struct BenchReport {
     pub workloads: Vec<WorkloadResult>,
 }
 
-/// Names of the workloads, in the order they run.
-pub const WORKLOADS: [&str; 11] = [
-    "gemm-roofline",
-    "ideal-dptop",
-    "ideal-dptop-k3",
-    "ideal-dptop-k8",
-    "ideal-dptop-tol",
-    "ideal-backprop",
-    "noisy-dptop",
-    "noisy-dptop-k3",
-    "pulse-coincidence",
-    "circuit-mode",
-    "sweep-scaling",
+/// What a workload sets up and times.
+#[derive(Clone, Copy, Debug)]
+pub enum Setup {
+    /// The matrix products of a fixed-K DP⊤ step alone ([`GemmStep`] with K = 4): the rate every
+    /// other workload is a fraction of.
+    Roofline,
+    /// A DP⊤ training step ([`DpStep`]) on `arrays`, settled by the dynamics `dynamics` builds.
+    Dp {
+        /// The arrays of the network.
+        arrays: Arrays,
+        /// The settling dynamics.
+        dynamics: fn() -> dualprop::Dynamics,
+    },
+    /// A backprop training step ([`BackpropStep`]) on `arrays`.
+    Backprop {
+        /// The arrays of the network.
+        arrays: Arrays,
+    },
+    /// The 16-point sweep through `runner::run` on one thread and on all (`bench::scaling`).
+    SweepScaling,
+}
+
+/// One benchmark workload: its name (an interface users script against), what it sets up, and the
+/// analytic FLOPs of one repetition given the shape and the settling passes it ran.
+#[derive(Clone, Copy, Debug)]
+pub struct Workload {
+    /// The name `--only` takes and the report shows.
+    pub name: &'static str,
+    /// What is set up and timed.
+    pub setup: Setup,
+    /// FLOPs of one repetition for (shape, settling passes of that repetition), see [`flops`].
+    pub flops: fn(&Shape, usize) -> f64,
+}
+
+fn dp_flops(shape: &Shape, passes: usize) -> f64 {
+    flops::dp_step(&shape.sizes, shape.batch, passes)
+}
+
+fn backprop_flops(shape: &Shape, _passes: usize) -> f64 {
+    flops::backprop_step(&shape.sizes, shape.batch)
+}
+
+fn fixed4() -> dualprop::Dynamics {
+    DpStep::fixed(4)
+}
+
+fn fixed3() -> dualprop::Dynamics {
+    DpStep::fixed(3)
+}
+
+fn fixed8() -> dualprop::Dynamics {
+    DpStep::fixed(8)
+}
+
+const fn dp(name: &'static str, arrays: Arrays, dynamics: fn() -> dualprop::Dynamics) -> Workload {
+    Workload {
+        name,
+        setup: Setup::Dp { arrays, dynamics },
+        flops: dp_flops,
+    }
+}
+
+/// Every workload, in the order they run; `gemm-roofline` first, since every fraction divides by
+/// its rate. (`sweep-scaling`'s FLOPs depend on the sweep, not on the shape: `bench::scaling` counts
+/// them, and its entry's formula is not used.)
+pub const WORKLOADS: [Workload; 11] = [
+    Workload {
+        name: "gemm-roofline",
+        setup: Setup::Roofline,
+        flops: dp_flops,
+    },
+    dp("ideal-dptop", Arrays::Ideal, fixed4),
+    dp("ideal-dptop-k3", Arrays::Ideal, fixed3),
+    dp("ideal-dptop-k8", Arrays::Ideal, fixed8),
+    dp("ideal-dptop-tol", Arrays::Ideal, DpStep::to_tolerance),
+    Workload {
+        name: "ideal-backprop",
+        setup: Setup::Backprop {
+            arrays: Arrays::Ideal,
+        },
+        flops: backprop_flops,
+    },
+    dp("noisy-dptop", Arrays::Noisy, fixed4),
+    dp("noisy-dptop-k3", Arrays::Noisy, fixed3),
+    dp("pulse-coincidence", Arrays::PulseCoincidence, fixed4),
+    dp("circuit-mode", Arrays::Ideal, DpStep::circuit),
+    Workload {
+        name: "sweep-scaling",
+        setup: Setup::SweepScaling,
+        flops: dp_flops,
+    },
 ];
+
+/// Settling passes of the roofline's product sequence: those of the standard `ideal-dptop`.
+const ROOFLINE_PASSES: usize = 4;
 
 /// Run every workload in a pool of `opts.threads` threads; `done` sees each result as it is ready.
 pub fn run(
@@ -112,10 +195,15 @@ pub fn run(
     if threads == 0 {
         return Err(LabError::Usage("--threads must be at least 1".into()));
     }
-    if let Some(bad) = opts.only.iter().find(|n| !WORKLOADS.contains(&n.as_str())) {
+    if let Some(bad) = opts
+        .only
+        .iter()
+        .find(|n| !WORKLOADS.iter().any(|w| w.name == n.as_str()))
+    {
+        let names: Vec<&str> = WORKLOADS.iter().map(|w| w.name).collect();
         return Err(LabError::Usage(format!(
             "--only: unknown workload `{bad}` (one of {})",
-            WORKLOADS.join(", ")
+            names.join(", ")
         )));
     }
     let pool = rayon::ThreadPoolBuilder::new()
@@ -125,13 +213,35 @@ pub fn run(
     pool.install(|| run_all(opts.quick, threads, &opts.only, done))
 }
 
+/// The repetition budgets. A workload repeats until the median's standard error is below
+/// `target_error` or its time is up, within [`Budget::full`]'s 5..200 repetitions; the roofline
+/// gets 30..400, since every other fraction divides by it and a roofline lowered by a moment of
+/// load would flatter them all (30 repetitions put the median's standard error, about
+/// 1.25·σ/√n, near 1 % at the 5 % run-to-run noise of a quiet machine). `--quick` only shows that
+/// everything runs: 3 repetitions each.
+fn budgets(quick: bool) -> (Budget, Budget) {
+    if quick {
+        (Budget::quick(), Budget::quick())
+    } else {
+        let full = Budget::full();
+        let roofline = Budget {
+            min_reps: 30,
+            max_reps: 400,
+            ..full
+        };
+        (full, roofline)
+    }
+}
+
 fn run_all(
     quick: bool,
     threads: usize,
     only: &[String],
     done: &mut (dyn FnMut(&WorkloadResult) + Send),
 ) -> Result<BenchReport> {
-    let wanted = |name: &str| only.is_empty() || only.iter().any(|n| n == name);
+    let wanted = |w: &Workload| {
+        matches!(w.setup, Setup::Roofline) || only.is_empty() || only.iter().any(|n| n == w.name)
+    };
     let shape = if quick {
         Shape {
             sizes: vec![64, 32, 32, 10],
@@ -143,135 +253,68 @@ fn run_all(
             batch: 100,
         }
     };
-    let budget = if quick {
-        Budget::quick()
-    } else {
-        Budget::full()
-    };
+    let (budget, roof_budget) = budgets(quick);
     let mut results: Vec<WorkloadResult> = Vec::new();
-    let mut push = |r: WorkloadResult, results: &mut Vec<WorkloadResult>| {
-        done(&r);
-        results.push(r);
-    };
-    // Every other fraction divides by this rate, so it gets more repetitions than the rest: a
-    // roofline lowered by a moment of load would flatter every workload.
-    let roof_budget = Budget {
-        min_reps: budget.min_reps.max(if quick { 3 } else { 30 }),
-        max_reps: budget.max_reps.max(if quick { 3 } else { 400 }),
-        ..budget
-    };
-    let roofline = timed("gemm-roofline", shape.batch, None, || {
-        let mut g = GemmStep::new(&shape, 4);
-        Ok(measure(&roof_budget, || g.run()))
-    })?;
-    let peak_gflops = roofline.gflops;
-    push(roofline, &mut results);
-
-    let dp = |name: &str, arrays: Arrays, dynamics: dualprop::Dynamics| {
-        let mut passes = 0.0;
-        let mut r = timed(name, shape.batch, Some(peak_gflops), || {
-            let mut step = DpStep::new(&shape, arrays, dynamics)?;
-            let t = measure(&budget, || step.run());
-            passes = mean_passes(&step);
-            Ok(t)
-        })?;
-        r.passes = Some(passes);
-        Ok::<_, LabError>(r)
-    };
-    if wanted("ideal-dptop") {
-        push(
-            dp("ideal-dptop", Arrays::Ideal, DpStep::fixed(4))?,
-            &mut results,
-        );
+    let mut peak_gflops = None;
+    for w in WORKLOADS.iter().filter(|w| wanted(w)) {
+        let flops = |passes: usize| (w.flops)(&shape, passes);
+        let result = match w.setup {
+            Setup::Roofline => timed(w.name, shape.batch, None, || {
+                let mut g = GemmStep::new(&shape, ROOFLINE_PASSES);
+                Ok(measure(&roof_budget, || flops(g.run())))
+            })?,
+            Setup::Dp { arrays, dynamics } => {
+                let mut passes = 0.0;
+                let mut r = timed(w.name, shape.batch, peak_gflops, || {
+                    let mut step = DpStep::new(&shape, arrays, dynamics())?;
+                    let t = measure(&budget, || flops(step.run()));
+                    passes = mean_passes(&step);
+                    Ok(t)
+                })?;
+                r.passes = Some(passes);
+                r
+            }
+            Setup::Backprop { arrays } => timed(w.name, shape.batch, peak_gflops, || {
+                let mut step = BackpropStep::new(&shape, arrays)?;
+                Ok(measure(&budget, || flops(step.run())))
+            })?,
+            Setup::SweepScaling => sweep_scaling(quick, threads, peak_gflops)?,
+        };
+        if matches!(w.setup, Setup::Roofline) {
+            peak_gflops = Some(result.gflops);
+        }
+        done(&result);
+        results.push(result);
     }
-    if wanted("ideal-dptop-k3") {
-        push(
-            dp("ideal-dptop-k3", Arrays::Ideal, DpStep::fixed(3))?,
-            &mut results,
-        );
-    }
-    if wanted("ideal-dptop-k8") {
-        push(
-            dp("ideal-dptop-k8", Arrays::Ideal, DpStep::fixed(8))?,
-            &mut results,
-        );
-    }
-    if wanted("ideal-dptop-tol") {
-        push(
-            dp("ideal-dptop-tol", Arrays::Ideal, DpStep::to_tolerance())?,
-            &mut results,
-        );
-    }
-    if wanted("ideal-backprop") {
-        let bp = timed("ideal-backprop", shape.batch, Some(peak_gflops), || {
-            let mut step = BackpropStep::new(&shape, Arrays::Ideal)?;
-            Ok(measure(&budget, || step.run()))
-        })?;
-        push(bp, &mut results);
-    }
-    if wanted("noisy-dptop") {
-        push(
-            dp("noisy-dptop", Arrays::Noisy, DpStep::fixed(4))?,
-            &mut results,
-        );
-    }
-    if wanted("noisy-dptop-k3") {
-        push(
-            dp("noisy-dptop-k3", Arrays::Noisy, DpStep::fixed(3))?,
-            &mut results,
-        );
-    }
-    if wanted("pulse-coincidence") {
-        push(
-            dp(
-                "pulse-coincidence",
-                Arrays::PulseCoincidence,
-                DpStep::fixed(4),
-            )?,
-            &mut results,
-        );
-    }
-    if wanted("circuit-mode") {
-        push(
-            dp("circuit-mode", Arrays::Ideal, DpStep::circuit())?,
-            &mut results,
-        );
-    }
-
-    if !wanted("sweep-scaling") {
-        return Ok(BenchReport {
-            threads,
-            quick,
-            network: shape.sizes.clone(),
-            batch: shape.batch,
-            workloads: results,
-        });
-    }
-    let (repeats, epochs) = if quick { (1, 1) } else { (3, 5) };
-    let s = scaling::measure(threads, repeats, epochs)?;
-    let gflops = s.flops / s.tn_s / 1e9;
-    push(
-        WorkloadResult {
-            name: "sweep-scaling".into(),
-            samples_per_s: s.samples / s.tn_s,
-            gflops,
-            roofline_fraction: gflops / peak_gflops,
-            peak_rss_mb: s.peak_rss_mb.unwrap_or(0.0),
-            median_s: s.tn_s,
-            spread: 0.0,
-            reps: repeats,
-            passes: None,
-            speedup: Some(s.t1_s / s.tn_s),
-            bit_identical: Some(s.identical),
-        },
-        &mut results,
-    );
     Ok(BenchReport {
         threads,
         quick,
         network: shape.sizes.clone(),
         batch: shape.batch,
         workloads: results,
+    })
+}
+
+/// `sweep-scaling`: the sweep's 1-thread and all-threads medians. The sweep runs 3 times on each
+/// thread count, alternating (the median of 3 survives one disturbed run), 5 epochs each; under
+/// `--quick`, once for 1 epoch. Its spread is not measured (3 repetitions give no useful
+/// percentiles) and is reported as absent.
+fn sweep_scaling(quick: bool, threads: usize, peak_gflops: Option<f64>) -> Result<WorkloadResult> {
+    let (repeats, epochs) = if quick { (1, 1) } else { (3, 5) };
+    let s = scaling::measure(threads, repeats, epochs)?;
+    let gflops = s.flops / s.tn_s / 1e9;
+    Ok(WorkloadResult {
+        name: "sweep-scaling".into(),
+        samples_per_s: s.samples / s.tn_s,
+        gflops,
+        roofline_fraction: peak_gflops.map_or(1.0, |r| gflops / r),
+        peak_rss_mb: s.peak_rss_mb.unwrap_or(0.0),
+        median_s: s.tn_s,
+        spread: None,
+        reps: repeats,
+        passes: None,
+        speedup: Some(s.t1_s / s.tn_s),
+        bit_identical: Some(s.identical),
     })
 }
 
@@ -293,7 +336,7 @@ fn timed(
         roofline_fraction: roofline.map_or(1.0, |r| gflops / r),
         peak_rss_mb: peak,
         median_s: t.median_s,
-        spread: (t.p90_s - t.p10_s) / t.median_s,
+        spread: Some((t.p90_s - t.p10_s) / t.median_s),
         reps: t.reps,
         passes: None,
         speedup: None,
@@ -322,14 +365,15 @@ pub fn header() -> String {
 pub fn row(w: &WorkloadResult) -> String {
     let opt = |v: Option<f64>, digits: usize| v.map_or("-".into(), |v| format!("{v:.digits$}"));
     format!(
-        "{:<18} {:>10.0} {:>8.1} {:>7.0}% {:>8.0} {:>10.2} {:>6.1}% {:>5} {:>6} {:>8}\n",
+        "{:<18} {:>10.0} {:>8.1} {:>7.0}% {:>8.0} {:>10.2} {:>7} {:>5} {:>6} {:>8}\n",
         w.name,
         w.samples_per_s,
         w.gflops,
         100.0 * w.roofline_fraction,
         w.peak_rss_mb,
         1e3 * w.median_s,
-        100.0 * w.spread,
+        w.spread
+            .map_or("-".into(), |s| format!("{:.1}%", 100.0 * s)),
         w.reps,
         opt(w.passes, 1),
         opt(w.speedup, 2)

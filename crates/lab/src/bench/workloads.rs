@@ -1,20 +1,18 @@
 //! The training-step workloads: a network on some hardware, a fixed seeded batch, and one step
 //! (settle + local update, or backprop + update) that the timer repeats.
 
-use super::flops;
 use crate::error::{LabError, Result};
 use crate::job::Net;
+use crate::seed::{Purpose, stream};
 use crossbar::Hardware;
 use crossbar::linalg::{Op, gemm};
 use crossbar::spec::{PulseCoincidence, UpdateScheme};
-use dualprop::network::initial_parameters;
 use dualprop::{
-    Activation, Backprop, Circuit, Dyads, Dynamics, Gradients, Layer, Loss, Network, Optimizer,
-    OptimizerKind, settle,
+    Activation, Backprop, Circuit, Dyads, Dynamics, Gradients, Loss, Optimizer, OptimizerKind,
+    settle,
 };
 use nalgebra::DMatrix;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::Rng;
 
 /// The noisy benchmark preset (device-models/noisy-reference.ron), compiled in so that `dyadsim bench` runs from any folder.
 const NOISY_REFERENCE: &str = include_str!("../../../../device-models/noisy-reference.ron");
@@ -72,31 +70,29 @@ pub fn hardware(arrays: Arrays) -> Result<Hardware> {
     })
 }
 
-/// A seeded ReLU network with softmax cross-entropy on `arrays`, built as `lab::job` builds runs.
+/// A seeded ReLU network with softmax cross-entropy on `arrays`, realised as runs realise theirs.
 fn network(shape: &Shape, arrays: Arrays) -> Result<Net> {
     let spec = hardware(arrays)?;
-    let mut rng = ChaCha8Rng::seed_from_u64(SEED);
-    let invalid = |message: String| LabError::Invalid {
+    crate::network::realise(
+        &shape.sizes,
+        dualprop::network::Init::Uniform,
+        Activation::Relu,
+        Loss::CrossEntropy,
+        &spec,
+        SEED,
+        0,
+    )
+    .map_err(|e| LabError::Invalid {
         path: "bench".into(),
         position: None,
-        field: "hardware".into(),
-        message,
-    };
-    let layers = initial_parameters(&shape.sizes, &mut rng)
-        .into_iter()
-        .enumerate()
-        .map(|(k, (w, bias))| {
-            let array = crossbar::build(&spec, &w, SEED + k as u64 + 1)
-                .map_err(|e| invalid(e.to_string()))?;
-            Ok(Layer { array, bias })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Network::new(layers, Activation::Relu, Loss::CrossEntropy).map_err(|e| invalid(e.to_string()))
+        field: e.field().into(),
+        message: e.to_string(),
+    })
 }
 
 /// A seeded batch: pixels uniform in [0, 1], one-hot labels.
 fn batch(shape: &Shape) -> (DMatrix<f32>, DMatrix<f32>) {
-    let mut rng = ChaCha8Rng::seed_from_u64(SEED);
+    let mut rng = stream(SEED, 0, Purpose::Data);
     let (inputs, classes) = (shape.sizes[0], shape.sizes[shape.sizes.len() - 1]);
     let x = DMatrix::from_fn(inputs, shape.batch, |_, _| rng.random::<f32>());
     let labels: Vec<usize> = (0..shape.batch)
@@ -109,7 +105,6 @@ fn batch(shape: &Shape) -> (DMatrix<f32>, DMatrix<f32>) {
 /// One DP⊤ training step, repeated: settle (schedule or circuit) and the local update sent to the
 /// arrays as the outer product (`Optimizer::step_local` with plain SGD, as analog hardware learns).
 pub struct DpStep {
-    shape: Shape,
     net: Net,
     dyads: Dyads,
     optimizer: Optimizer,
@@ -134,7 +129,6 @@ impl DpStep {
                 0.0,
                 &shape.sizes,
             ),
-            shape: shape.clone(),
             x,
             y,
             dynamics,
@@ -170,8 +164,9 @@ impl DpStep {
         }
     }
 
-    /// One step; returns its FLOPs as the unoptimised algorithm counts them for the passes run.
-    pub fn run(&mut self) -> f64 {
+    /// One step; returns the settling passes it ran (the FLOP formula of the workload table
+    /// turns them into work).
+    pub fn run(&mut self) -> usize {
         let settled = settle(
             &mut self.net,
             &mut self.dyads,
@@ -183,14 +178,13 @@ impl DpStep {
             .step_local(&mut self.net, &self.dyads, self.dynamics.beta);
         self.passes.0 += settled.passes;
         self.passes.1 += 1;
-        flops::dp_step(&self.shape.sizes, self.shape.batch, settled.passes)
+        settled.passes
     }
 }
 
 /// One backprop training step, repeated: forward, backward, gradient, SGD step (momentum 0)
 /// through the digital periphery.
 pub struct BackpropStep {
-    shape: Shape,
     net: Net,
     backprop: Backprop,
     grads: Gradients,
@@ -208,26 +202,24 @@ impl BackpropStep {
             backprop: Backprop::new(&shape.sizes, shape.batch),
             grads: Gradients::zeros(&shape.sizes),
             optimizer: Optimizer::new(OptimizerKind::Sgd, LEARNING_RATE, 0.0, 0.0, &shape.sizes),
-            shape: shape.clone(),
             x,
             y,
         })
     }
 
-    /// One step; returns its FLOPs.
-    pub fn run(&mut self) -> f64 {
+    /// One step; returns its settling passes (none: backprop does not settle).
+    pub fn run(&mut self) -> usize {
         self.backprop
             .weight_gradient(&mut self.net, &self.x, &self.y, &mut self.grads);
         self.optimizer
             .step_backprop(&mut self.net, &self.backprop, &self.grads);
-        flops::backprop_step(&self.shape.sizes, self.shape.batch)
+        0
     }
 }
 
 /// The matrix products of a fixed-K DP⊤ step and nothing else, through `crossbar::linalg::gemm`
 /// on the same shapes: the rate the step would reach if everything but its products were free.
 pub struct GemmStep {
-    shape: Shape,
     passes: usize,
     weights: Vec<DMatrix<f32>>,
     states: Vec<DMatrix<f32>>,
@@ -238,7 +230,7 @@ impl GemmStep {
     /// Buffers for `shape`, filled with seeded values of order one (weights U(±1/√fan_in)), so
     /// that repeated products neither overflow nor reach subnormal numbers.
     pub fn new(shape: &Shape, passes: usize) -> Self {
-        let mut rng = ChaCha8Rng::seed_from_u64(SEED);
+        let mut rng = stream(SEED, 0, Purpose::Init);
         let mut fill = |r: usize, c: usize, scale: f32| {
             DMatrix::from_fn(r, c, |_, _| scale * rng.random_range(-1.0..1.0f32))
         };
@@ -249,14 +241,13 @@ impl GemmStep {
                 .collect(),
             states: sizes.iter().map(|&n| fill(n, shape.batch, 1.0)).collect(),
             feedback: sizes.iter().map(|&n| fill(n, shape.batch, 1.0)).collect(),
-            shape: shape.clone(),
             passes,
         }
     }
 
     /// Forward products of every layer, the transposed ones of layers 2..L, K times after a free
-    /// forward pass, then the rank-B updates; returns the FLOPs (those of [`flops::dp_step`]).
-    pub fn run(&mut self) -> f64 {
+    /// forward pass, then the rank-B updates; returns K, the passes it stands for.
+    pub fn run(&mut self) -> usize {
         let depth = self.weights.len();
         let forward = |s: &mut Self| {
             for k in 0..depth {
@@ -292,7 +283,7 @@ impl GemmStep {
             let (d, x) = (&self.feedback[k + 1], &self.states[k]);
             gemm(-1e-6, d, Op::N, x, Op::T, 1.0, &mut self.weights[k]);
         }
-        flops::dp_step(&self.shape.sizes, self.shape.batch, self.passes)
+        self.passes
     }
 }
 

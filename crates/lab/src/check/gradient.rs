@@ -5,13 +5,11 @@ use super::{Check, Criterion};
 use crate::dataset::digits;
 use crate::error::{LabError, Result};
 use crate::job::Net;
-use crate::seed::{Purpose, stream, sub_seed};
+use crate::network::realise;
 use crossbar::Hardware;
 use dualprop::diagnostics::leak;
-use dualprop::network::initial_parameters;
-use dualprop::{
-    Activation, Algorithm, AlgorithmKind, Dyads, Gradients, Layer, Loss, Network, estimate,
-};
+use dualprop::network::Init;
+use dualprop::{Activation, Algorithm, AlgorithmKind, Dyads, Gradients, Loss, estimate};
 use nalgebra::DMatrix;
 use std::path::{Path, PathBuf};
 
@@ -19,7 +17,8 @@ const SUITE: &str = "gradient";
 const LAYERS: [usize; 4] = [64, 32, 16, 10];
 const ALPHAS: [f32; 5] = [0.0, 0.25, 0.5, 0.75, 1.0];
 
-/// A seeded network on `hardware` (ideal when `None`) and a batch of 32 digits.
+/// A seeded network on `hardware` (ideal when `None`) and a batch of 32 digits; the network is
+/// replicate 0 of `seed`, realised as `run` realises it ([`crate::network::realise`]).
 pub(crate) fn setup(
     layers: &[usize],
     activation: Activation,
@@ -29,30 +28,14 @@ pub(crate) fn setup(
 ) -> Result<(Net, DMatrix<f32>, DMatrix<f32>)> {
     let ideal = Hardware::ideal();
     let hw = hardware.unwrap_or(&ideal);
-    let bad = |e: String| LabError::Invalid {
-        path: PathBuf::from("--hardware"),
-        position: None,
-        field: "hardware".into(),
-        message: e,
-    };
-    let devices = sub_seed(seed, 0, Purpose::Devices);
-    let built = initial_parameters(layers, &mut stream(seed, 0, Purpose::Init))
-        .into_iter()
-        .enumerate()
-        .map(|(k, (w, bias))| {
-            let array = crossbar::build(hw, &w, devices ^ (k as u64 + 1))
-                .map_err(|e| bad(e.to_string()))?;
-            Ok(Layer { array, bias })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let mut net = Network::new(built, activation, loss).map_err(|e| bad(e.to_string()))?;
-    if !hw.periphery.is_nominal() {
-        let mismatch = hw
-            .periphery
-            .sample(layers, &mut stream(seed, 0, Purpose::Periphery));
-        net.set_mismatch(mismatch, stream(seed, 0, Purpose::Noise))
-            .map_err(|e| bad(e.to_string()))?;
-    }
+    let net = realise(layers, Init::Uniform, activation, loss, hw, seed, 0).map_err(|e| {
+        LabError::Invalid {
+            path: PathBuf::from("--hardware"),
+            position: None,
+            field: "hardware".into(),
+            message: e.to_string(),
+        }
+    })?;
     let data = digits();
     let idx: Vec<usize> = (0..32).map(|i| (i * 41) % data.train.len()).collect();
     let (mut x, mut y) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
