@@ -38,13 +38,15 @@ fn run_writes_every_results_file_with_the_stated_columns() {
             "train_loss",
             "train_acc",
             "test_loss",
-            "test_acc"
+            "test_acc",
+            "diverged"
         ]
     );
     let rows: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 3, "epochs 0, 1 and 2");
     for (e, row) in rows.iter().enumerate() {
         assert_eq!(&row[2], e.to_string());
+        assert_eq!(&row[7], "", "a run that trained to the end did not diverge");
         for col in 3..7 {
             let v: f64 = row[col].parse().unwrap();
             assert!(v.is_finite() && v >= 0.0);
@@ -118,6 +120,50 @@ fn gradcheck_json_reports_aligned_layers() {
         assert!(l["cosine"].as_f64().unwrap() > 0.9999, "{l}");
         assert!(l["rel_err"].as_f64().unwrap() < 1e-2, "{l}");
     }
+}
+
+#[test]
+fn gradcheck_without_a_tolerance_does_not_call_a_growing_state_converged() {
+    // Issue 11: this run once reported "converged": true with a residual of 1.3e13.
+    let out = dyadsim(&[
+        "gradcheck",
+        "--algorithm",
+        "dp",
+        "--alpha",
+        "0",
+        "--beta",
+        "1",
+        "--layers",
+        "64,128,128,10",
+        "--loss",
+        "mse",
+        "--output",
+        "explicit",
+        "--passes",
+        "60",
+        "--weight-scale",
+        "2",
+        "--seed",
+        "5",
+        "--json",
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    let (residual, tolerance) = (
+        v["residual"].as_f64().unwrap(),
+        v["tolerance"].as_f64().unwrap(),
+    );
+    assert_eq!(v["diverged"], false, "{v}");
+    assert_eq!(v["converged"], false, "{v}");
+    assert!(residual > 1e12 && residual > tolerance, "{v}");
+    // The same check that settles reports a bound it met.
+    let settled = dyadsim(&["gradcheck", "--passes", "10", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(settled.stdout.trim()).unwrap();
+    assert_eq!(v["converged"], true, "{v}");
+    assert!(
+        v["residual"].as_f64().unwrap() <= v["tolerance"].as_f64().unwrap(),
+        "{v}"
+    );
 }
 
 #[test]

@@ -6,6 +6,7 @@ mod check;
 mod cli_conventions;
 mod cli_errors;
 mod cli_run;
+mod divergence;
 mod format_reference;
 mod hardware;
 mod limits;

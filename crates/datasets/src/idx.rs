@@ -16,6 +16,13 @@ use std::path::Path;
 const UBYTE: u8 = 0x08;
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
+/// Largest decoded size of a gzipped IDX file, in bytes (1 GiB).
+///
+/// The biggest MNIST-style file in use, EMNIST ByClass's training images (697 932 × 28 × 28 bytes
+/// ≈ 547 MB, Cohen et al. 2017), fits; a gzip bomb (a few kilobytes that decode to gigabytes)
+/// becomes a data error instead of exhausting memory.
+pub const MAX_DECODED_BYTES: u64 = 1 << 30;
+
 /// An IDX array of unsigned bytes: its dimensions and its values in row-major order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IdxArray {
@@ -50,16 +57,26 @@ pub fn read(path: &Path) -> Result<IdxArray> {
         path: path.to_owned(),
         source,
     })?;
+    decode(raw, path)
+}
+
+/// Decode the raw content of an IDX file, gunzipping it first when it is gzipped (at most
+/// [`MAX_DECODED_BYTES`]); `path` names the file in errors.
+pub fn decode(raw: Vec<u8>, path: &Path) -> Result<IdxArray> {
+    decode_with_limit(raw, path, MAX_DECODED_BYTES)
+}
+
+fn decode_with_limit(raw: Vec<u8>, path: &Path, limit: u64) -> Result<IdxArray> {
     let bytes = if raw.starts_with(&GZIP_MAGIC) {
-        gunzip(&raw, path)?
+        gunzip(&raw, path, limit)?
     } else {
         raw
     };
     parse(bytes, path)
 }
 
-/// Decode a whole gzip stream in one go.
-fn gunzip(raw: &[u8], path: &Path) -> Result<Vec<u8>> {
+/// Decode a whole gzip stream in one go, refusing one that decodes to more than `limit` bytes.
+fn gunzip(raw: &[u8], path: &Path, limit: u64) -> Result<Vec<u8>> {
     // The trailer holds the decoded size mod 2³², which is exact for any IDX file that fits in
     // memory; reserving it up front avoids repeated regrowth of a 47 MB buffer. The cap keeps a
     // corrupt trailer from reserving more than a plausible amount.
@@ -67,9 +84,12 @@ fn gunzip(raw: &[u8], path: &Path) -> Result<Vec<u8>> {
         .get(raw.len().saturating_sub(4)..)
         .and_then(|t| <[u8; 4]>::try_from(t).ok())
         .map_or(0, |t| u32::from_le_bytes(t) as usize)
-        .min(raw.len().saturating_mul(1032));
+        .min(raw.len().saturating_mul(1032))
+        .min(usize::try_from(limit).unwrap_or(usize::MAX));
     let mut out = Vec::with_capacity(hint);
+    // One byte past the limit tells a stream that ends exactly at it from one that goes on.
     MultiGzDecoder::new(raw)
+        .take(limit.saturating_add(1))
         .read_to_end(&mut out)
         .map_err(|e| {
             data_error(
@@ -77,6 +97,14 @@ fn gunzip(raw: &[u8], path: &Path) -> Result<Vec<u8>> {
                 format!("is a truncated or corrupt gzip stream ({e}); download the file again"),
             )
         })?;
+    if out.len() as u64 > limit {
+        return Err(data_error(
+            path,
+            format!(
+                "decompresses to more than {limit} bytes, the limit for an IDX file: not an MNIST-style file (a gzip bomb?)"
+            ),
+        ));
+    }
     Ok(out)
 }
 
@@ -260,6 +288,28 @@ mod tests {
         let m = message(read(&path));
         assert!(m.contains("truncated or corrupt gzip"), "{m}");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_gzip_bomb_is_a_data_error_not_an_allocation() {
+        // 8 MiB of zeros compress to about 8 KiB; with a 1 MiB limit the decoder must stop at
+        // the limit and say why, as it does for a multi-gigabyte bomb under the real limit.
+        let header = [0u8, 0, 8, 1, 0, 0x80, 0, 0];
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+        encoder.write_all(&header).unwrap();
+        encoder.write_all(&vec![0; 8 << 20]).unwrap();
+        let bomb = encoder.finish().unwrap();
+        assert!(bomb.len() < 64 << 10, "{} bytes", bomb.len());
+        let path = Path::new("bomb.gz");
+        let m = message(decode_with_limit(bomb.clone(), path, 1 << 20));
+        assert!(
+            m.starts_with("bomb.gz: decompresses to more than 1048576 bytes"),
+            "{m}"
+        );
+        // The same stream is a well-formed IDX file once the limit allows its 8 MiB + 8 bytes.
+        let whole = decode_with_limit(bomb, path, (8 << 20) + 8).unwrap();
+        assert_eq!(whole.dims(), &[8 << 20]);
+        assert_eq!(MAX_DECODED_BYTES, 1 << 30);
     }
 
     #[test]

@@ -117,6 +117,7 @@ pub(crate) fn integrate<C: Crossbar>(
     Settled {
         passes: steps,
         residual,
+        tolerance: circuit.tol,
         converged: !diverged && residual < circuit.tol,
         diverged,
         time: Some(steps as f32 * circuit.dt),

@@ -27,8 +27,13 @@ pub struct LayerCheck {
 pub struct GradcheckReport {
     /// Layers 1..L.
     pub layers: Vec<LayerCheck>,
-    /// Settling converged (always true for the backprop baselines).
+    /// Settling converged: its residual is below [`tolerance`](Self::tolerance) (always true for
+    /// the backprop baselines).
     pub converged: bool,
+    /// The bound the residual was judged against: the algorithm's tolerance, or without one
+    /// [`crate::settle::DEFAULT_RELATIVE_TOLERANCE`] × the largest compartment magnitude; `None`
+    /// for the backprop baselines, which do not settle.
+    pub tolerance: Option<f32>,
     /// Some compartment became non-finite.
     pub diverged: bool,
     /// Passes (circuit mode: Euler steps) run.
@@ -60,6 +65,7 @@ pub fn gradcheck<C: Crossbar>(
     let mut report = GradcheckReport {
         layers: Vec::with_capacity(sizes.len() - 1),
         converged: true,
+        tolerance: None,
         diverged: false,
         passes: 0,
         residual: 0.0,
@@ -72,6 +78,7 @@ pub fn gradcheck<C: Crossbar>(
             let mut dyads = Dyads::new(&sizes, x.ncols());
             let s = estimate(net, &mut dyads, x, y, &dynamics, &mut est);
             report.converged = s.converged;
+            report.tolerance = Some(s.tolerance);
             report.diverged = s.diverged;
             report.passes = s.passes;
             report.residual = s.residual;

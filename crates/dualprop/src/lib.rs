@@ -20,12 +20,13 @@
 //! let mut net = Network::ideal(&[4, 8, 3], Activation::Relu, Loss::CrossEntropy, &mut rng).unwrap();
 //! let x = DMatrix::from_element(4, 2, 0.5);
 //! let y = DMatrix::from_fn(3, 2, |i, j| if i == j { 1.0 } else { 0.0 });
-//! let algorithm = Algorithm { kind: AlgorithmKind::DpTop, alpha: 0.0, beta: 0.01, passes: 2, ..Algorithm::default() };
+//! let algorithm = Algorithm { kind: AlgorithmKind::DpTop, alpha: 0.0, beta: 0.01, passes: 10, ..Algorithm::default() };
 //! algorithm.validate_for(net.loss).unwrap();
 //! let mut dyads = Dyads::new(net.sizes(), 2);
 //! let mut grads = Gradients::zeros(net.sizes());
 //! let settled = estimate(&mut net, &mut dyads, &x, &y, &algorithm.dynamics().unwrap(), &mut grads);
-//! assert!(settled.converged);
+//! // Converged: the last pass changed no compartment by more than 10⁻⁴ of the largest one.
+//! assert!(settled.converged && settled.residual <= settled.tolerance);
 //!
 //! // The same estimate compared with backprop, per layer.
 //! let report = dualprop::gradcheck(&mut net, &x, &y, &algorithm).unwrap();
@@ -67,6 +68,8 @@ pub use periphery::Periphery;
 pub use schedule::Schedule;
 pub use settle::{Settled, settle};
 
+#[cfg(test)]
+mod convergence_tests;
 #[cfg(test)]
 mod fidelity_tests;
 #[cfg(test)]

@@ -9,6 +9,14 @@ use crate::network::{Network, add_bias, split_below};
 use crossbar::Crossbar;
 use nalgebra::DMatrix;
 
+/// Without a tolerance, a schedule counts as converged when its last pass changed no compartment
+/// by more than this fraction of the largest compartment magnitude |s⁺|, |s⁻| of the settled state.
+///
+/// 10⁻⁴ is three orders above f32 rounding (about 10⁻⁷ relative), so an exact fixed point always
+/// qualifies, while dynamics that still move (or grow without bound, where the last change is a
+/// sizeable fraction of the state) do not. Set `tolerance` to judge by an absolute bound instead.
+pub const DEFAULT_RELATIVE_TOLERANCE: f32 = 1e-4;
+
 /// How settling ended. Non-convergence is data, not an error.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Settled {
@@ -17,7 +25,11 @@ pub struct Settled {
     /// Largest change of any compartment during the last pass (circuit mode: the largest
     /// compartment velocity τ·|ds/dt| at the last step).
     pub residual: f32,
-    /// The residual is finite and, when a tolerance is set (always in circuit mode), below it.
+    /// The bound the residual was judged against: the tolerance when one is set (always in circuit
+    /// mode), else [`DEFAULT_RELATIVE_TOLERANCE`] × the largest compartment magnitude.
+    pub tolerance: f32,
+    /// The residual is finite and below the set tolerance, or, without one, at most
+    /// [`DEFAULT_RELATIVE_TOLERANCE`] × the largest compartment magnitude.
     pub converged: bool,
     /// Some compartment became infinite or NaN, or the exact output was undefined for the realised
     /// circuit; settling stopped there.
@@ -66,6 +78,7 @@ fn prepare<C: Crossbar>(
         return Some(Settled {
             passes: 0,
             residual: f32::INFINITY,
+            tolerance: dynamics.tolerance.unwrap_or(0.0),
             converged: false,
             diverged: true,
             time: None,
@@ -134,15 +147,31 @@ fn run_schedule<C: Crossbar>(
             *last = residual;
         }
     }
+    let (tolerance, within) = match dynamics.tolerance {
+        Some(t) => (t, residual < t),
+        None => {
+            let t = DEFAULT_RELATIVE_TOLERANCE * state_magnitude(dyads);
+            (t, residual <= t)
+        }
+    };
     Settled {
         passes,
         residual,
-        converged: !diverged
-            && residual.is_finite()
-            && dynamics.tolerance.is_none_or(|t| residual < t),
+        tolerance,
+        converged: !diverged && residual.is_finite() && within,
         diverged,
         time: None,
     }
+}
+
+/// The largest |s⁺| or |s⁻| of any layer; a NaN compartment already marks the run diverged.
+fn state_magnitude(dyads: &Dyads) -> f32 {
+    dyads
+        .plus
+        .iter()
+        .chain(&dyads.minus)
+        .map(|m| m.amax())
+        .fold(0.0, f32::max)
 }
 
 /// βᵢ·∇ℓ at the free prediction (`free`) or at the current output response gᵢ·(a − oᵢ), into `dyads.nudge`.

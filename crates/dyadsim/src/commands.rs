@@ -410,7 +410,7 @@ fn run_gradcheck(args: &GradcheckArgs, w: &mut (dyn Write + Send)) -> Result<u8>
         }
         writeln!(
             w,
-            "settling: {} after {} {}, residual {:.3e}{}",
+            "settling: {} after {} {}, residual {:.3e}{}{}",
             if report.diverged {
                 "diverged"
             } else if report.converged {
@@ -425,6 +425,10 @@ fn run_gradcheck(args: &GradcheckArgs, w: &mut (dyn Write + Send)) -> Result<u8>
                 "passes"
             },
             report.residual,
+            report
+                .tolerance
+                .map(|t| format!(" (tolerance {t:.3e})"))
+                .unwrap_or_default(),
             report
                 .time
                 .map(|t| format!(", time {t:.3}"))

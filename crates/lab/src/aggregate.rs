@@ -158,6 +158,7 @@ mod tests {
             divergence: diverged.then(|| Divergence {
                 epoch: 1,
                 batch: 0,
+                kind: crate::job::DivergenceKind::NonFinite,
                 reason: "non-finite".into(),
             }),
             retention: Vec::new(),

@@ -65,8 +65,13 @@ pub struct LayerCheck {
 pub struct GradcheckReport {
     /// One entry per layer.
     pub layers: Vec<LayerCheck>,
-    /// Settling converged (always true for backprop).
+    /// Settling converged: the residual is below `tolerance` (always true for backprop).
     pub converged: bool,
+    /// What the residual was judged against: in circuit mode `--tol`, else
+    /// `dualprop::settle::DEFAULT_RELATIVE_TOLERANCE` (10⁻⁴) × the largest compartment magnitude;
+    /// absent for backprop, which does not settle.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tolerance: Option<f32>,
     /// A compartment became NaN or infinite.
     pub diverged: bool,
     /// Passes (circuit mode: Euler steps) run.
@@ -147,6 +152,7 @@ pub fn gradcheck(opts: &GradcheckOptions) -> Result<GradcheckReport> {
             })
             .collect(),
         converged: report.converged,
+        tolerance: report.tolerance,
         diverged: report.diverged,
         passes: report.passes,
         residual: report.residual,

@@ -35,14 +35,39 @@ pub struct EpochMetrics {
     pub extra: BTreeMap<String, f64>,
 }
 
-/// Where a run first produced NaN or Inf.
+/// Why a run was stopped and recorded as diverged.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DivergenceKind {
+    /// A compartment, the loss or a gradient became NaN or infinite (`non-finite`; the only
+    /// kind records written before blow-up detection can hold, hence the default).
+    #[default]
+    NonFinite,
+    /// The training loss exceeded `training.blow_up` times its epoch-0 value (`blow-up`).
+    BlowUp,
+}
+
+impl DivergenceKind {
+    /// The name written to summary.json and metrics.csv: `non-finite` or `blow-up`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DivergenceKind::NonFinite => "non-finite",
+            DivergenceKind::BlowUp => "blow-up",
+        }
+    }
+}
+
+/// Where and why a run diverged.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Divergence {
     /// 1-based epoch.
     pub epoch: usize,
-    /// 0-based mini-batch within that epoch.
+    /// 0-based mini-batch within that epoch (the last one when an epoch's evaluation found it).
     pub batch: usize,
-    /// What went non-finite.
+    /// Which rule stopped the run.
+    #[serde(default)]
+    pub kind: DivergenceKind,
+    /// What happened, in words.
     pub reason: String,
 }
 
@@ -190,12 +215,19 @@ fn all_finite(g: &Gradients) -> bool {
         && g.biases.iter().all(|b| b.iter().all(|v| v.is_finite()))
 }
 
-fn diverged(epochs: Vec<EpochMetrics>, epoch: usize, batch: usize, reason: String) -> RunOutcome {
+fn diverged(
+    epochs: Vec<EpochMetrics>,
+    epoch: usize,
+    batch: usize,
+    kind: DivergenceKind,
+    reason: String,
+) -> RunOutcome {
     RunOutcome {
         epochs,
         divergence: Some(Divergence {
             epoch,
             batch,
+            kind,
             reason,
         }),
         retention: Vec::new(),
@@ -236,7 +268,8 @@ pub fn train(
     let mut epochs = vec![first];
     if let Some(undefined) = alg.undefined_output() {
         let reason = format!("the exact MSE output is undefined, nothing can settle: {undefined}");
-        return Ok(diverged(epochs, 1, 0, reason));
+        // The exact output's fixed point lies at infinity: settling would produce no finite state.
+        return Ok(diverged(epochs, 1, 0, DivergenceKind::NonFinite, reason));
     }
     for epoch in 1..=t.epochs {
         order.shuffle(&mut shuffle);
@@ -256,7 +289,13 @@ pub fn train(
                     tally.time += settled.time.unwrap_or(0.0) as f64;
                     if settled.diverged || !settled.residual.is_finite() {
                         let reason = "settling diverged (a compartment became NaN or infinite)";
-                        return Ok(diverged(epochs, epoch, batch, reason.into()));
+                        return Ok(diverged(
+                            epochs,
+                            epoch,
+                            batch,
+                            DivergenceKind::NonFinite,
+                            reason.into(),
+                        ));
                     }
                     optimizer.step_local(&mut net, &dyads, dynamics.beta)
                 }
@@ -268,7 +307,13 @@ pub fn train(
                     };
                     if !loss.is_finite() || !all_finite(&grads) {
                         let reason = "training loss or gradient became NaN or infinite";
-                        return Ok(diverged(epochs, epoch, batch, reason.into()));
+                        return Ok(diverged(
+                            epochs,
+                            epoch,
+                            batch,
+                            DivergenceKind::NonFinite,
+                            reason.into(),
+                        ));
                     }
                     optimizer.step_backprop(&mut net, &backprop, &grads)
                 }
@@ -280,9 +325,15 @@ pub fn train(
         let finite = metrics.train_loss.is_finite() && metrics.test_loss.is_finite();
         observer.epoch(&metrics);
         epochs.push(metrics);
+        let last_batch = batches.saturating_sub(1);
         if !finite {
             let reason = "evaluation loss became NaN or infinite".to_owned();
-            return Ok(diverged(epochs, epoch, batches.saturating_sub(1), reason));
+            let kind = DivergenceKind::NonFinite;
+            return Ok(diverged(epochs, epoch, last_batch, kind, reason));
+        }
+        if let Some(reason) = blow_up(&epochs, t.blow_up) {
+            let kind = DivergenceKind::BlowUp;
+            return Ok(diverged(epochs, epoch, last_batch, kind, reason));
         }
     }
     let retention = match &exp.retention {
@@ -307,6 +358,18 @@ pub fn train(
         epochs,
         divergence: None,
         retention,
+    })
+}
+
+/// The blow-up rule: why the run counts as diverged when its last training loss exceeds `factor`
+/// times the epoch-0 value (a positive epoch-0 loss; `None` turns the rule off).
+fn blow_up(epochs: &[EpochMetrics], factor: Option<f64>) -> Option<String> {
+    let (factor, first, last) = (factor?, epochs.first()?, epochs.last()?);
+    let (l0, l) = (first.train_loss, last.train_loss);
+    (l0 > 0.0 && l > factor * l0).then(|| {
+        format!(
+            "training loss {l:.4e} exceeds training.blow_up = {factor} × its epoch-0 value {l0:.4e}"
+        )
     })
 }
 

@@ -136,6 +136,14 @@ pub fn validate(exp: &Experiment) -> std::result::Result<(), FieldError> {
             ),
         );
     }
+    if let Some(f) = t.blow_up {
+        if !(f.is_finite() && f > 1.0) {
+            return fail(
+                "training.blow_up",
+                format!("must be a finite factor > 1, or None to turn the rule off (got {f})"),
+            );
+        }
+    }
     if let Some(r) = &exp.retention {
         if r.times.is_empty() || r.times.iter().any(|t| !(t.is_finite() && *t >= 0.0)) {
             return fail(

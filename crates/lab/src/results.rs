@@ -247,17 +247,9 @@ fn read_record(path: &Path, name: &str, point: usize, seed: u64) -> Result<RunRe
         path: path.to_owned(),
         source,
     })?;
-    let record: RunRecord = serde_json::from_slice(&bytes)
-        .map_err(|e| bad(format!("not a readable run record ({e})")))?;
-    if record.schema != SCHEMA {
-        return Err(LabError::Data {
-            path: path.to_owned(),
-            message: format!(
-                "run record layout version {} is not the version {SCHEMA} this dyadsim reads; use the dyadsim that wrote it, or delete the record to redo that run",
-                record.schema
-            ),
-        });
-    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| bad("not a readable run record (not UTF-8 text)".into()))?;
+    let record = parse_record(&text, path)?;
     if (record.point, record.seed) != (point, seed) {
         return Err(bad(format!(
             "holds the run of point {} seed {}, but its name says point {point} seed {seed}",
@@ -267,8 +259,28 @@ fn read_record(path: &Path, name: &str, point: usize, seed: u64) -> Result<RunRe
     Ok(record)
 }
 
+/// Parse the text of a run record file and check its layout version; `path` names it in errors.
+pub fn parse_record(text: &str, path: &Path) -> Result<RunRecord> {
+    let record: RunRecord = serde_json::from_str(text).map_err(|e| LabError::Data {
+        path: path.to_owned(),
+        message: format!(
+            "not a readable run record ({e}); delete it and run the same command again to redo that run"
+        ),
+    })?;
+    if record.schema != SCHEMA {
+        return Err(LabError::Data {
+            path: path.to_owned(),
+            message: format!(
+                "run record layout version {} is not the version {SCHEMA} this dyadsim reads; use the dyadsim that wrote it, or delete the record to redo that run",
+                record.schema
+            ),
+        });
+    }
+    Ok(record)
+}
+
 /// The columns of metrics.csv before the sweep axes.
-pub const METRIC_COLUMNS: [&str; 7] = [
+pub const METRIC_COLUMNS: [&str; 8] = [
     "point",
     "seed",
     "epoch",
@@ -276,7 +288,13 @@ pub const METRIC_COLUMNS: [&str; 7] = [
     "train_acc",
     "test_loss",
     "test_acc",
+    "diverged",
 ];
+
+/// Why a run diverged (`non-finite`, `blow-up`), or nothing when it trained to the end.
+fn divergence_name(r: &RunRecord) -> &'static str {
+    r.divergence.as_ref().map_or("", |d| d.kind.name())
+}
 
 /// A float in its shortest round-trip form, in exponent notation for very large and very small
 /// magnitudes (`0.25`, `1`, `1e60`, `3.5e-7`, `NaN`, `inf`), so no cell grows to dozens of digits.
@@ -296,8 +314,8 @@ fn cell(v: &Value) -> String {
     }
 }
 
-/// metrics.csv: one row per point, seed and epoch; the base columns, the further metrics, then one
-/// column per sweep axis.
+/// metrics.csv: one row per point, seed and epoch; the base columns (`diverged` is empty, or on
+/// every row of a diverged run why it diverged), the further metrics, then one column per sweep axis.
 pub fn metrics_csv(records: &[RunRecord], axes: &[String]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let extras: BTreeSet<&str> = records
@@ -326,6 +344,7 @@ pub fn metrics_csv(records: &[RunRecord], axes: &[String]) -> Result<Vec<u8>> {
                 number(m.train_acc),
                 number(m.test_loss),
                 number(m.test_acc),
+                divergence_name(r).to_owned(),
             ];
             row.extend(
                 extras
@@ -355,9 +374,11 @@ fn json_number(v: f64) -> Value {
 }
 
 /// summary.json: `points` holds one entry per run (its point, seed, parameters, every final metric
-/// and divergence); `aggregates` one entry per sweep point (mean and standard deviation of every
-/// final metric over the seeds that did not diverge); beside them the dyadsim version and
-/// `wall_time_s`, the seconds spent by the command(s) that produced the runs (null if unknown).
+/// and divergence: `diverged` is false, `"non-finite"` or `"blow-up"`, and a diverged run also has
+/// `divergence` with epoch, batch and reason); `aggregates` one entry per sweep point (mean and
+/// standard deviation of every final metric over the seeds that did not diverge); beside them the
+/// dyadsim version and `wall_time_s`, the seconds spent by the command(s) that produced the runs
+/// (null if unknown).
 pub fn summary_json(records: &[RunRecord], wall_time_s: Option<f64>) -> Value {
     let names = aggregate::metric_names(records);
     let points: Vec<Value> = records
@@ -376,9 +397,11 @@ pub fn summary_json(records: &[RunRecord], wall_time_s: Option<f64>) -> Value {
                 "seed": r.seed,
                 "params": r.params,
                 "final": finals,
-                "diverged": r.divergence.is_some(),
+                "diverged": false,
             });
+            // `diverged` is false, or why the run diverged: "non-finite" or "blow-up".
             if let Some(d) = &r.divergence {
+                obj["diverged"] = d.kind.name().into();
                 obj["divergence"] = serde_json::json!({
                     "epoch": d.epoch, "batch": d.batch, "reason": d.reason,
                 });

@@ -222,6 +222,28 @@ pub struct TrainingSpec {
     /// L2 weight decay ≥ 0 (default 0).
     #[serde(default)]
     pub weight_decay: f32,
+    /// Blow-up rule: a run whose mean training loss after an epoch exceeds this factor times its
+    /// epoch-0 value stops there and is recorded as diverged (`blow-up`). A ratio (no unit),
+    /// finite and > 1; default `Some(100.0)`; `None` turns the rule off (only NaN or infinity
+    /// then counts as divergence).
+    #[serde(
+        default = "default_blow_up",
+        skip_serializing_if = "is_default_blow_up"
+    )]
+    pub blow_up: Option<f64>,
+}
+
+/// The default of `training.blow_up`: a loss 100× its starting value.
+pub const DEFAULT_BLOW_UP: f64 = 100.0;
+
+fn default_blow_up() -> Option<f64> {
+    Some(DEFAULT_BLOW_UP)
+}
+
+// Left out of stored experiments when default, so files written before the rule existed and
+// after it read and compare alike.
+fn is_default_blow_up(v: &Option<f64>) -> bool {
+    *v == default_blow_up()
 }
 
 fn default_optimizer() -> OptimizerKind {

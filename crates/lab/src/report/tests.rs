@@ -78,6 +78,7 @@ fn records(exp: &Experiment) -> Vec<RunRecord> {
                     epoch: 3,
                     batch: 5,
                     reason: "non-finite weights".into(),
+                    kind: crate::job::DivergenceKind::NonFinite,
                 }
             });
             let retention = if bad {
