@@ -150,9 +150,10 @@ submit() {
 queued() { [[ -n $(squeue -h -j "$1" 2>/dev/null) ]]; }
 finished() { ! queued "$1"; }
 state() { scontrol -o show job "$1" | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p' | sort -u | tr '\n' ' '; }
-# Every file byte for byte, except the one line of summary.json that says how long the runs took.
+# Every file byte for byte, except the one line of summary.json that says how long the runs took
+# and the lock file, which names the last process that held the folder.
 same_as_reference() {
-  diff -r --exclude='shard*' --exclude=summary.json "$work/reference" "$1" >"$work/diff.txt" ||
+  diff -r --exclude='shard*' --exclude=summary.json --exclude=.dyadsim.lock "$work/reference" "$1" >"$work/diff.txt" ||
     fail "merged $1 differs from the unsharded run: $(head -n 20 "$work/diff.txt")"
   diff <(grep -v '"wall_time_s":' "$work/reference/summary.json") \
     <(grep -v '"wall_time_s":' "$1/summary.json") >"$work/diff.txt" ||

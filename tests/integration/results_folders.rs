@@ -426,3 +426,60 @@ fn hardware_presets_must_be_used_and_their_names_unambiguous() {
     );
     assert!(err.to_string().starts_with(&format!("{exp}:")), "{err}");
 }
+
+#[test]
+fn merge_into_the_folder_holding_its_shards_is_allowed() {
+    let dir = tests::scratch("merge-into-parent");
+    let exp = dir.join("e.ron");
+    std::fs::write(
+        &exp,
+        r#"Experiment(
+    name: "m",
+    network: (layers: [64, 16, 10], activation: Tanh, loss: Mse),
+    algorithm: (kind: DpTop, alpha: 0.5, beta: 0.05, passes: 2),
+    training: (epochs: 1, batch_size: 100, learning_rate: 0.05),
+    sweep: {"algorithm.alpha": [0.0, 1.0]},
+)"#,
+    )
+    .unwrap();
+    let parent = dir.join("x");
+    let shards: Vec<String> = (0..2)
+        .map(|i| {
+            parent
+                .join(format!("shard{i}"))
+                .to_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    for (i, shard) in shards.iter().enumerate() {
+        let r = tests::dyadsim(&[
+            "run",
+            exp.to_str().unwrap(),
+            "--out",
+            shard,
+            "--shard",
+            &format!("{i}/2"),
+        ]);
+        assert_eq!(r.code, 0, "{r:?}");
+    }
+    let r = tests::dyadsim(&[
+        "merge",
+        &shards[0],
+        &shards[1],
+        "--out",
+        parent.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(parent.join("summary.json").exists());
+    // Anything else in the target still makes it a folder that is not dyadsim's.
+    let other = dir.join("y");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("notes.txt"), "mine").unwrap();
+    let r = tests::dyadsim(&["merge", &shards[0], "--out", other.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert_eq!(
+        std::fs::read_to_string(other.join("notes.txt")).unwrap(),
+        "mine"
+    );
+}

@@ -140,9 +140,10 @@ fn lock_all(dirs: &[PathBuf], target: &Path) -> Result<Vec<lab::lock::FolderLock
             continue;
         }
         seen.push(key);
-        locks.push(lab::lock::lock(
+        locks.push(lab::lock::lock_beside(
             dir,
             &format!("dyadsim merge into {}", target.display()),
+            dirs,
         )?);
     }
     Ok(locks)

@@ -45,6 +45,17 @@ fn file_names(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
 
 /// Decide whether `dir` is dyadsim's to write into; refuse (an input error) when it is not.
 pub fn recognise(dir: &Path) -> Result<Ownership> {
+    recognise_beside(dir, &[])
+}
+
+/// [`recognise`], for a folder that may also hold `sources`: the results folders a merge combines
+/// into it (`dyadsim merge runs/x/shard* --out runs/x`).
+pub fn recognise_beside(dir: &Path, sources: &[PathBuf]) -> Result<Ownership> {
+    let canonical: Vec<PathBuf> = sources
+        .iter()
+        .filter_map(|s| std::fs::canonicalize(s).ok())
+        .collect();
+    let is_source = |path: &Path| std::fs::canonicalize(path).is_ok_and(|p| canonical.contains(&p));
     let refuse = |why: String| {
         Err(LabError::Usage(format!(
             "{} {why}; dyadsim writes only into a new or empty folder or a results folder of its own (holding experiment.ron): choose another --out",
@@ -77,7 +88,11 @@ pub fn recognise(dir: &Path) -> Result<Ownership> {
             && file_names(&path)?
                 .iter()
                 .all(|(n, _)| results::is_temporary(n));
-        if !(name == crate::lock::LOCK || results::is_temporary(&name) || empty_runs) {
+        if !(name == crate::lock::LOCK
+            || results::is_temporary(&name)
+            || empty_runs
+            || is_source(&path))
+        {
             return refuse(format!(
                 "is not empty ({name:?}) and holds no experiment.ron, so it is not a results folder"
             ));
@@ -160,7 +175,17 @@ pub fn first_difference(stored: &Experiment, exp: &Experiment) -> Option<String>
 ///
 /// Call with the folder's [`lock`](crate::lock::lock) held.
 pub fn prepare(dir: &Path, exp: &Experiment, fresh: bool) -> Result<()> {
-    let ownership = recognise(dir)?;
+    prepare_beside(dir, exp, fresh, &[])
+}
+
+/// [`prepare`] for the target of a merge, which may hold the merged folders (`sources`).
+pub fn prepare_beside(
+    dir: &Path,
+    exp: &Experiment,
+    fresh: bool,
+    sources: &[PathBuf],
+) -> Result<()> {
+    let ownership = recognise_beside(dir, sources)?;
     if fresh {
         discard_results(dir)?;
     } else if let Ownership::Ours(stored) = &ownership

@@ -44,7 +44,16 @@ fn host() -> String {
 /// A folder that is not dyadsim's is refused before anything is written into it; when another
 /// process holds the lock, the error (an input error) names that process.
 pub fn lock(dir: &Path, command: &str) -> Result<FolderLock> {
-    crate::folder::recognise(dir)?;
+    lock_beside(dir, command, &[])
+}
+
+/// [`lock`] for the target of a merge, which may hold the folders it merges (`sources`).
+pub fn lock_beside(
+    dir: &Path,
+    command: &str,
+    sources: &[std::path::PathBuf],
+) -> Result<FolderLock> {
+    crate::folder::recognise_beside(dir, sources)?;
     let path = dir.join(LOCK);
     let io = |source| LabError::Io {
         path: path.clone(),

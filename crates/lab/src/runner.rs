@@ -374,7 +374,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged> {
     }
     let records: Vec<RunRecord> = all.into_values().map(|(r, _)| r).collect();
     let missing = missing(&exp, &records);
-    crate::folder::prepare(out, &exp, false)?;
+    crate::folder::prepare_beside(out, &exp, false, dirs)?;
     for r in &records {
         results::save_record(out, r)?;
     }

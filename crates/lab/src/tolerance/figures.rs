@@ -112,7 +112,10 @@ fn metric_panel(report: &ToleranceReport, across: &Value, compare: &[&Value]) ->
             .iter()
             .map(|p| p.summary.mean + p.summary.std)
             .collect();
-        let who = name(c);
+        let who = match &plan.compare {
+            Some((path, _)) if !c.is_null() => crate::labels::Labels::defaults().value(path, c),
+            _ => name(c),
+        };
         curves.push(
             Curve::new(
                 if who.is_empty() {
@@ -178,8 +181,8 @@ fn metric_panel(report: &ToleranceReport, across: &Value, compare: &[&Value]) ->
     };
     Panel {
         title,
-        x_label: plan.axis.clone(),
-        y_label: plan.metric.clone(),
+        x_label: axis_label(&plan.axis),
+        y_label: crate::labels::Labels::defaults().metric(&plan.metric).name,
         curves,
         log_x: plan.scale == Scale::Log,
         log_y: false,
@@ -244,8 +247,8 @@ fn boundary_panel(
         / x.iter().cloned().fold(f64::INFINITY, f64::min);
     Panel {
         title: String::new(),
-        x_label: path.to_owned(),
-        y_label: format!("tolerated {}", plan.axis),
+        x_label: axis_label(path),
+        y_label: format!("tolerated {}", axis_label(&plan.axis)),
         curves,
         log_x: positive && span >= 100.0,
         log_y: plan.scale == Scale::Log,
