@@ -16,7 +16,6 @@ pub use convergence::convergence;
 
 use crate::error::{LabError, Result};
 use crate::field::FieldError;
-use crate::job::EpochMetrics;
 use crate::labels::Labels;
 use crate::results::RunRecord;
 use crate::spec::{Experiment, PlotSpec};
@@ -28,16 +27,7 @@ pub fn value_label(v: &Value) -> String {
     crate::labels::plain(v)
 }
 
-/// A metric of an epoch by its metrics.csv column name.
-pub fn epoch_metric(m: &EpochMetrics, name: &str) -> Option<f64> {
-    match name {
-        "train_loss" => Some(m.train_loss),
-        "train_acc" => Some(m.train_acc),
-        "test_loss" => Some(m.test_loss),
-        "test_acc" => Some(m.test_acc),
-        other => m.extra.get(other).copied(),
-    }
-}
+pub use crate::aggregate::epoch_metric;
 
 /// The final value of `metric` of a run; None when it diverged or never measured it.
 /// `diverged` itself is 1 for a diverged run and 0 otherwise.
