@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use tests::root;
 
 /// The source files that define what an experiment or hardware file may hold.
-const SPEC_SOURCES: [&str; 21] = [
+const SPEC_SOURCES: [&str; 22] = [
     "crates/lab/src/spec.rs",
     "crates/lab/src/tolerance/spec.rs",
     "crates/lab/src/tolerance/search.rs",
@@ -27,6 +27,7 @@ const SPEC_SOURCES: [&str; 21] = [
     "crates/crossbar/src/spec/device.rs",
     "crates/crossbar/src/spec/io.rs",
     "crates/crossbar/src/spec/circuit.rs",
+    "crates/crossbar/src/spec/cost.rs",
 ];
 
 /// Field and variant names of every item deriving `Deserialize` in `text` (including the

@@ -39,6 +39,7 @@ pub mod algorithm;
 pub mod backprop;
 mod circuit;
 mod compartment;
+pub mod counts;
 pub mod damping;
 pub mod diagnostics;
 pub mod dyads;
@@ -56,6 +57,7 @@ pub mod settle;
 pub use activation::Activation;
 pub use algorithm::{Algorithm, AlgorithmError, AlgorithmKind, DampingOptions, DpOptions};
 pub use backprop::{Backprop, Gradients};
+pub use counts::NetCounts;
 pub use diagnostics::alignment;
 pub use dyads::Dyads;
 pub use dynamics::{Circuit, Damping, Dynamics, HiddenAlpha, NudgeAt, OutputMode};
@@ -70,6 +72,8 @@ pub use settle::{Settled, settle};
 
 #[cfg(test)]
 mod convergence_tests;
+#[cfg(test)]
+mod counts_tests;
 #[cfg(test)]
 mod fidelity_tests;
 #[cfg(test)]

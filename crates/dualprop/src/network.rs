@@ -1,6 +1,7 @@
 //! Multilayer dyadic networks: crossbar synapse layers with digital biases.
 
 use crate::activation::Activation;
+use crate::counts::NetCounts;
 use crate::dyads::Dyads;
 use crate::loss::Loss;
 use crate::periphery::{Periphery, respond};
@@ -92,6 +93,8 @@ pub struct Network<C> {
     sizes: Vec<usize>,
     /// Neuron-circuit mismatch; `None` for exactly nominal neurons.
     periphery: Option<Periphery>,
+    /// What training has done on the network side so far (the arrays count the rest).
+    pub counts: NetCounts,
 }
 
 /// How the initial weights and biases are drawn (fan_in: the layer's input width).
@@ -205,6 +208,7 @@ impl<C: Crossbar> Network<C> {
             loss,
             sizes,
             periphery: None,
+            counts: NetCounts::default(),
         })
     }
 
@@ -233,6 +237,7 @@ impl<C: Crossbar> Network<C> {
             loss: self.loss,
             sizes: self.sizes.clone(),
             periphery: self.periphery.clone(),
+            counts: NetCounts::default(),
         }
     }
 
@@ -321,6 +326,9 @@ impl<C: Crossbar> Network<C> {
             dyads.minus[i].copy_from(&dyads.free[i]);
             dyads.mean[i].copy_from(&dyads.free[i]);
             dyads.diff[i].fill(0.0);
+            let (n, b) = (self.sizes[k], x.ncols());
+            self.counts.dyad_layer(n, b);
+            self.counts.elementwise(n, b, 1);
         }
         let l = self.depth() - 1;
         dyads.prediction.copy_from(&dyads.free[l]);

@@ -2,6 +2,7 @@
 //! devices as the raw outer product, as analog hardware learns.
 
 use crate::backprop::{Backprop, Gradients, row_means};
+use crate::counts::{BYTES_PER_VALUE, optimizer_ops};
 use crate::dyads::Dyads;
 use crate::learn::local_gradients;
 use crate::network::Network;
@@ -94,6 +95,7 @@ impl Optimizer {
                 .take()
                 .unwrap_or_else(|| Gradients::zeros(dyads.sizes()));
             local_gradients(dyads, beta, &mut local);
+            count_digital_gradient(net, dyads.sizes(), dyads.batch());
             let pulses = self.step(net, &local);
             self.local = Some(local);
             return pulses;
@@ -116,6 +118,10 @@ impl Optimizer {
                 .pulses;
             row_means(&dyads.diff[k], &mut self.first_b[k]);
             layer.bias.axpy(self.lr / beta, &self.first_b[k], 1.0);
+            // −δ/β, the bias's batch mean and its step.
+            let n = d.nrows();
+            net.counts.elementwise(n, dyads.batch(), 2);
+            net.counts.digital_ops += 2 * n as u64;
         }
         pulses
     }
@@ -128,7 +134,13 @@ impl Optimizer {
         backprop: &Backprop,
         grads: &Gradients,
     ) -> u64 {
+        let batch = backprop.batch();
+        // The update reads the stored inputs of every layer back from memory.
+        let stored: usize = net.sizes()[..net.depth()].iter().sum();
+        net.counts.memory_read += (stored * batch) as u64 * BYTES_PER_VALUE;
         if self.kind != OptimizerKind::PlainSgd {
+            let sizes = net.sizes().to_vec();
+            count_digital_gradient(net, &sizes, batch);
             return self.step(net, grads);
         }
         self.step += 1;
@@ -144,6 +156,10 @@ impl Optimizer {
                 })
                 .pulses;
             layer.bias.axpy(-self.lr, &grads.biases[k], 1.0);
+            // The bias gradient's batch mean and its step.
+            let n = layer.bias.len();
+            net.counts.elementwise(n, batch, 1);
+            net.counts.digital_ops += 2 * n as u64;
         }
         pulses
     }
@@ -164,6 +180,19 @@ impl Optimizer {
     pub fn step<C: Crossbar>(&mut self, net: &mut Network<C>, grads: &Gradients) -> u64 {
         self.step += 1;
         let mut pulses = 0;
+        let per_parameter = optimizer_ops(self.kind);
+        for layer in &net.layers {
+            let (weights, biases) = (
+                layer.array.outputs() * layer.array.inputs(),
+                layer.bias.len(),
+            );
+            let decay = if self.kind != OptimizerKind::PlainSgd && self.weight_decay != 0.0 {
+                2 * weights as u64
+            } else {
+                0
+            };
+            net.counts.digital_ops += per_parameter * (weights + biases) as u64 + decay;
+        }
         for (k, layer) in net.layers.iter_mut().enumerate() {
             let decay = if self.kind == OptimizerKind::PlainSgd {
                 0.0
@@ -239,6 +268,15 @@ impl Optimizer {
 /// dominate the step otherwise), with AVX-512 where the processor has it. Division and square root
 /// are correctly rounded at any width and nothing is contracted into FMAs, so every width gives the
 /// same bits.
+/// The digital outer products Σ_b δ·xᵀ and batch means a digital optimiser needs: 2 operations
+/// per multiply-accumulate, 1 per element of a mean, 1 per bias for its scaling.
+fn count_digital_gradient<C: Crossbar>(net: &mut Network<C>, sizes: &[usize], batch: usize) {
+    for k in 1..sizes.len() {
+        let (n, m) = (sizes[k], sizes[k - 1]);
+        net.counts.digital_ops += 2 * (n * m * batch) as u64 + (n * batch) as u64 + n as u64;
+    }
+}
+
 fn elementwise(
     first: &mut [f32],
     second: Option<&mut [f32]>,

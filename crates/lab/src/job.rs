@@ -274,6 +274,7 @@ pub fn train(
     for epoch in 1..=t.epochs {
         order.shuffle(&mut shuffle);
         tally = EpochTally::default();
+        let start = crate::cost::Counts::of(&net);
         for (batch, idx) in order.chunks(t.batch_size).enumerate() {
             if observer.should_stop() {
                 return Err(LabError::Interrupted);
@@ -321,6 +322,9 @@ pub fn train(
             tally.pulses += pulses;
             observer.batch((epoch - 1) * batches + batch + 1, t.epochs * batches);
         }
+        // Taken before evaluation and diagnostics, which read the arrays too.
+        tally.counts = crate::cost::Counts::of(&net).since(&start);
+        tally.samples = order.len();
         let metrics = measure_epoch(&mut net, data, epoch, exp, &probe, &tally);
         let finite = metrics.train_loss.is_finite() && metrics.test_loss.is_finite();
         observer.epoch(&metrics);
@@ -383,6 +387,7 @@ fn measure_epoch(
     tally: &EpochTally,
 ) -> EpochMetrics {
     let mut metrics = measure(net, data, epoch);
+    let hardware = exp.hardware.spec();
     if metrics.train_loss.is_finite() && metrics.test_loss.is_finite() {
         let alg = &exp.algorithm;
         crate::metrics::measure(
@@ -394,6 +399,15 @@ fn measure_epoch(
             tally,
             &mut metrics.extra,
         );
+    }
+    if let (0, Some(hw), Some(cost)) = (epoch, hardware, &probe.cost)
+        && exp.metrics.contains(&MetricSpec::Cost)
+    {
+        let converted = !hw.io.is_perfect();
+        let area = crate::cost::area_mm2(&exp.network.layers, converted, cost);
+        metrics
+            .extra
+            .insert(crate::cost::AREA_COLUMN.to_owned(), area);
     }
     metrics
 }
@@ -417,5 +431,6 @@ fn probe(exp: &Experiment, data: &Dataset, replicate: u64) -> Probe {
         x,
         y,
         range: input_range(&data.train),
+        cost: exp.hardware.spec().and_then(|h| h.cost.clone()),
     }
 }

@@ -52,6 +52,11 @@ pub struct Experiment {
     /// `experiment.ron` of a results folder is self-contained.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub hardware_presets: BTreeMap<String, crossbar::Hardware>,
+    /// Algorithms by name for a sweep over `"algorithm"`, each named by a value of that axis
+    /// (default none), e.g. `{"DP⊤ K=4": (kind: DpTop, alpha: 0.0, passes: 4), "backprop":
+    /// (kind: Backprop)}`: points that differ in several algorithm fields at once.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub algorithm_presets: BTreeMap<String, Algorithm>,
     /// Further metrics measured after every epoch (default none), e.g. `[Settling, Pulses]`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub metrics: Vec<MetricSpec>,
