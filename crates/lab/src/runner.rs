@@ -358,14 +358,16 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged> {
             if let Some((known, from)) = all.get(&key) {
                 // Compared as JSON: a diverged run's NaN losses are equal records, not different ones.
                 if serde_json::to_value(known).ok() != serde_json::to_value(&r).ok() {
-                    return Err(LabError::Usage(format!(
-                        "{} and {} hold different records of point {} seed {} ({}); keep the one to trust and delete the other",
-                        from.display(),
-                        dir.display(),
-                        r.point,
-                        r.seed,
-                        results::record_name(r.point, r.seed)
-                    )));
+                    return Err(LabError::Conflict {
+                        path: dir.to_owned(),
+                        message: format!(
+                            "holds another record of point {} seed {} ({}) than {}; keep the one to trust and delete the other",
+                            r.point,
+                            r.seed,
+                            results::record_name(r.point, r.seed),
+                            from.display(),
+                        ),
+                    });
                 }
                 continue;
             }
