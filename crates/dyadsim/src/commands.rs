@@ -226,12 +226,7 @@ fn run_experiment(
         data.test.len(),
         out.display()
     )?;
-    let grid = lab::runner::points(&exp).map_err(|e| LabError::Invalid {
-        path: path.to_owned(),
-        position: None,
-        field: e.field,
-        message: e.message,
-    })?;
+    let grid = lab::runner::grid(&exp)?;
     let opts = opts(out.clone());
     let _lock = lab::lock::lock(&out, &format!("dyadsim run {}", path.display()))?;
     writeln!(

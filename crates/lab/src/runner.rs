@@ -23,6 +23,16 @@ pub struct Point {
     pub experiment: Experiment,
 }
 
+/// The grid of a loaded experiment, an invalid point reported against the experiment's file.
+pub fn grid(exp: &Experiment) -> Result<Vec<Point>> {
+    points(exp).map_err(|e| LabError::Invalid {
+        path: exp.source.clone().unwrap_or_default(),
+        position: None,
+        field: e.field,
+        message: e.message,
+    })
+}
+
 /// The grid of an experiment (a single point when nothing is swept), every point validated.
 pub fn points(exp: &Experiment) -> std::result::Result<Vec<Point>, FieldError> {
     (0..exp.sweep.len())
