@@ -100,6 +100,14 @@ pub fn validate(exp: &Experiment) -> std::result::Result<(), FieldError> {
             format!("widths must be ≥ 1 (got {layers:?})"),
         );
     }
+    if let dualprop::Init::Normal(std) = exp.network.init
+        && !(std.is_finite() && std >= 0.0)
+    {
+        return fail(
+            "network.init",
+            format!("Normal(std) needs a finite std ≥ 0 (got {std})"),
+        );
+    }
     exp.algorithm
         .validate_for(exp.network.loss)
         .map_err(|e| FieldError::from(e).under("algorithm"))?;
