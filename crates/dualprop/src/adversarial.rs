@@ -73,7 +73,7 @@ pub fn examples<C: Crossbar>(
     range: InputRange,
 ) -> DMatrix<f32> {
     let mut bp = Backprop::new(net.sizes(), x.ncols());
-    let mut grads = Gradients::zeros(net.sizes());
+    let mut grads = Gradients::for_network(net);
     match *attack {
         Attack::Fgsm { epsilon } => {
             input_gradient(net, &mut bp, &mut grads, x, y);

@@ -1,5 +1,7 @@
 //! The exact gradient of the same network by backpropagation, read through the same arrays.
 
+use crate::block::Block;
+use crate::conv::{self, Workspaces};
 use crate::counts::{BYTES_PER_VALUE, DERIVATIVE_OPS};
 use crate::network::{Network, add_bias};
 use crate::periphery::{respond, respond_backward};
@@ -27,6 +29,23 @@ impl Gradients {
             biases: sizes[1..].iter().map(|&n| DVector::zeros(n)).collect(),
         }
     }
+
+    /// Zero gradients shaped like the arrays and biases of `net` (a convolution's weights are
+    /// C_out × C_in·k·k, its biases one per channel).
+    pub fn for_network<C: Crossbar>(net: &Network<C>) -> Self {
+        Self {
+            weights: net
+                .layers
+                .iter()
+                .map(|l| DMatrix::zeros(l.array.outputs(), l.array.inputs()))
+                .collect(),
+            biases: net
+                .layers
+                .iter()
+                .map(|l| DVector::zeros(l.bias.len()))
+                .collect(),
+        }
+    }
 }
 
 /// Buffers for backpropagation over a batch.
@@ -44,6 +63,8 @@ pub struct Backprop {
     input_grad: DMatrix<f32>,
     /// The adversarial input x + β·∇ₓℓ.
     adversarial: DMatrix<f32>,
+    /// Buffers of the convolution blocks.
+    work: Workspaces,
 }
 
 impl Backprop {
@@ -58,6 +79,7 @@ impl Backprop {
             delta: sizes[1..].iter().map(|&n| m(n)).collect(),
             input_grad: m(sizes[0]),
             adversarial: m(sizes[0]),
+            work: Workspaces::default(),
         }
     }
 
@@ -77,9 +99,16 @@ impl Backprop {
         grads: &mut Gradients,
     ) -> f64 {
         let loss = self.weight_gradient(net, x, y, grads);
-        net.layers[0]
-            .array
-            .read_transposed(&self.delta[0], &mut self.input_grad);
+        let block = net.blocks()[0];
+        conv::read_transposed(
+            &mut net.layers[0].array,
+            &block,
+            &mut self.work,
+            0,
+            &self.delta[0],
+            None,
+            &mut self.input_grad,
+        );
         loss
     }
 
@@ -97,8 +126,16 @@ impl Backprop {
         self.act[0].copy_from(x);
         for k in 1..=depth {
             let f = net.activation_of(k);
+            let block = net.blocks()[k - 1];
             let layer = &mut net.layers[k - 1];
-            layer.array.read(&self.act[k - 1], &mut self.pre[k - 1]);
+            conv::read(
+                &mut layer.array,
+                &block,
+                &mut self.work,
+                k - 1,
+                &self.act[k - 1],
+                &mut self.pre[k - 1],
+            );
             add_bias(&mut self.pre[k - 1], &layer.bias);
             // Neurons respond once per sample; the layer's input and pre-activation are stored
             // for the backward pass and the update.
@@ -138,9 +175,16 @@ impl Backprop {
         for k in (1..=depth).rev() {
             if k < depth {
                 let (lower, upper) = self.delta.split_at_mut(k);
-                net.layers[k]
-                    .array
-                    .read_transposed(&upper[0], &mut lower[k - 1]);
+                let block = net.blocks()[k];
+                conv::read_transposed(
+                    &mut net.layers[k].array,
+                    &block,
+                    &mut self.work,
+                    k,
+                    &upper[0],
+                    None,
+                    &mut lower[k - 1],
+                );
                 respond_backward(
                     net.activation_of(k),
                     net.mismatch_of(k),
@@ -151,6 +195,28 @@ impl Backprop {
                 net.counts.derivative_evals += n;
                 net.counts.digital_ops += DERIVATIVE_OPS * n;
                 net.counts.memory_read += n * BYTES_PER_VALUE;
+            }
+            if let Block::Conv(s) = net.blocks()[k - 1] {
+                // The patches and routing of the forward pass are still in the buffers.
+                let w = conv::factors(
+                    &mut net.layers[k - 1].array,
+                    &s,
+                    &mut self.work,
+                    k - 1,
+                    None,
+                    &self.delta[k - 1],
+                );
+                gemm(
+                    inv_b,
+                    &w.dconv,
+                    Op::N,
+                    &w.patches,
+                    Op::T,
+                    0.0,
+                    &mut grads.weights[k - 1],
+                );
+                conv::channel_means(&self.delta[k - 1], &mut grads.biases[k - 1]);
+                continue;
             }
             gemm(
                 inv_b,
@@ -209,6 +275,16 @@ impl Backprop {
     /// ∂ℓ/∂aₖ per sample (not divided by the batch size) of the last pass, layers 1..L.
     pub fn deltas(&self) -> &[DMatrix<f32>] {
         &self.delta
+    }
+
+    /// The two factors of layer index `k`'s (0-based) weight gradient from the last pass, (input,
+    /// error): (hₖ, ∂ℓ/∂aₖ₊₁) for a dense block, (patches, error at the convolution's positions)
+    /// for a convolution.
+    pub(crate) fn factors(&self, k: usize) -> (&DMatrix<f32>, &DMatrix<f32>) {
+        match self.work.peek(k) {
+            Some(w) => (&w.patches, &w.dconv),
+            _ => (&self.act[k], &self.delta[k]),
+        }
     }
 }
 

@@ -8,7 +8,7 @@
 use crate::compartment::{self, Change};
 use crate::dyads::Dyads;
 use crate::dynamics::{Circuit, Dynamics, NudgeAt, OutputMode};
-use crate::network::{Network, add_bias, split_below};
+use crate::network::Network;
 use crate::settle::{Settled, nudge_at};
 use crossbar::Crossbar;
 use nalgebra::DMatrix;
@@ -136,15 +136,11 @@ pub(crate) fn integrate<C: Crossbar>(
 fn read_all<C: Crossbar>(net: &mut Network<C>, dyads: &mut Dyads) {
     let depth = net.depth();
     for k in 1..=depth {
-        let layer = &mut net.layers[k - 1];
-        let (below, drive) = split_below(dyads, k);
-        layer.array.read(below, drive);
-        add_bias(drive, &layer.bias);
-        net.counts.elementwise(drive.nrows(), drive.ncols(), 1);
+        net.read_drive(dyads, k);
+        net.counts
+            .elementwise(dyads.drive[k - 1].nrows(), dyads.drive[k - 1].ncols(), 1);
         if k < depth {
-            net.layers[k]
-                .array
-                .read_transposed(&dyads.diff[k], &mut dyads.feedback[k - 1]);
+            net.read_feedback(dyads, k);
         }
     }
 }

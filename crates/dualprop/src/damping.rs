@@ -75,12 +75,28 @@ pub fn spectral_norm(w: &DMatrix<f32>, max_iterations: usize) -> f64 {
 }
 
 /// Lₖ = scale·max(0, (γₖ₊₁² − 1)/2) for every hidden layer into the resolved parameters (0 at the output).
+///
+/// γ of a convolution block is the spectral norm of its convolution (one sample, before pooling).
 pub(crate) fn resolve<C: Crossbar>(net: &mut Network<C>, dyads: &mut Dyads, damping: &Damping) {
     let depth = net.depth();
     for k in 1..depth {
         let (v, u) = &mut dyads.power[k];
-        let gamma =
-            spectral_norm_by_reads(&mut net.layers[k].array, damping.power_iterations, v, u);
+        let block = net.blocks()[k];
+        let array = &mut net.layers[k].array;
+        let gamma = match block.conv() {
+            None => spectral_norm_by_reads(array, damping.power_iterations, v, u),
+            Some(s) => {
+                start_vector(v);
+                crate::conv::spectral_norm_by_reads(
+                    array,
+                    s,
+                    &mut dyads.power_conv,
+                    k,
+                    damping.power_iterations,
+                    v,
+                )
+            }
+        };
         dyads.params[k - 1].damping = damping.scale * ((gamma * gamma - 1.0) / 2.0).max(0.0);
     }
 }

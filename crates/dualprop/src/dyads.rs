@@ -1,5 +1,6 @@
 //! The state of every dyad of a batch, preallocated so that settling never allocates.
 
+use crate::conv::Workspaces;
 use crate::periphery::NeuronParams;
 use nalgebra::DMatrix;
 
@@ -44,6 +45,10 @@ pub struct Dyads {
     pub(crate) stamps: Stamps,
     /// Residual per pass (schedules) or per recorded Euler step (circuit mode) of the last settle.
     pub(crate) trace: Vec<f32>,
+    /// Buffers of the convolution blocks for this batch.
+    pub(crate) conv: Workspaces,
+    /// Buffers of the convolution blocks for one sample (power iteration).
+    pub(crate) power_conv: Workspaces,
 }
 
 /// Change stamps: layer j's state last changed at `stamp[j]` (0 = at the free phase); layer k last
@@ -113,6 +118,8 @@ impl Dyads {
                 .collect(),
             stamps: Stamps::default(),
             trace: Vec::new(),
+            conv: Workspaces::default(),
+            power_conv: Workspaces::default(),
         }
     }
 

@@ -58,10 +58,10 @@ pub fn gradcheck<C: Crossbar>(
 ) -> Result<GradcheckReport, AlgorithmError> {
     algorithm.validate_for(net.loss)?;
     let sizes = net.sizes().to_vec();
-    let mut reference = Gradients::zeros(&sizes);
+    let mut reference = Gradients::for_network(net);
     let mut ideal = net.to_ideal();
     let loss = Backprop::new(&sizes, x.ncols()).gradient(&mut ideal, x, y, &mut reference);
-    let mut est = Gradients::zeros(&sizes);
+    let mut est = Gradients::for_network(net);
     let mut report = GradcheckReport {
         layers: Vec::with_capacity(sizes.len() - 1),
         converged: true,

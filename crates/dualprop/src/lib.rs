@@ -37,14 +37,17 @@ pub mod activation;
 pub mod adversarial;
 pub mod algorithm;
 pub mod backprop;
+pub mod block;
 mod circuit;
 mod compartment;
+mod conv;
 pub mod counts;
 pub mod damping;
 pub mod diagnostics;
 pub mod dyads;
 pub mod dynamics;
 pub mod gradcheck;
+pub mod im2col;
 pub mod learn;
 pub mod lipschitz;
 pub mod loss;
@@ -57,6 +60,8 @@ pub mod settle;
 pub use activation::Activation;
 pub use algorithm::{Algorithm, AlgorithmError, AlgorithmKind, DampingOptions, DpOptions};
 pub use backprop::{Backprop, Gradients};
+pub use block::{Block, BlockError, BlockSpec, ConvShape, Image};
+pub use conv::PoolRouting;
 pub use counts::NetCounts;
 pub use diagnostics::alignment;
 pub use dyads::Dyads;
@@ -70,6 +75,8 @@ pub use periphery::Periphery;
 pub use schedule::Schedule;
 pub use settle::{Settled, settle};
 
+#[cfg(test)]
+mod conv_tests;
 #[cfg(test)]
 mod convergence_tests;
 #[cfg(test)]

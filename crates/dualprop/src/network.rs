@@ -1,6 +1,8 @@
 //! Multilayer dyadic networks: crossbar synapse layers with digital biases.
 
 use crate::activation::Activation;
+use crate::block::{Block, BlockError, BlockSpec, Image};
+use crate::conv::{PoolRouting, Workspaces};
 use crate::counts::NetCounts;
 use crate::dyads::Dyads;
 use crate::loss::Loss;
@@ -79,6 +81,19 @@ pub enum NetworkError {
         /// The offending field.
         field: &'static str,
     },
+    /// Block descriptions that do not chain.
+    #[error(transparent)]
+    Block(#[from] BlockError),
+    /// A convolution whose input image is not the layer below.
+    #[error("layer {layer}: the convolution reads {units} units but the layer below has {below}")]
+    BlockInput {
+        /// 1-based layer index.
+        layer: usize,
+        /// Units of the convolution's input image.
+        units: usize,
+        /// Units of the layer below.
+        below: usize,
+    },
 }
 
 /// A feed-forward stack of dyadic layers; hidden layers use `activation`, the output layer is linear.
@@ -91,14 +106,19 @@ pub struct Network<C> {
     /// Training loss on the linear output.
     pub loss: Loss,
     sizes: Vec<usize>,
+    /// The geometry of every layer's block (all dense for an MLP).
+    blocks: Vec<Block>,
+    /// Where the max-pooling routing of the top-down signal is evaluated.
+    pub pool_routing: PoolRouting,
     /// Neuron-circuit mismatch; `None` for exactly nominal neurons.
     periphery: Option<Periphery>,
     /// What training has done on the network side so far (the arrays count the rest).
     pub counts: NetCounts,
 }
 
-/// How the initial weights and biases are drawn (fan_in: the layer's input width).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// How the initial weights and biases are drawn (fan_in: the array's inputs, the layer's input
+/// width for a dense block and C_in·k·k for a convolution).
+#[derive(Clone, Copy, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub enum Init {
     /// Weights and biases U(−1/√fan_in, 1/√fan_in), as PyTorch's `Linear` (and the authors'
     /// Python code) draws them.
@@ -107,6 +127,26 @@ pub enum Init {
     /// Weights N(0, 1/fan_in) (standard deviation 1/√fan_in, not truncated), biases 0: the authors'
     /// Julia MLP code (`randn(…)/28` for the 784 inputs, `randn(…)/√512` after).
     FanInNormal,
+    /// Weights from a normal distribution truncated at ±2 standard deviations, scaled to variance
+    /// 1/fan_in, biases 0: JAX's `lecun_normal` (`variance_scaling(1, "fan_in", "truncated_normal")`),
+    /// the Flax default of the authors' convolutional networks.
+    LecunNormal,
+    /// Weights N(0, std²) (not truncated), biases 0.
+    Normal(f32),
+}
+
+/// Standard deviation of a standard normal truncated to [−2, 2]: JAX's `variance_scaling` divides
+/// the target standard deviation by it so the truncated draws have the intended variance.
+const TRUNCATED_STD: f32 = 0.879_625_7;
+
+/// A standard normal draw truncated to [−2, 2] by rejection.
+fn truncated_normal(rng: &mut impl Rng) -> f32 {
+    loop {
+        let z: f32 = StandardNormal.sample(rng);
+        if (-2.0..=2.0).contains(&z) {
+            return z;
+        }
+    }
 }
 
 /// Initial weights and biases drawn as PyTorch's `Linear` does: U(−1/√fan_in, 1/√fan_in).
@@ -123,9 +163,21 @@ pub fn initial_parameters_with(
     sizes: &[usize],
     rng: &mut impl Rng,
 ) -> Vec<(DMatrix<f32>, DVector<f32>)> {
-    sizes
-        .windows(2)
-        .map(|w| {
+    let shapes: Vec<_> = sizes.windows(2).map(|w| (w[1], w[0])).collect();
+    initial_arrays(init, &shapes, rng)
+}
+
+/// Initial weights and biases of arrays of the given (outputs, inputs) shapes drawn by `init`,
+/// array by array from `rng`; fan_in is the array's inputs.
+pub fn initial_arrays(
+    init: Init,
+    shapes: &[(usize, usize)],
+    rng: &mut impl Rng,
+) -> Vec<(DMatrix<f32>, DVector<f32>)> {
+    shapes
+        .iter()
+        .map(|&(outputs, inputs)| {
+            let w = [inputs, outputs];
             let scale = 1.0 / (w[0] as f32).sqrt();
             match init {
                 Init::Uniform => {
@@ -138,6 +190,18 @@ pub fn initial_parameters_with(
                     let weights = DMatrix::from_fn(w[1], w[0], |_, _| {
                         let z: f32 = StandardNormal.sample(rng);
                         z * scale
+                    });
+                    (weights, DVector::zeros(w[1]))
+                }
+                Init::LecunNormal => {
+                    let std = scale / TRUNCATED_STD;
+                    let weights = DMatrix::from_fn(w[1], w[0], |_, _| std * truncated_normal(rng));
+                    (weights, DVector::zeros(w[1]))
+                }
+                Init::Normal(std) => {
+                    let weights = DMatrix::from_fn(w[1], w[0], |_, _| {
+                        let z: f32 = StandardNormal.sample(rng);
+                        z * std
                     });
                     (weights, DVector::zeros(w[1]))
                 }
@@ -164,6 +228,38 @@ impl Network<IdealArray> {
             .collect();
         Network::new(layers, activation, loss)
     }
+
+    /// A network of `blocks` on an `input` image, on ideal arrays initialised by `init`.
+    pub fn ideal_blocks(
+        input: Image,
+        blocks: &[BlockSpec],
+        activation: Activation,
+        loss: Loss,
+        init: Init,
+        rng: &mut impl Rng,
+    ) -> Result<Self, NetworkError> {
+        let (blocks, sizes) = crate::block::resolve(input, blocks)?;
+        let layers = initial_arrays(init, &array_shapes(&blocks, &sizes), rng)
+            .into_iter()
+            .map(|(w, bias)| Layer {
+                array: IdealArray::new(w),
+                bias,
+            })
+            .collect();
+        Network::with_blocks(layers, blocks, activation, loss)
+    }
+}
+
+/// The (outputs, inputs) of every block's array: C_out × C_in·k·k for a convolution.
+pub fn array_shapes(blocks: &[Block], sizes: &[usize]) -> Vec<(usize, usize)> {
+    blocks
+        .iter()
+        .zip(sizes.windows(2))
+        .map(|(b, w)| match b {
+            Block::Dense => (w[1], w[0]),
+            Block::Conv(c) => (c.channels, c.patch()),
+        })
+        .collect()
 }
 
 fn check_sizes(sizes: &[usize]) -> Result<(), NetworkError> {
@@ -202,14 +298,85 @@ impl<C: Crossbar> Network<C> {
             sizes.push(outputs);
         }
         check_sizes(&sizes)?;
+        let blocks = vec![Block::Dense; layers.len()];
         Ok(Self {
             layers,
             activation,
             loss,
             sizes,
+            blocks,
+            pool_routing: PoolRouting::default(),
             periphery: None,
             counts: NetCounts::default(),
         })
+    }
+
+    /// Assemble a network from arrays and the resolved blocks they implement (see
+    /// [`crate::block::resolve`]): a convolution's array is C_out × C_in·k·k with one bias per channel.
+    pub fn with_blocks(
+        layers: Vec<Layer<C>>,
+        blocks: Vec<Block>,
+        activation: Activation,
+        loss: Loss,
+    ) -> Result<Self, NetworkError> {
+        if layers.is_empty() || layers.len() != blocks.len() {
+            return Err(NetworkError::TooShallow(layers.len()));
+        }
+        let first = match &blocks[0] {
+            Block::Dense => layers[0].array.inputs(),
+            Block::Conv(c) => c.input.units(),
+        };
+        let mut sizes = vec![first];
+        for (i, (layer, block)) in layers.iter().zip(&blocks).enumerate() {
+            let (outputs, inputs) = (layer.array.outputs(), layer.array.inputs());
+            let (expected_outputs, expected_inputs, units) = match block {
+                Block::Dense => (outputs, sizes[i], outputs),
+                Block::Conv(c) => {
+                    if c.input.units() != sizes[i] {
+                        return Err(NetworkError::BlockInput {
+                            layer: i + 1,
+                            units: c.input.units(),
+                            below: sizes[i],
+                        });
+                    }
+                    (c.channels, c.patch(), c.output().units())
+                }
+            };
+            if inputs != expected_inputs
+                || outputs != expected_outputs
+                || layer.bias.len() != expected_outputs
+            {
+                return Err(NetworkError::Shape {
+                    layer: i + 1,
+                    outputs,
+                    inputs,
+                    expected_outputs,
+                    expected_inputs,
+                });
+            }
+            sizes.push(units);
+        }
+        check_sizes(&sizes)?;
+        Ok(Self {
+            layers,
+            activation,
+            loss,
+            sizes,
+            blocks,
+            pool_routing: PoolRouting::default(),
+            periphery: None,
+            counts: NetCounts::default(),
+        })
+    }
+
+    /// The block of every layer, layer 1 first.
+    pub fn blocks(&self) -> &[Block] {
+        &self.blocks
+    }
+
+    /// Whether any layer is a convolution.
+    pub fn has_conv(&self) -> bool {
+        self.blocks.iter().any(|b| b.conv().is_some())
     }
 
     /// Layer widths, input first.
@@ -236,6 +403,8 @@ impl<C: Crossbar> Network<C> {
             activation: self.activation,
             loss: self.loss,
             sizes: self.sizes.clone(),
+            blocks: self.blocks.clone(),
+            pool_routing: self.pool_routing,
             periphery: self.periphery.clone(),
             counts: NetCounts::default(),
         }
@@ -316,10 +485,7 @@ impl<C: Crossbar> Network<C> {
             let f = self.activation_of(k);
             let i = k - 1;
             dyads.params[i].set_transfer(self.mismatch_of(k));
-            let layer = &mut self.layers[i];
-            let (below, drive) = split_below(dyads, k);
-            layer.array.read(below, drive);
-            add_bias(drive, &layer.bias);
+            self.read_drive(dyads, k);
             let p = &dyads.params[i];
             respond(f, &p.gain, &p.offset, &dyads.drive[i], &mut dyads.free[i]);
             dyads.plus[i].copy_from(&dyads.free[i]);
@@ -334,16 +500,72 @@ impl<C: Crossbar> Network<C> {
         dyads.prediction.copy_from(&dyads.free[l]);
     }
 
+    /// aₖ = blockₖ(s̄ₖ₋₁) + bₖ into `dyads.drive` (layer `k`, 1-based).
+    pub(crate) fn read_drive(&mut self, dyads: &mut Dyads, k: usize) {
+        let i = k - 1;
+        let layer = &mut self.layers[i];
+        let below = if k == 1 {
+            &dyads.input
+        } else {
+            &dyads.mean[k - 2]
+        };
+        let drive = &mut dyads.drive[i];
+        crate::conv::read(
+            &mut layer.array,
+            &self.blocks[i],
+            &mut dyads.conv,
+            i,
+            below,
+            drive,
+        );
+        add_bias(drive, &layer.bias);
+    }
+
+    /// eₖ = (the transpose of block k+1)·δₖ₊₁ into `dyads.feedback` (layer `k` < L, 1-based), with
+    /// a pooled block's routing at conv(s⁺ₖ) or conv(s̄ₖ) as [`Network::pool_routing`] says.
+    pub(crate) fn read_feedback(&mut self, dyads: &mut Dyads, k: usize) {
+        let at = match self.pool_routing {
+            PoolRouting::PlusState => &dyads.plus[k - 1],
+            PoolRouting::MeanState => &dyads.mean[k - 1],
+        };
+        crate::conv::read_transposed(
+            &mut self.layers[k].array,
+            &self.blocks[k],
+            &mut dyads.conv,
+            k,
+            &dyads.diff[k],
+            Some(at),
+            &mut dyads.feedback[k - 1],
+        );
+    }
+
+    /// Whether the top-down signal into layer `k` depends on layer k's own state: the block above
+    /// pools, and its routing is evaluated at layer k.
+    pub(crate) fn feedback_routed_at(&self, k: usize) -> bool {
+        self.blocks
+            .get(k)
+            .and_then(Block::conv)
+            .is_some_and(|c| c.pool)
+    }
+
     /// The network's output for `x`, through the realised neurons fᵢ (allocates; for evaluation,
     /// not for the settling loop).
     pub fn predict(&mut self, x: &DMatrix<f32>) -> DMatrix<f32> {
         let mut h = x.clone();
+        let mut work = Workspaces::default();
         for k in 1..=self.depth() {
             let f = self.activation_of(k);
-            let outputs = self.layers[k - 1].array.outputs();
+            let outputs = self.sizes[k];
             let mut a = DMatrix::zeros(outputs, x.ncols());
             let layer = &mut self.layers[k - 1];
-            layer.array.read(&h, &mut a);
+            crate::conv::read(
+                &mut layer.array,
+                &self.blocks[k - 1],
+                &mut work,
+                k - 1,
+                &h,
+                &mut a,
+            );
             add_bias(&mut a, &layer.bias);
             match self.mismatch_of(k) {
                 Some(m) => {
@@ -361,21 +583,9 @@ impl<C: Crossbar> Network<C> {
     }
 }
 
-/// The mean state below layer `k` and layer k's drive buffer, borrowed together.
-pub(crate) fn split_below(dyads: &mut Dyads, k: usize) -> (&DMatrix<f32>, &mut DMatrix<f32>) {
-    let below = if k == 1 {
-        &dyads.input
-    } else {
-        &dyads.mean[k - 2]
-    };
-    (below, &mut dyads.drive[k - 1])
-}
-
-/// Add `bias` to every column of `m`.
+/// Add `bias` to every unit of `m`: per neuron (dense) or per channel (convolution).
 pub(crate) fn add_bias(m: &mut DMatrix<f32>, bias: &DVector<f32>) {
-    for mut col in m.column_iter_mut() {
-        col += bias;
-    }
+    crate::conv::add_bias(m, bias);
 }
 
 fn check_mismatch(layer: usize, n: usize, m: &NeuronMismatch) -> Result<(), NetworkError> {

@@ -2,9 +2,11 @@
 //! devices as the raw outer product, as analog hardware learns.
 
 use crate::backprop::{Backprop, Gradients, row_means};
+use crate::block::Block;
+use crate::conv::{self, Workspaces};
 use crate::counts::{BYTES_PER_VALUE, optimizer_ops};
 use crate::dyads::Dyads;
-use crate::learn::local_gradients;
+use crate::learn::local_gradients_with;
 use crate::network::Network;
 use crossbar::{Crossbar, Update};
 use nalgebra::{DMatrix, DVector};
@@ -40,6 +42,8 @@ pub struct Optimizer {
     local: Option<Gradients>,
     /// The post-synaptic factor −δₖ/β of plain SGD, one matrix per layer (resized with the batch).
     factor: Vec<DMatrix<f32>>,
+    /// Buffers of the convolution blocks' update factors.
+    work: Workspaces,
 }
 
 const ADAM_BETA1: f32 = 0.9;
@@ -55,7 +59,33 @@ impl Optimizer {
         weight_decay: f32,
         sizes: &[usize],
     ) -> Self {
-        let zeros = Gradients::zeros(sizes);
+        Self::with_gradients(kind, lr, momentum, weight_decay, Gradients::zeros(sizes))
+    }
+
+    /// An optimiser for the arrays of `net` (convolutions included).
+    pub fn for_network<C: Crossbar>(
+        kind: OptimizerKind,
+        lr: f32,
+        momentum: f32,
+        weight_decay: f32,
+        net: &Network<C>,
+    ) -> Self {
+        Self::with_gradients(
+            kind,
+            lr,
+            momentum,
+            weight_decay,
+            Gradients::for_network(net),
+        )
+    }
+
+    fn with_gradients(
+        kind: OptimizerKind,
+        lr: f32,
+        momentum: f32,
+        weight_decay: f32,
+        zeros: Gradients,
+    ) -> Self {
         Self {
             kind,
             lr,
@@ -69,6 +99,7 @@ impl Optimizer {
             delta_w: zeros.weights.clone(),
             local: Some(zeros),
             factor: Vec::new(),
+            work: Workspaces::default(),
         }
     }
 
@@ -93,9 +124,9 @@ impl Optimizer {
             let mut local = self
                 .local
                 .take()
-                .unwrap_or_else(|| Gradients::zeros(dyads.sizes()));
-            local_gradients(dyads, beta, &mut local);
-            count_digital_gradient(net, dyads.sizes(), dyads.batch());
+                .unwrap_or_else(|| Gradients::for_network(net));
+            local_gradients_with(net, dyads, &mut self.work, beta, &mut local);
+            count_digital_gradient(net, dyads.batch());
             let pulses = self.step(net, &local);
             self.local = Some(local);
             return pulses;
@@ -104,7 +135,31 @@ impl Optimizer {
         self.ensure_factor(dyads.sizes(), dyads.batch());
         let lr = self.lr / dyads.batch() as f32;
         let mut pulses = 0;
+        let blocks = net.blocks().to_vec();
         for (k, layer) in net.layers.iter_mut().enumerate() {
+            if let Block::Conv(s) = blocks[k] {
+                // Every (sample, position) column is one update cycle, as aihwkit's AnalogConv2d.
+                let w = conv::factors(
+                    &mut layer.array,
+                    &s,
+                    &mut self.work,
+                    k,
+                    Some(dyads.below(k + 1)),
+                    &dyads.diff[k],
+                );
+                w.dconv *= -1.0 / beta;
+                pulses += layer
+                    .array
+                    .update(Update::OuterProduct {
+                        x: &w.patches,
+                        d: &w.dconv,
+                        lr,
+                    })
+                    .pulses;
+                conv::channel_means(&dyads.diff[k], &mut self.first_b[k]);
+                layer.bias.axpy(self.lr / beta, &self.first_b[k], 1.0);
+                continue;
+            }
             let d = &mut self.factor[k];
             d.copy_from(&dyads.diff[k]);
             *d *= -1.0 / beta;
@@ -139,22 +194,15 @@ impl Optimizer {
         let stored: usize = net.sizes()[..net.depth()].iter().sum();
         net.counts.memory_read += (stored * batch) as u64 * BYTES_PER_VALUE;
         if self.kind != OptimizerKind::PlainSgd {
-            let sizes = net.sizes().to_vec();
-            count_digital_gradient(net, &sizes, batch);
+            count_digital_gradient(net, batch);
             return self.step(net, grads);
         }
         self.step += 1;
         let lr = self.lr / backprop.batch() as f32;
         let mut pulses = 0;
         for (k, layer) in net.layers.iter_mut().enumerate() {
-            pulses += layer
-                .array
-                .update(Update::OuterProduct {
-                    x: &backprop.activations()[k],
-                    d: &backprop.deltas()[k],
-                    lr,
-                })
-                .pulses;
+            let (x, d) = backprop.factors(k);
+            pulses += layer.array.update(Update::OuterProduct { x, d, lr }).pulses;
             layer.bias.axpy(-self.lr, &grads.biases[k], 1.0);
             // The bias gradient's batch mean and its step.
             let n = layer.bias.len();
@@ -269,12 +317,15 @@ impl Optimizer {
 /// are correctly rounded at any width and nothing is contracted into FMAs, so every width gives the
 /// same bits.
 /// The digital outer products Σ_b δ·xᵀ and batch means a digital optimiser needs: 2 operations
-/// per multiply-accumulate, 1 per element of a mean, 1 per bias for its scaling.
-fn count_digital_gradient<C: Crossbar>(net: &mut Network<C>, sizes: &[usize], batch: usize) {
-    for k in 1..sizes.len() {
-        let (n, m) = (sizes[k], sizes[k - 1]);
-        net.counts.digital_ops += 2 * (n * m * batch) as u64 + (n * batch) as u64 + n as u64;
+/// per multiply-accumulate, 1 per element of a mean, 1 per bias for its scaling (exact for dense
+/// blocks; a convolution's outer product over im2col patches is counted as one per sample).
+fn count_digital_gradient<C: Crossbar>(net: &mut Network<C>, batch: usize) {
+    let mut ops = 0u64;
+    for layer in &net.layers {
+        let (n, m) = (layer.array.outputs(), layer.array.inputs());
+        ops += 2 * (n * m * batch) as u64 + (n * batch) as u64 + n as u64;
     }
+    net.counts.digital_ops += ops;
 }
 
 fn elementwise(

@@ -5,7 +5,7 @@ use crate::compartment::{self, Change};
 use crate::dyads::Dyads;
 use crate::dynamics::{Dynamics, NudgeAt, OutputMode};
 use crate::loss::Loss;
-use crate::network::{Network, add_bias, split_below};
+use crate::network::Network;
 use crossbar::Crossbar;
 use nalgebra::DMatrix;
 
@@ -216,7 +216,9 @@ fn update_layer<C: Crossbar>(
     let st = &dyads.stamps;
     let skip = dynamics.skip_unchanged;
     let need_drive = !skip || st.seen_below[i] != st.stamp[k - 1];
-    let need_feedback = k < depth && (!skip || st.seen_above[i] != st.stamp[k + 1]);
+    // A pooled block above routes the top-down signal at this layer's own state, which may have moved.
+    let need_feedback =
+        k < depth && (!skip || st.seen_above[i] != st.stamp[k + 1] || net.feedback_routed_at(k));
     let p = &dyads.params[i];
     let idempotent = p.noise == 0.0 && (p.damping == 0.0 || !st.last_changed[i]);
     if skip && !need_drive && !need_feedback && idempotent {
@@ -224,10 +226,7 @@ fn update_layer<C: Crossbar>(
     }
     let (neurons, batch) = (dyads.plus[i].nrows(), dyads.batch());
     if need_drive {
-        let layer = &mut net.layers[i];
-        let (below, drive) = split_below(dyads, k);
-        layer.array.read(below, drive);
-        add_bias(drive, &layer.bias);
+        net.read_drive(dyads, k);
         net.counts.elementwise(neurons, batch, 1);
     }
     net.counts.dyad_layer(neurons, batch);
@@ -239,9 +238,7 @@ fn update_layer<C: Crossbar>(
             .elementwise(neurons, batch, crate::counts::NUDGE_OPS);
     }
     if need_feedback {
-        net.layers[k]
-            .array
-            .read_transposed(&dyads.diff[k], &mut dyads.feedback[i]);
+        net.read_feedback(dyads, k);
     }
     let (f, loss) = (net.activation_of(k), net.loss);
     let sigma = dyads.params[i].noise;

@@ -23,7 +23,7 @@ pub fn network(sizes: &[usize], act: Activation, loss: Loss, seed: u64) -> Netwo
 
 /// Exact backprop gradients of (x, y).
 pub fn reference(net: &mut Network<IdealArray>, x: &DMatrix<f32>, y: &DMatrix<f32>) -> Gradients {
-    let mut grads = Gradients::zeros(net.sizes());
+    let mut grads = Gradients::for_network(net);
     Backprop::new(net.sizes(), x.ncols()).gradient(net, x, y, &mut grads);
     grads
 }
@@ -36,7 +36,7 @@ pub fn local(
     dynamics: &Dynamics,
 ) -> (Gradients, Dyads, crate::Settled) {
     let mut dyads = Dyads::new(net.sizes(), x.ncols());
-    let mut est = Gradients::zeros(net.sizes());
+    let mut est = Gradients::for_network(net);
     let s = estimate(net, &mut dyads, x, y, dynamics, &mut est);
     (est, dyads, s)
 }

@@ -165,6 +165,14 @@ pub enum PlotSpec {
         #[serde(default)]
         panels: Option<String>,
     },
+    /// A final metric against the training energy per sample (log scale; needs the `Cost` metric),
+    /// one marker per sweep point (mean over seeds) and the Pareto front of the points that no
+    /// other point beats with less energy as a line.
+    EnergyAccuracy {
+        /// The metric (default `"test_acc"`).
+        #[serde(default = "default_metric")]
+        metric: String,
+    },
 }
 
 fn default_metric() -> String {
