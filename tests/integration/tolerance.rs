@@ -95,7 +95,7 @@ fn dp_top_alpha_tolerance_covers_the_unit_interval_where_dp_does_not() {
     );
     assert!(
         run.stdout
-            .contains("DpTop tolerates nudging asymmetry α ∈ [0.00, 1.00]"),
+            .contains("DP⊤ tolerates nudging asymmetry α ∈ [0.00, 1.00]"),
         "{}",
         run.stdout
     );

@@ -3,6 +3,7 @@
 use crate::cli::{
     ActivationArg, AlgorithmArg, Cli, Command, GradcheckArgs, LossArg, OutputArg, ScheduleArg,
 };
+use crate::flags::Usage;
 use crate::progress::Terminal;
 use anyhow::{Context, Result};
 use lab::LabError;
@@ -174,7 +175,7 @@ fn redraw_at(dir: &Path, dpi: Option<u32>) -> Result<Vec<PathBuf>> {
     if let Some(dpi) = dpi {
         let range = lab::plot_dpi_range();
         if !range.contains(&dpi) {
-            return Err(LabError::Usage(format!(
+            return Err(Usage(format!(
                 "--dpi must be in {}..={} (got {dpi})",
                 range.start(),
                 range.end()
@@ -195,17 +196,15 @@ fn run_experiment(
 ) -> Result<u8> {
     let exp = load::experiment(path)?;
     if let Some(spec) = &exp.tolerance {
-        let plan = lab::tolerance::Plan::resolve(&exp, spec).map_err(|(field, message)| {
-            LabError::Invalid {
-                path: path.to_owned(),
-                position: None,
-                field: format!("tolerance.{field}"),
-                message,
-            }
+        let plan = lab::tolerance::Plan::resolve(&exp, spec).map_err(|e| LabError::Invalid {
+            path: path.to_owned(),
+            position: None,
+            field: format!("tolerance.{}", e.field),
+            message: e.message,
         })?;
         let opts = opts(PathBuf::new());
         if opts.shard.is_some() {
-            return Err(LabError::Usage(
+            return Err(Usage(
                 "--shard does not apply to a tolerance search: each round depends on the last"
                     .into(),
             )
@@ -227,12 +226,7 @@ fn run_experiment(
         data.test.len(),
         out.display()
     )?;
-    let grid = lab::runner::points(&exp).map_err(|e| LabError::Invalid {
-        path: path.to_owned(),
-        position: None,
-        field: e.field,
-        message: e.message,
-    })?;
+    let grid = lab::runner::grid(&exp)?;
     let opts = opts(out.clone());
     let _lock = lab::lock::lock(&out, &format!("dyadsim run {}", path.display()))?;
     writeln!(
@@ -257,15 +251,7 @@ fn run_experiment(
     let records = run(&exp, &grid, &data, &opts, &terminal);
     terminal.finish();
     drop(terminal);
-    let records = records.map_err(|e| match e {
-        LabError::Conflict { path, message } => LabError::Conflict {
-            path,
-            message: format!(
-                "{message}; pass --fresh to discard them or --out to choose another folder"
-            ),
-        },
-        other => other,
-    })?;
+    let records = records?;
     report::draw(&out, &exp, &records).context("drawing figures")?;
     write!(w, "{}", final_table(&records))?;
     writeln!(

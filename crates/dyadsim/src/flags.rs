@@ -30,12 +30,36 @@ pub fn flag(field: &str) -> Option<&'static str> {
         "targets" => "--targets",
         "drift" => "--drift",
         "shard" => "--shard",
+        "shards" => "--shards",
         "threads" => "--threads",
         "only" => "--only",
         "golden" => "--golden",
         "hardware" => "--hardware",
         "rtol" => "--rtol",
         _ => return None,
+    })
+}
+
+/// A command-line argument the binary itself refuses, in the words of the flag it checked;
+/// reported with the bad-input exit code.
+#[derive(Debug)]
+pub struct Usage(pub String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+/// True when `e` or one of its causes blames the user's input (exit code 2).
+pub fn is_input_error(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause.is::<Usage>()
+            || cause
+                .downcast_ref::<LabError>()
+                .is_some_and(LabError::is_input_error)
     })
 }
 
@@ -64,6 +88,10 @@ pub fn message(e: &anyhow::Error) -> String {
     for cause in e.chain() {
         let part = match cause.downcast_ref::<LabError>() {
             Some(LabError::Option(field)) => option(field),
+            Some(e @ LabError::Foreign { .. }) => format!("{e}: choose another --out"),
+            Some(e @ LabError::OtherExperiment { .. }) => {
+                format!("{e}; pass --fresh to discard them or --out to choose another folder")
+            }
             Some(LabError::AlreadyPinned { path, diff }) => format!(
                 "{} is already pinned; pass --update to replace it. Its diff against a fresh run:\n{diff}",
                 path.display()

@@ -62,12 +62,11 @@ pub fn run_styled(
         Ok(code) => code,
         Err(e) => {
             let _ = writeln!(err, "error: {}", flags::message(&e));
-            let input = e.chain().any(|cause| {
-                cause
-                    .downcast_ref::<lab::LabError>()
-                    .is_some_and(|e| e.is_input_error())
-            });
-            if input { BAD_INPUT } else { FAILURE }
+            if flags::is_input_error(&e) {
+                BAD_INPUT
+            } else {
+                FAILURE
+            }
         }
     }
 }

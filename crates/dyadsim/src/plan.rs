@@ -2,7 +2,6 @@
 
 use crate::cli::PlanArgs;
 use anyhow::Result;
-use lab::LabError;
 use lab::plan::Plan;
 use lab::{dataset, load};
 use std::io::Write;
@@ -13,12 +12,7 @@ pub fn run(args: &PlanArgs, w: &mut (dyn Write + Send)) -> Result<u8> {
     let exp = load::experiment(path)?;
     let data = dataset::load(&exp.dataset, path)?;
     lab::job::check_shapes(&exp, &data, path)?;
-    let grid = lab::runner::points(&exp).map_err(|e| LabError::Invalid {
-        path: path.to_owned(),
-        position: None,
-        field: e.field,
-        message: e.message,
-    })?;
+    let grid = lab::runner::grid(&exp)?;
     let plan = lab::plan::plan(&exp, &grid, &data, args.shards, args.threads)?;
     print(&exp.name, &plan, w)?;
     Ok(crate::SUCCESS)

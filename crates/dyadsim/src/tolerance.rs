@@ -2,9 +2,9 @@
 //! per round of probes, and the answer on the terminal.
 
 use crate::cli::ToleranceArgs;
+use crate::flags::Usage;
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
-use lab::LabError;
 use lab::runner::RunObserver;
 use lab::tolerance::{Choice, Plan, Scale, ToleranceOptions, ToleranceSpec, output};
 use lab::{Experiment, dataset, load};
@@ -34,9 +34,8 @@ pub fn command(args: &ToleranceArgs, w: &mut (dyn Write + Send)) -> Result<u8> {
         compare: args.compare.as_deref().map(Choice::parse),
         across: args.across.as_deref().map(Choice::parse),
     };
-    let plan = Plan::resolve(&exp, &spec).map_err(|(field, message)| {
-        LabError::Usage(format!("--{} {message}", field.replace('_', "-")))
-    })?;
+    let plan = Plan::resolve(&exp, &spec)
+        .map_err(|e| Usage(format!("--{} {}", e.field.replace('_', "-"), e.message)))?;
     search(
         &args.experiment,
         &exp,
@@ -59,7 +58,7 @@ pub fn search(
     w: &mut (dyn Write + Send),
 ) -> Result<u8> {
     if threads == Some(0) {
-        return Err(LabError::Usage("--threads must be at least 1".into()).into());
+        return Err(Usage("--threads must be at least 1".into()).into());
     }
     let data = dataset::load(&exp.dataset, path)?;
     lab::job::check_shapes(exp, &data, path)?;

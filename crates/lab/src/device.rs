@@ -119,10 +119,13 @@ pub fn characterise(
             .iter()
             .map(|(p, _)| p.display().to_string())
             .collect();
-        return Err(LabError::Usage(format!(
-            "{}: the device is Ideal (it takes no pulses) and no --drift was asked for",
-            names.join(", ")
-        )));
+        return Err(LabError::option(
+            "drift",
+            format!(
+                "is not asked for and the device of {} is Ideal (it takes no pulses): nothing to draw",
+                names.join(", ")
+            ),
+        ));
     }
     std::fs::create_dir_all(out).map_err(|source| LabError::Io {
         path: out.to_owned(),
@@ -261,8 +264,9 @@ fn drift(
                 path: path.to_owned(),
                 position: None,
                 field: "drift".into(),
-                message: "is not set; --drift needs a drift model, e.g. drift: Some(PcmLike(()))"
-                    .into(),
+                message:
+                    "is not set; a drift curve needs a drift model, e.g. drift: Some(PcmLike(()))"
+                        .into(),
             });
         };
         let crossbar::spec::Drift::PcmLike(pcm) = model;
@@ -295,9 +299,9 @@ fn drift(
         }
     }
     if curves.is_empty() {
-        return Err(LabError::Usage(
-            "--drift needs at least one preset with a drift model, e.g. drift: Some(PcmLike(()))"
-                .into(),
+        return Err(LabError::option(
+            "drift",
+            "needs at least one preset with a drift model, e.g. drift: Some(PcmLike(()))",
         ));
     }
     write_atomic(&out.join("drift.csv"), csv.as_bytes())?;

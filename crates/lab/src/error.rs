@@ -83,9 +83,24 @@ pub enum LabError {
     /// name for it (a command-line flag).
     #[error("{0}")]
     Option(FieldError),
-    /// A command-line argument out of range, in the words of the command that checked it.
-    #[error("{0}")]
-    Usage(String),
+    /// A folder this command did not write and must not write into.
+    #[error(
+        "{path} {reason}; dyadsim writes only into a new or empty folder or a results folder of its own (holding experiment.ron)"
+    )]
+    Foreign {
+        /// The folder.
+        path: PathBuf,
+        /// What it is or holds.
+        reason: String,
+    },
+    /// A results folder that holds records of another experiment than the one to run.
+    #[error("{path} holds results of a different experiment ({difference})")]
+    OtherExperiment {
+        /// The results folder.
+        path: PathBuf,
+        /// The first difference between the two experiments.
+        difference: String,
+    },
     /// A folder holds something this command must not mix with or overwrite.
     #[error("{path}: {message}")]
     Conflict {
@@ -121,7 +136,8 @@ impl LabError {
             LabError::Parse { .. }
                 | LabError::Invalid { .. }
                 | LabError::Data { .. }
-                | LabError::Usage(_)
+                | LabError::Foreign { .. }
+                | LabError::OtherExperiment { .. }
                 | LabError::Busy { .. }
                 | LabError::Unreadable { .. }
                 | LabError::Option(_)

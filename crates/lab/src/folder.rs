@@ -56,11 +56,11 @@ pub fn recognise_beside(dir: &Path, sources: &[PathBuf]) -> Result<Ownership> {
         .filter_map(|s| std::fs::canonicalize(s).ok())
         .collect();
     let is_source = |path: &Path| std::fs::canonicalize(path).is_ok_and(|p| canonical.contains(&p));
-    let refuse = |why: String| {
-        Err(LabError::Usage(format!(
-            "{} {why}; dyadsim writes only into a new or empty folder or a results folder of its own (holding experiment.ron): choose another --out",
-            dir.display()
-        )))
+    let refuse = |reason: String| {
+        Err(LabError::Foreign {
+            path: dir.to_owned(),
+            reason,
+        })
     };
     match std::fs::metadata(dir) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Ownership::New),
@@ -192,10 +192,10 @@ pub fn prepare_beside(
         && let Some(difference) = first_difference(stored, exp)
         && has_records(dir)?
     {
-        return Err(LabError::Usage(format!(
-            "{} holds results of a different experiment ({difference}); pass --fresh to discard them or --out to choose another folder",
-            dir.display()
-        )));
+        return Err(LabError::OtherExperiment {
+            path: dir.to_owned(),
+            difference,
+        });
     }
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     remove_stale_temporaries(dir)?;

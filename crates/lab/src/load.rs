@@ -40,9 +40,7 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment> {
     // Every point of the grid must be valid before anything runs.
     crate::runner::points(&exp).map_err(invalid)?;
     if let Some(spec) = &exp.tolerance {
-        crate::tolerance::Plan::resolve(&exp, spec).map_err(|(field, message)| {
-            invalid(FieldError::new(field, message).under("tolerance"))
-        })?;
+        crate::tolerance::Plan::resolve(&exp, spec).map_err(|e| invalid(e.under("tolerance")))?;
     }
     Ok(exp)
 }

@@ -23,6 +23,16 @@ pub struct Point {
     pub experiment: Experiment,
 }
 
+/// The grid of a loaded experiment, an invalid point reported against the experiment's file.
+pub fn grid(exp: &Experiment) -> Result<Vec<Point>> {
+    points(exp).map_err(|e| LabError::Invalid {
+        path: exp.source.clone().unwrap_or_default(),
+        position: None,
+        field: e.field,
+        message: e.message,
+    })
+}
+
 /// The grid of an experiment (a single point when nothing is swept), every point validated.
 pub fn points(exp: &Experiment) -> std::result::Result<Vec<Point>, FieldError> {
     (0..exp.sweep.len())
@@ -358,14 +368,16 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged> {
             if let Some((known, from)) = all.get(&key) {
                 // Compared as JSON: a diverged run's NaN losses are equal records, not different ones.
                 if serde_json::to_value(known).ok() != serde_json::to_value(&r).ok() {
-                    return Err(LabError::Usage(format!(
-                        "{} and {} hold different records of point {} seed {} ({}); keep the one to trust and delete the other",
-                        from.display(),
-                        dir.display(),
-                        r.point,
-                        r.seed,
-                        results::record_name(r.point, r.seed)
-                    )));
+                    return Err(LabError::Conflict {
+                        path: dir.to_owned(),
+                        message: format!(
+                            "holds another record of point {} seed {} ({}) than {}; keep the one to trust and delete the other",
+                            r.point,
+                            r.seed,
+                            results::record_name(r.point, r.seed),
+                            from.display(),
+                        ),
+                    });
                 }
                 continue;
             }

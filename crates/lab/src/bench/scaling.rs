@@ -56,14 +56,7 @@ fn sweep_in(scratch: &Path, threads: usize, repeats: usize, epochs: usize) -> Re
     let source = Path::new("bench-sweep-scaling.ron");
     let exp = crate::load::experiment_from_str(&experiment_text(epochs), source)?;
     let data = dataset::load(&DatasetSpec::Digits, source)?;
-    let grid = runner::points(&exp).map_err(|crate::FieldError { field, message, .. }| {
-        LabError::Invalid {
-            path: source.to_owned(),
-            position: None,
-            field,
-            message,
-        }
-    })?;
+    let grid = runner::grid(&exp)?;
     let sizes = &exp.network.layers;
     let (train, test) = (data.train.len() as f64, data.test.len() as f64);
     let points = grid.len() as f64;

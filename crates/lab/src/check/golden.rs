@@ -43,15 +43,7 @@ pub fn run_records(exp: &Experiment) -> Result<Vec<RunRecord>> {
     let source = exp.source.clone().unwrap_or_default();
     let data = dataset::load(&exp.dataset, &source)?;
     job::check_shapes(exp, &data, &source)?;
-    let grid =
-        crate::runner::points(exp).map_err(|crate::FieldError { field, message, .. }| {
-            LabError::Invalid {
-                path: source.clone(),
-                position: None,
-                field,
-                message,
-            }
-        })?;
+    let grid = crate::runner::grid(exp)?;
     let todo: Vec<_> = grid
         .iter()
         .flat_map(|p| exp.seeds.iter().map(move |&s| (p, s)))

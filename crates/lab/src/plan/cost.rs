@@ -45,7 +45,10 @@ pub fn measure(exp: &Experiment, data: &Dataset, replicate: u64) -> Result<RunCo
     let one = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()
-        .map_err(|e| LabError::Usage(format!("cannot start a thread to time a step: {e}")))?;
+        .map_err(|e| LabError::ThreadPool {
+            threads: 1,
+            message: format!("to time a step: {e}"),
+        })?;
     let (step_s, forward_s) = one.install(|| timed_step(exp, data, replicate, batch))?;
     let batches = data.train.len().div_ceil(t.batch_size);
     let retention = exp.retention.as_ref().map_or(0, |r| r.times.len());

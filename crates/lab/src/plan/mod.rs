@@ -98,15 +98,17 @@ pub fn plan(
     threads: usize,
 ) -> Result<Plan> {
     if shards == 0 {
-        return Err(LabError::Usage("--shards must be at least 1".into()));
+        return Err(LabError::option("shards", "must be at least 1"));
     }
     if threads == 0 {
-        return Err(LabError::Usage("--threads must be at least 1".into()));
+        return Err(LabError::option("threads", "must be at least 1"));
     }
-    let replicate = *exp
-        .seeds
-        .first()
-        .ok_or_else(|| LabError::Usage("the experiment has no replicate seeds".into()))?;
+    let replicate = *exp.seeds.first().ok_or_else(|| LabError::Invalid {
+        path: exp.source.clone().unwrap_or_default(),
+        position: None,
+        field: "seeds".into(),
+        message: "must list at least one replicate seed".into(),
+    })?;
     // Time each distinct configuration once, whatever its seed: the seed changes no shape.
     let mut costs: Vec<RunCost> = Vec::new();
     let mut cost_of: BTreeMap<String, usize> = BTreeMap::new();

@@ -21,9 +21,12 @@ pub(crate) fn final_vs_axis(
     check_metric(ctx.records, metric)?;
     let xs = values_of(ctx.exp, x)?;
     if !xs.iter().all(Value::is_number) {
-        return Err(LabError::Usage(format!(
-            "plot axis {x:?} must be numeric for a Final plot"
-        )));
+        return Err(LabError::Invalid {
+            path: ctx.exp.source.clone().unwrap_or_default(),
+            position: None,
+            field: "plots".into(),
+            message: format!("axis {x:?} must be numeric for a Final plot"),
+        });
     }
     let label = ctx.labels.metric(metric);
     let share = metric == "diverged";

@@ -29,11 +29,19 @@ pub fn draw(out: &Path, report: &ToleranceReport) -> Result<Vec<PathBuf>> {
         .map(|a| metric_panel(report, a, &compare))
         .collect();
     let stem = out.join("tolerance");
+    let metric = crate::labels::Labels::defaults().metric(&plan.metric);
+    let drop = if metric.percent {
+        format!(
+            "{} points",
+            short(&Value::from(metric.scale(plan.max_drop)))
+        )
+    } else {
+        short(&Value::from(plan.max_drop))
+    };
     let title = format!(
-        "{} tolerance of {} (max drop {}, {} seeds, {} %)",
+        "{} tolerance of {} (max drop {drop}, {} seeds, {} %)",
         axis_label(&plan.axis),
-        plan.metric,
-        plan.max_drop,
+        metric.name,
         plan.seeds.len(),
         100.0 * plan.confidence
     );
@@ -69,13 +77,16 @@ fn name(v: &Value) -> String {
 
 fn metric_panel(report: &ToleranceReport, across: &Value, compare: &[&Value]) -> Panel {
     let plan = &report.plan;
+    // Accuracies are drawn in percent, as every other figure draws them.
+    let metric = crate::labels::Labels::defaults().metric(&plan.metric);
+    let sc = |v: f64| metric.scale(v);
     let mut curves = Vec::new();
     let mut lo = f64::INFINITY;
     let mut hi = f64::NEG_INFINITY;
     for p in report.probes.iter().filter(|p| &p.across == across) {
         for v in [
-            p.summary.mean - p.summary.std,
-            p.summary.mean + p.summary.std,
+            sc(p.summary.mean - p.summary.std),
+            sc(p.summary.mean + p.summary.std),
         ] {
             if v.is_finite() {
                 lo = lo.min(v);
@@ -103,14 +114,14 @@ fn metric_panel(report: &ToleranceReport, across: &Value, compare: &[&Value]) ->
             .collect();
         probes.sort_by(|a, b| a.value.total_cmp(&b.value));
         let x: Vec<f64> = probes.iter().map(|p| p.value).collect();
-        let y: Vec<f64> = probes.iter().map(|p| p.summary.mean).collect();
+        let y: Vec<f64> = probes.iter().map(|p| sc(p.summary.mean)).collect();
         let lower: Vec<f64> = probes
             .iter()
-            .map(|p| p.summary.mean - p.summary.std)
+            .map(|p| sc(p.summary.mean - p.summary.std))
             .collect();
         let upper: Vec<f64> = probes
             .iter()
-            .map(|p| p.summary.mean + p.summary.std)
+            .map(|p| sc(p.summary.mean + p.summary.std))
             .collect();
         let who = match &plan.compare {
             Some((path, _)) if !c.is_null() => crate::labels::Labels::defaults().value(path, c),
@@ -119,7 +130,7 @@ fn metric_panel(report: &ToleranceReport, across: &Value, compare: &[&Value]) ->
         curves.push(
             Curve::new(
                 if who.is_empty() {
-                    plan.metric.clone()
+                    metric.name.clone()
                 } else {
                     who.clone()
                 },
@@ -141,6 +152,7 @@ fn metric_panel(report: &ToleranceReport, across: &Value, compare: &[&Value]) ->
         } else {
             reference + r.allowed
         };
+        let (reference, limit) = (sc(reference), sc(limit));
         let (band_lo, band_hi) = (reference.min(limit), reference.max(limit));
         curves.push(
             Curve::new(
@@ -182,7 +194,7 @@ fn metric_panel(report: &ToleranceReport, across: &Value, compare: &[&Value]) ->
     Panel {
         title,
         x_label: axis_label(&plan.axis),
-        y_label: crate::labels::Labels::defaults().metric(&plan.metric).name,
+        y_label: metric.axis(),
         curves,
         log_x: plan.scale == Scale::Log,
         log_y: false,

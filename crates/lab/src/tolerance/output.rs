@@ -165,7 +165,7 @@ pub fn format_value(v: f64) -> String {
     }
 }
 
-/// The answer in a sentence, e.g. "DpTop tolerates α ∈ [0.00, 1.00]; Dp tolerates α ∈ [0.32,
+/// The answer in a sentence, e.g. "DP⊤ tolerates α ∈ [0.00, 1.00]; DP tolerates α ∈ [0.32,
 /// 0.71] (within 2 points of α = 0.50, 3 seeds, 95 %)".
 pub fn sentence(report: &ToleranceReport) -> String {
     let plan = &report.plan;
@@ -188,7 +188,10 @@ pub fn sentence(report: &ToleranceReport) -> String {
         let hi = end(Direction::Up).map_or(plan.reference, |s| s.found.tolerance);
         let mut who = Vec::new();
         if !r.compare.is_null() {
-            who.push(short(&r.compare));
+            who.push(match &plan.compare {
+                Some((path, _)) => crate::labels::Labels::defaults().value(path, &r.compare),
+                None => short(&r.compare),
+            });
         }
         let subject = if who.is_empty() {
             "the design".to_owned()

@@ -128,16 +128,17 @@ pub struct Plan {
     pub across: Option<(String, Vec<Value>)>,
 }
 
-/// A problem with a search, as (field of the `tolerance` section, message).
-pub type Problem = (String, String);
+/// A problem with a search: the field of the `tolerance` section (as the experiment file names
+/// it) and what is wrong with it.
+pub type Problem = crate::field::FieldError;
 
 const METRICS: [&str; 4] = ["train_loss", "train_acc", "test_loss", "test_acc"];
 
 impl Plan {
     /// Check `spec` against `exp` and fill in the defaults.
     pub fn resolve(exp: &Experiment, spec: &ToleranceSpec) -> Result<Plan, Problem> {
-        let fail = |field: &str, message: String| Err((field.to_owned(), message));
-        let nominal = value_at(exp, &spec.axis).map_err(|m| ("axis".to_owned(), m))?;
+        let fail = |field: &str, message: String| Err(Problem::new(field, message));
+        let nominal = value_at(exp, &spec.axis).map_err(|m| Problem::new("axis", m))?;
         let (reference, ends) = match spec.around {
             Some(c) => match (spec.from, spec.to) {
                 (Some(lo), Some(hi)) if lo < c && c < hi => (c, vec![lo, hi]),
@@ -305,7 +306,7 @@ fn choice(
             .iter()
             .find(|a| a.path == c.path)
             .map(|a| a.values.clone())
-            .ok_or_else(|| (field.to_owned(), format!("{:?} has no values: give them as PATH=v1,v2 or sweep that path in the file", c.path)))?
+            .ok_or_else(|| Problem::new(field, format!("{:?} has no values: give them as PATH=v1,v2 or sweep that path in the file", c.path)))?
     } else {
         c.values.clone()
     };
