@@ -5,8 +5,9 @@ use std::collections::BTreeSet;
 use tests::root;
 
 /// The source files that define what an experiment or hardware file may hold.
-const SPEC_SOURCES: [&str; 21] = [
+const SPEC_SOURCES: [&str; 24] = [
     "crates/lab/src/spec.rs",
+    "crates/lab/src/lr_schedule.rs",
     "crates/lab/src/tolerance/spec.rs",
     "crates/lab/src/tolerance/search.rs",
     "crates/lab/src/hardware.rs",
@@ -14,6 +15,8 @@ const SPEC_SOURCES: [&str; 21] = [
     "crates/lab/src/metrics.rs",
     "crates/datasets/src/lib.rs",
     "crates/datasets/src/mnist.rs",
+    "crates/datasets/src/cifar.rs",
+    "crates/datasets/src/transform.rs",
     "crates/datasets/src/synthetic.rs",
     "crates/dualprop/src/algorithm.rs",
     "crates/dualprop/src/network.rs",

@@ -67,6 +67,7 @@ pub fn digits() -> Dataset {
         name: "digits".into(),
         train: split(0, DIGITS_TRAIN),
         test: split(DIGITS_TRAIN, DIGITS_TRAIN + DIGITS_TEST),
+        image: Some(crate::ImageShape::new(8, 8, 1)),
     }
 }
 

@@ -4,18 +4,27 @@
 //! train and test matrices comes out, and every failure is a [`DataError`] naming the file or field.
 //!
 //! The embedded UCI digits are the default; MNIST and Fashion-MNIST come from IDX files (see
-//! [`idx`]); [`SyntheticSpec`] generates a teacher-network task of any size. docs/DATA.md says where
-//! each comes from and how it is split and scaled.
+//! [`idx`]), CIFAR-10 and CIFAR-100 from their binary files ([`CifarSpec`]); [`SyntheticSpec`]
+//! generates a teacher-network task of any size. Images are stored channel-last and carry their
+//! shape ([`ImageShape`]); [`transform`] holds their normalisation and augmentation.
+//! docs/DATA.md says where each comes from and how it is split and scaled.
 
+mod cifar;
 mod digits;
 mod error;
 pub mod idx;
 mod mnist;
 mod synthetic;
+pub mod transform;
 
+pub use cifar::{CIFAR_SHAPE, CifarLabels, CifarSet, CifarSpec};
 pub use digits::{DIGITS_TEST, DIGITS_TRAIN, digits};
-pub use mnist::{FASHION_MNIST_DIR, FashionMnistSpec, IDX_CLASSES, MnistSpec, Normalize};
+pub use mnist::{
+    FASHION_MNIST_DIR, FashionMnistFiles, FashionMnistSpec, IDX_CLASSES, IdxSet, MnistFiles,
+    MnistSpec,
+};
 pub use synthetic::{SyntheticSpec, Task};
+pub use transform::{ImageShape, Normalize};
 
 pub use error::{DataError, Result};
 use nalgebra::DMatrix;
@@ -25,6 +34,7 @@ use std::path::Path;
 
 /// Which data an experiment uses, e.g. `dataset: Digits`,
 /// `dataset: FashionMnist((train_subset: Some(10000)))`, `dataset: Mnist((dir: "../data/mnist"))`
+/// `dataset: Cifar10((dir: "../data/cifar-10-batches-bin"))`
 /// or `dataset: Synthetic((inputs: 100, outputs: 10, task: Classification))`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum DatasetSpec {
@@ -36,6 +46,10 @@ pub enum DatasetSpec {
     /// Fashion-MNIST (28×28, 10 classes) from IDX files, by default those of the Debian package
     /// `dataset-fashion-mnist`.
     FashionMnist(FashionMnistSpec),
+    /// CIFAR-10 (32×32×3, 10 classes; Krizhevsky 2009) from its binary files.
+    Cifar10(CifarSpec),
+    /// CIFAR-100 (32×32×3, 100 fine or 20 coarse classes) from its binary files.
+    Cifar100(CifarSpec),
     /// A task labelled by a fixed random teacher network.
     Synthetic(SyntheticSpec),
 }
@@ -44,23 +58,26 @@ impl DatasetSpec {
     /// The first out-of-range field, as [`DataError::Invalid`] with the field's path inside this
     /// description, so the caller can report it with its position before anything runs.
     pub fn validate(&self) -> Result<()> {
-        let subsets = |train: Option<usize>, test: Option<usize>| {
-            for (field, n) in [("train_subset", train), ("test_subset", test)] {
-                if n == Some(0) {
-                    return Err(DataError::invalid(
-                        field,
-                        "must be Some(n) with n ≥ 1, or None for all samples (got Some(0))",
-                    ));
-                }
-            }
-            Ok(())
-        };
         match self {
             DatasetSpec::Digits => Ok(()),
-            DatasetSpec::Mnist(s) => subsets(s.train_subset, s.test_subset),
-            DatasetSpec::FashionMnist(s) => subsets(s.train_subset, s.test_subset),
+            DatasetSpec::Mnist(s) => s.validate(),
+            DatasetSpec::FashionMnist(s) => s.validate(),
+            DatasetSpec::Cifar10(s) => s.validate(CifarSet::Ten),
+            DatasetSpec::Cifar100(s) => s.validate(CifarSet::Hundred),
             DatasetSpec::Synthetic(s) => s.validate(),
         }
+    }
+
+    /// Whether the data are images (and so have an [`ImageShape`] once loaded): every dataset but
+    /// the synthetic task.
+    pub fn is_image(&self) -> bool {
+        !matches!(self, DatasetSpec::Synthetic(_))
+    }
+
+    /// Whether the paper trains on this dataset with augmentation: CIFAR yes, the others no (the
+    /// paper's code turns it off for MNIST and Fashion-MNIST).
+    pub fn augments_by_default(&self) -> bool {
+        matches!(self, DatasetSpec::Cifar10(_) | DatasetSpec::Cifar100(_))
     }
 }
 
@@ -152,6 +169,9 @@ pub struct Dataset {
     pub train: Split,
     /// Test split.
     pub test: Split,
+    /// The shape of each input as an image (channel-last), or `None` for data that are no
+    /// images (the synthetic task).
+    pub image: Option<ImageShape>,
 }
 
 impl Dataset {
@@ -181,38 +201,16 @@ pub fn load(spec: &DatasetSpec, source: &Path, streams: Streams) -> Result<Datas
     spec.validate()?;
     match spec {
         DatasetSpec::Digits => Ok(digits()),
-        DatasetSpec::Mnist(s) => {
-            let set = mnist::IdxSet {
-                name: "mnist",
-                dir: mnist::resolve(&s.dir, source),
-                train_subset: s.train_subset,
-                test_subset: s.test_subset,
-                subset_seed: s.subset_seed,
-                normalize: s.normalize,
-                missing_hint: "point dir at a folder with the MNIST IDX files \
-                    (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, \
-                    t10k-labels-idx1-ubyte, each optionally .gz)",
-            };
-            mnist::load(&set, streams)
-        }
-        DatasetSpec::FashionMnist(s) => {
-            let set = mnist::IdxSet {
-                name: "fashion-mnist",
-                dir: mnist::resolve(&s.dir, source),
-                train_subset: s.train_subset,
-                test_subset: s.test_subset,
-                subset_seed: s.subset_seed,
-                normalize: s.normalize,
-                missing_hint: "install it with `apt-get install dataset-fashion-mnist` \
-                    (files in /usr/share/datasets/fashion-mnist), or point dir at a folder with the \
-                    Fashion-MNIST IDX files",
-            };
-            mnist::load(&set, streams)
-        }
+        DatasetSpec::Mnist(s) => s.load(source, streams),
+        DatasetSpec::FashionMnist(s) => s.load(source, streams),
+        DatasetSpec::Cifar10(s) => s.load(CifarSet::Ten, source, streams),
+        DatasetSpec::Cifar100(s) => s.load(CifarSet::Hundred, source, streams),
         DatasetSpec::Synthetic(s) => Ok(synthetic::generate(s, streams)),
     }
 }
 
+#[cfg(test)]
+mod cifar_tests;
 #[cfg(test)]
 mod synthetic_tests;
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 use super::{DataStream, Dataset, Split, Streams, idx, one_hot};
 use crate::error::{DataError, Result};
+use crate::transform::{ImageShape, Normalize, channel_moments};
 use nalgebra::DMatrix;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -13,91 +14,197 @@ pub const IDX_CLASSES: usize = 10;
 /// Where the Debian package `dataset-fashion-mnist` installs Fashion-MNIST.
 pub const FASHION_MNIST_DIR: &str = "/usr/share/datasets/fashion-mnist";
 
-/// How pixels (0..255) become inputs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Normalize {
-    /// Pixel / 255, in [0, 1] (the default).
-    #[default]
-    UnitInterval,
-    /// (pixel − mean) / std with one mean and one standard deviation over every pixel of the
-    /// training split actually used (after `train_subset`); the test split uses the same two
-    /// numbers. A single pair rather than one per pixel, because MNIST's border pixels are always 0.
-    Standardize,
+/// Which MNIST-style set a description ([`MnistSpec`], [`FashionMnistSpec`]) names: its name,
+/// default folder, advice for a missing file and the normalisation constants of the paper's code.
+pub trait IdxSet {
+    /// Short name for reports, e.g. `mnist`.
+    const NAME: &'static str;
+    /// What to do when a file is missing.
+    const MISSING_HINT: &'static str;
+    /// Mean and standard deviation of pixel / 255 used by the paper's code for
+    /// [`Normalize::Paper`] (Høier & Zach 2024, `get_mnist`/`get_fashionmnist` in
+    /// `src/training_utils.py` of Rasmuskh/dualprop_icml_2024).
+    const PAPER: (f64, f64);
+    /// The folder when `dir` is not written; empty when the set has none (then `dir` is required).
+    fn default_dir() -> PathBuf;
 }
 
-/// MNIST-style IDX files in a folder: `train-images-idx3-ubyte`, `train-labels-idx1-ubyte`,
-/// `t10k-images-idx3-ubyte`, `t10k-labels-idx1-ubyte`, each plain or with `.gz` appended.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MnistSpec {
-    /// Folder of the four files (required); a relative path is relative to the experiment file.
-    pub dir: PathBuf,
-    /// Use only this many training samples, `Some(n)` with n ≥ 1 (default `None`: all 60000).
-    #[serde(default)]
-    pub train_subset: Option<usize>,
-    /// Use only this many test samples, `Some(n)` with n ≥ 1 (default `None`: all 10000).
-    #[serde(default)]
-    pub test_subset: Option<usize>,
-    /// How subsets are chosen (default `None`: the first n samples of each file;
-    /// `Some(seed)`: n samples drawn without replacement from the `Subset` stream of `seed`, kept
-    /// in file order).
-    #[serde(default)]
-    pub subset_seed: Option<u64>,
-    /// Pixel scaling (default `UnitInterval`: pixel / 255).
-    #[serde(default)]
-    pub normalize: Normalize,
-}
+/// MNIST (LeCun et al. 1998): no standard folder, `dir` is required.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MnistFiles;
 
-/// Fashion-MNIST (Zalando Research, MIT licence): the same files and options as [`MnistSpec`], with
-/// a default folder.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FashionMnistSpec {
-    /// Folder of the four files (default `"/usr/share/datasets/fashion-mnist"`, where
-    /// `apt-get install dataset-fashion-mnist` puts them); a relative path is relative to the
-    /// experiment file.
-    #[serde(default = "fashion_dir")]
-    pub dir: PathBuf,
-    /// Use only this many training samples, `Some(n)` with n ≥ 1 (default `None`: all 60000).
-    #[serde(default)]
-    pub train_subset: Option<usize>,
-    /// Use only this many test samples, `Some(n)` with n ≥ 1 (default `None`: all 10000).
-    #[serde(default)]
-    pub test_subset: Option<usize>,
-    /// How subsets are chosen (default `None`: the first n; `Some(seed)`: a seeded sample in file
-    /// order, as for [`MnistSpec::subset_seed`]).
-    #[serde(default)]
-    pub subset_seed: Option<u64>,
-    /// Pixel scaling (default `UnitInterval`: pixel / 255).
-    #[serde(default)]
-    pub normalize: Normalize,
-}
-
-fn fashion_dir() -> PathBuf {
-    PathBuf::from(FASHION_MNIST_DIR)
-}
-
-impl Default for FashionMnistSpec {
-    fn default() -> Self {
-        Self {
-            dir: fashion_dir(),
-            train_subset: None,
-            test_subset: None,
-            subset_seed: None,
-            normalize: Normalize::UnitInterval,
-        }
+impl IdxSet for MnistFiles {
+    const NAME: &'static str = "mnist";
+    const MISSING_HINT: &'static str = "point dir at a folder with the MNIST IDX files \
+        (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, \
+        t10k-labels-idx1-ubyte, each optionally .gz)";
+    const PAPER: (f64, f64) = (0.1307, 0.3081);
+    fn default_dir() -> PathBuf {
+        PathBuf::new()
     }
 }
 
-/// What both specs share, with the folder resolved and the advice for a missing file.
-pub(super) struct IdxSet<'a> {
-    pub name: &'a str,
-    pub dir: PathBuf,
-    pub train_subset: Option<usize>,
-    pub test_subset: Option<usize>,
-    pub subset_seed: Option<u64>,
-    pub normalize: Normalize,
-    pub missing_hint: &'a str,
+/// Fashion-MNIST (Zalando Research, MIT licence), by default from the Debian package.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FashionMnistFiles;
+
+impl IdxSet for FashionMnistFiles {
+    const NAME: &'static str = "fashion-mnist";
+    const MISSING_HINT: &'static str = "install it with `apt-get install dataset-fashion-mnist` \
+        (files in /usr/share/datasets/fashion-mnist), or point dir at a folder with the \
+        Fashion-MNIST IDX files";
+    const PAPER: (f64, f64) = (0.2860, 0.3530);
+    fn default_dir() -> PathBuf {
+        PathBuf::from(FASHION_MNIST_DIR)
+    }
+}
+
+/// Declares an MNIST-style description: one list of fields for [`MnistSpec`] and
+/// [`FashionMnistSpec`], two types so that each keeps its own name in experiment files (RON checks
+/// a struct's name when it is written, as `experiment.ron` does). They differ only in the folder
+/// used when `dir` is not written, which their [`IdxSet`] gives.
+macro_rules! idx_spec {
+    ($(#[$doc:meta])* $name:ident, $set:ty, $default_dir:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            /// Folder of the four files; a relative path is relative to the experiment file.
+            /// Required for MNIST; for Fashion-MNIST the default is
+            /// `"/usr/share/datasets/fashion-mnist"`, where `apt-get install dataset-fashion-mnist`
+            /// puts them.
+            #[serde(default = $default_dir)]
+            pub dir: PathBuf,
+            /// Use only this many training samples, `Some(n)` with n ≥ 1 (default `None`: all 60000).
+            #[serde(default)]
+            pub train_subset: Option<usize>,
+            /// Use only this many test samples, `Some(n)` with n ≥ 1 (default `None`: all 10000).
+            #[serde(default)]
+            pub test_subset: Option<usize>,
+            /// How subsets are chosen (default `None`: the first n samples of each file;
+            /// `Some(seed)`: n samples drawn without replacement from the `Subset` stream of
+            /// `seed`, kept in file order).
+            #[serde(default)]
+            pub subset_seed: Option<u64>,
+            /// Pixel scaling (default `UnitInterval`: pixel / 255).
+            #[serde(default)]
+            pub normalize: Normalize,
+        }
+
+        impl $name {
+            /// All samples of the files in `dir`, pixels scaled to [0, 1].
+            pub fn new(dir: impl Into<PathBuf>) -> Self {
+                Self {
+                    dir: dir.into(),
+                    train_subset: None,
+                    test_subset: None,
+                    subset_seed: None,
+                    normalize: Normalize::UnitInterval,
+                }
+            }
+
+            /// The first out-of-range field, its path relative to the description.
+            pub fn validate(&self) -> Result<()> {
+                validate_idx::<$set>(&self.dir, self.train_subset, self.test_subset)
+            }
+
+            /// Load both splits; a relative `dir` is relative to the folder of `source`.
+            pub(super) fn load(&self, source: &Path, streams: Streams) -> Result<Dataset> {
+                let options = (self.train_subset, self.test_subset, self.subset_seed);
+                load_set::<$set>(&self.dir, options, self.normalize, source, streams)
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new(<$set as IdxSet>::default_dir())
+            }
+        }
+    };
+}
+
+idx_spec!(
+    /// MNIST-style IDX files in a folder: `train-images-idx3-ubyte`, `train-labels-idx1-ubyte`,
+    /// `t10k-images-idx3-ubyte`, `t10k-labels-idx1-ubyte`, each plain or with `.gz` appended.
+    MnistSpec,
+    MnistFiles,
+    "mnist_dir"
+);
+
+idx_spec!(
+    /// Fashion-MNIST (Zalando Research, MIT licence): the same files and options as [`MnistSpec`],
+    /// with a default folder.
+    FashionMnistSpec,
+    FashionMnistFiles,
+    "fashion_dir"
+);
+
+fn mnist_dir() -> PathBuf {
+    MnistFiles::default_dir()
+}
+
+fn fashion_dir() -> PathBuf {
+    FashionMnistFiles::default_dir()
+}
+
+/// `dir` is given (or defaulted) and subsets are not empty.
+fn validate_idx<F: IdxSet>(dir: &Path, train: Option<usize>, test: Option<usize>) -> Result<()> {
+    if dir.as_os_str().is_empty() {
+        return Err(DataError::invalid(
+            "dir",
+            format!("is required for {}: {}", F::NAME, F::MISSING_HINT),
+        ));
+    }
+    validate_subsets(train, test)
+}
+
+/// Load the set `F` from `dir` (relative to the folder of `source`) with (train subset, test
+/// subset, subset seed) `options`.
+fn load_set<F: IdxSet>(
+    dir: &Path,
+    options: (Option<usize>, Option<usize>, Option<u64>),
+    normalize: Normalize,
+    source: &Path,
+    streams: Streams,
+) -> Result<Dataset> {
+    let (mean, std) = F::PAPER;
+    let set = Files {
+        name: F::NAME,
+        dir: resolve(dir, source),
+        train_subset: options.0,
+        test_subset: options.1,
+        subset_seed: options.2,
+        normalize,
+        paper: (255.0 * mean, 255.0 * std),
+        missing_hint: F::MISSING_HINT,
+    };
+    load(&set, streams)
+}
+
+/// Subsets hold at least one sample when given.
+pub(super) fn validate_subsets(train: Option<usize>, test: Option<usize>) -> Result<()> {
+    for (field, n) in [("train_subset", train), ("test_subset", test)] {
+        if n == Some(0) {
+            return Err(DataError::invalid(
+                field,
+                "must be Some(n) with n ≥ 1, or None for all samples (got Some(0))",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What both sets share, with the folder resolved and the advice for a missing file.
+struct Files<'a> {
+    name: &'a str,
+    dir: PathBuf,
+    train_subset: Option<usize>,
+    test_subset: Option<usize>,
+    subset_seed: Option<u64>,
+    normalize: Normalize,
+    /// (shift, scale) in pixel units of [`Normalize::Paper`].
+    paper: (f64, f64),
+    missing_hint: &'a str,
 }
 
 /// A relative `dir` is relative to the folder of the experiment file `source`.
@@ -195,6 +302,28 @@ fn read_split(dir: &Path, prefix: &str, hint: &str) -> Result<RawSplit> {
     })
 }
 
+/// Indices of the samples of a file of `count` samples (`path`) to keep, or an error on the field
+/// `field` when its subset asks for more samples than the file holds.
+pub(super) fn keep(
+    count: usize,
+    subset: Option<usize>,
+    seed: Option<u64>,
+    field: &str,
+    path: &Path,
+    streams: Streams,
+) -> Result<Vec<usize>> {
+    if let Some(n) = subset.filter(|&n| n > count) {
+        return Err(DataError::Invalid {
+            field: field.to_owned(),
+            message: format!(
+                "must be at most the {count} samples of {} (got {n})",
+                path.display()
+            ),
+        });
+    }
+    Ok(choose(count, subset, seed, streams))
+}
+
 /// Indices of the samples to keep: all, the first n, or n drawn by a seeded partial Fisher–Yates
 /// (written out so that the choice never changes with a library version), sorted.
 fn choose(count: usize, subset: Option<usize>, seed: Option<u64>, streams: Streams) -> Vec<usize> {
@@ -234,29 +363,17 @@ fn build(raw: &RawSplit, keep: &[usize], table: &[f32; 256]) -> Split {
     }
 }
 
-/// Mean and standard deviation of the kept images' pixels, from a histogram (exact and one pass).
+/// Mean and standard deviation of the kept images' pixels (one channel).
 fn pixel_moments(raw: &RawSplit, keep: &[usize]) -> (f64, f64) {
     let pixels = raw.images.dims()[1] * raw.images.dims()[2];
-    let mut histogram = [0u64; 256];
-    for &i in keep {
-        for &p in &raw.images.data()[i * pixels..(i + 1) * pixels] {
-            histogram[p as usize] += 1;
-        }
-    }
-    let n = (pixels * keep.len()) as f64;
-    let mean = (0..256)
-        .map(|v| v as f64 * histogram[v] as f64)
-        .sum::<f64>()
-        / n;
-    let var = (0..256)
-        .map(|v| (v as f64 - mean).powi(2) * histogram[v] as f64)
-        .sum::<f64>()
-        / n;
-    (mean, var.sqrt())
+    let data = raw.images.data();
+    let images = keep.iter().map(|&i| &data[i * pixels..(i + 1) * pixels]);
+    let m = channel_moments(images, 1)[0];
+    (m.mean, m.std)
 }
 
 /// Load both splits of an MNIST-style folder.
-pub(super) fn load(set: &IdxSet, streams: Streams) -> Result<Dataset> {
+fn load(set: &Files, streams: Streams) -> Result<Dataset> {
     let (train, test) = rayon::join(
         || read_split(&set.dir, "train", set.missing_hint),
         || read_split(&set.dir, "t10k", set.missing_hint),
@@ -278,19 +395,12 @@ pub(super) fn load(set: &IdxSet, streams: Streams) -> Result<Dataset> {
         (&test, set.test_subset, "test_subset"),
     ] {
         let count = raw.images.dims()[0];
-        if let Some(n) = subset.filter(|&n| n > count) {
-            return Err(DataError::Invalid {
-                field: field.to_owned(),
-                message: format!(
-                    "must be at most the {count} samples of {} (got {n})",
-                    raw.images_path.display()
-                ),
-            });
-        }
-        kept.push(choose(count, subset, set.subset_seed, streams));
+        let path = &raw.images_path;
+        kept.push(keep(count, subset, set.subset_seed, field, path, streams)?);
     }
     let (shift, scale) = match set.normalize {
         Normalize::UnitInterval => (0.0, 255.0),
+        Normalize::Paper => set.paper,
         Normalize::Standardize => match pixel_moments(&train, &kept[0]) {
             (mean, std) if std > 0.0 => (mean, std),
             (mean, _) => {
@@ -304,9 +414,11 @@ pub(super) fn load(set: &IdxSet, streams: Streams) -> Result<Dataset> {
         },
     };
     let table: [f32; 256] = std::array::from_fn(|p| ((p as f64 - shift) / scale) as f32);
+    let dims = train.images.dims();
     Ok(Dataset {
         name: set.name.to_owned(),
         train: build(&train, &kept[0], &table),
         test: build(&test, &kept[1], &table),
+        image: Some(ImageShape::new(dims[1], dims[2], 1)),
     })
 }

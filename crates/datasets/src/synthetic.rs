@@ -249,5 +249,6 @@ pub(super) fn generate(spec: &SyntheticSpec, streams: Streams) -> Dataset {
         name: "synthetic".into(),
         train: split(spec.train, DataStream::TrainInputs, DataStream::TrainNoise),
         test: split(spec.test, DataStream::TestInputs, DataStream::TestNoise),
+        image: None,
     }
 }

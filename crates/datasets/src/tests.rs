@@ -50,13 +50,7 @@ fn write_set(dir: &Path, train: usize, test: usize, gzip: [bool; 2]) {
 }
 
 fn mnist(dir: &str) -> MnistSpec {
-    MnistSpec {
-        dir: dir.into(),
-        train_subset: None,
-        test_subset: None,
-        subset_seed: None,
-        normalize: Normalize::UnitInterval,
-    }
+    MnistSpec::new(dir)
 }
 
 fn data_message(result: Result<Dataset>) -> String {
@@ -284,10 +278,30 @@ fn dataset_specs_parse_from_ron_with_defaults_and_reject_typos() {
             ..Default::default()
         })
     );
-    assert!(parse("Mnist(())").is_err(), "dir is required for MNIST");
+    // MNIST has no standard folder: `dir` is required, and Fashion-MNIST's default stays.
+    let e = parse("Mnist(())").unwrap().validate().unwrap_err();
+    assert!(
+        matches!(&e, DataError::Invalid { field, .. } if field == "dir"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("point dir at a folder"), "{e}");
+    assert_eq!(
+        FashionMnistSpec::default().dir,
+        PathBuf::from("/usr/share/datasets/fashion-mnist")
+    );
     let typo = parse(r#"Mnist((dir: "m", train_subst: Some(1)))"#).unwrap_err();
     assert!(typo.to_string().contains("train_subst"), "{typo}");
     assert!(parse("Synthetic((nosie: 0.1))").is_err());
+    // experiment.ron writes struct names: each spec keeps its own.
+    let named = ron::ser::PrettyConfig::new().struct_names(true);
+    let text = ron::ser::to_string_pretty(&FashionMnistSpec::default(), named.clone()).unwrap();
+    assert!(text.starts_with("FashionMnistSpec("), "{text}");
+    assert_eq!(
+        ron::from_str::<FashionMnistSpec>(&text).unwrap(),
+        FashionMnistSpec::default()
+    );
+    let text = ron::ser::to_string_pretty(&MnistSpec::new("m"), named).unwrap();
+    assert!(text.starts_with("MnistSpec("), "{text}");
     // What the results record reads back as the same spec.
     for spec in [
         DatasetSpec::Digits,

@@ -107,6 +107,12 @@ impl Optimizer {
         self.kind
     }
 
+    /// Set the learning rate η of the next steps (a schedule's value for the coming step); the
+    /// momentum and moment estimates carry over, as in optax's `sgd(schedule)`.
+    pub fn set_learning_rate(&mut self, lr: f32) {
+        self.lr = lr;
+    }
+
     /// Learn from settled dyads with the local rule ΔWₖ = (η/β)·mean(δₖ·s̄ₖ₋₁ᵀ).
     ///
     /// Plain SGD sends `OuterProduct { x: s̄ₖ₋₁, d: −δₖ/β, lr: η/B }` to each array and adds

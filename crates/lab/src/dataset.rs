@@ -2,9 +2,9 @@
 //! experiment file that names the dataset.
 
 pub use datasets::{
-    DIGITS_TEST, DIGITS_TRAIN, DataError, DataStream, Dataset, DatasetSpec, FASHION_MNIST_DIR,
-    FashionMnistSpec, IDX_CLASSES, MnistSpec, Normalize, Split, SyntheticSpec, Task, digits, idx,
-    one_hot,
+    CIFAR_SHAPE, CifarLabels, CifarSpec, DIGITS_TEST, DIGITS_TRAIN, DataError, DataStream, Dataset,
+    DatasetSpec, FASHION_MNIST_DIR, FashionMnistSpec, IDX_CLASSES, ImageShape, MnistSpec,
+    Normalize, Split, SyntheticSpec, Task, digits, idx, one_hot, transform,
 };
 
 use crate::error::{LabError, Result};

@@ -3,9 +3,10 @@
 use crate::dataset::{Dataset, Split};
 use crate::error::{LabError, Result};
 use crate::metrics::{EpochTally, MetricSpec, Probe, input_range};
-use crate::seed::{Purpose, stream};
+use crate::seed::{Purpose, augment_stream, stream};
 use crate::spec::Experiment;
 use crossbar::Crossbar;
+use datasets::transform::{Crop, augment_batch};
 use dualprop::loss::accuracy;
 use dualprop::{AlgorithmKind, Backprop, Dyads, Gradients, Network, Optimizer, settle};
 use nalgebra::DMatrix;
@@ -156,7 +157,32 @@ pub fn check_shapes(exp: &Experiment, data: &Dataset, path: &Path) -> Result<()>
         .chain([exp.training.batch_size])
         .max()
         .unwrap_or(0);
-    let n = data.train.len();
+    let all = data.train.len();
+    let n = crate::validation::train_count(all, exp.training.validation);
+    if let Some(f) = exp.training.validation
+        && (n == 0 || n == all)
+    {
+        return Err(LabError::Invalid {
+            path: path.to_owned(),
+            position: None,
+            field: "training.validation".into(),
+            message: format!(
+                "leaves {n} of the training split's {all} samples to train and {} to validate (got {f}): both need at least one",
+                all - n
+            ),
+        });
+    }
+    if exp.training.augments(&exp.dataset) && data.image.is_none() {
+        return Err(LabError::Invalid {
+            path: path.to_owned(),
+            position: None,
+            field: "training.augment".into(),
+            message: format!(
+                "needs images, and the dataset {} has none: the augmentation would do nothing; leave augment out",
+                data.name
+            ),
+        });
+    }
     if largest > n {
         return Err(LabError::Invalid {
             path: path.to_owned(),
@@ -172,12 +198,17 @@ pub fn check_shapes(exp: &Experiment, data: &Dataset, path: &Path) -> Result<()>
 
 /// Mean loss and accuracy of `net` on `split`, evaluated in chunks.
 pub fn evaluate(net: &mut Net, split: &Split) -> (f64, f64) {
+    evaluate_range(net, split, 0..split.len())
+}
+
+/// Mean loss and accuracy of `net` on the samples `range` of `split`, evaluated in chunks.
+pub fn evaluate_range(net: &mut Net, split: &Split, range: std::ops::Range<usize>) -> (f64, f64) {
     const CHUNK: usize = 1000;
     let (mut loss, mut hits) = (0.0, 0.0);
-    let n = split.len();
-    let mut start = 0;
-    while start < n {
-        let len = CHUNK.min(n - start);
+    let (mut start, end) = (range.start, range.end);
+    let n = end - start;
+    while start < end {
+        let len = CHUNK.min(end - start);
         let x = split.x.columns(start, len).into_owned();
         let y = split.y.columns(start, len).into_owned();
         let out = net.predict(&x);
@@ -188,16 +219,24 @@ pub fn evaluate(net: &mut Net, split: &Split) -> (f64, f64) {
     (loss / n.max(1) as f64, hits / n.max(1) as f64)
 }
 
-fn measure(net: &mut Net, data: &Dataset, epoch: usize) -> EpochMetrics {
-    let (train_loss, train_acc) = evaluate(net, &data.train);
+/// Loss and accuracy on the first `n_train` training samples and the test split, and on the
+/// held-out rest of the training split when there is one (`val_loss`, `val_acc`).
+fn measure(net: &mut Net, data: &Dataset, n_train: usize, epoch: usize) -> EpochMetrics {
+    let (train_loss, train_acc) = evaluate_range(net, &data.train, 0..n_train);
     let (test_loss, test_acc) = evaluate(net, &data.test);
+    let mut extra = BTreeMap::new();
+    if n_train < data.train.len() {
+        let (val_loss, val_acc) = evaluate_range(net, &data.train, n_train..data.train.len());
+        extra.insert(crate::validation::VAL_LOSS.to_owned(), val_loss);
+        extra.insert(crate::validation::VAL_ACC.to_owned(), val_acc);
+    }
     EpochMetrics {
         epoch,
         train_loss,
         train_acc,
         test_loss,
         test_acc,
-        extra: BTreeMap::new(),
+        extra,
     }
 }
 
@@ -248,13 +287,17 @@ pub fn train(
     let mut grads = Gradients::for_network(&net);
     let dynamics = alg.dynamics();
     let mut shuffle = stream(exp.seed, replicate, Purpose::Shuffle);
-    let mut order: Vec<usize> = (0..data.train.len()).collect();
+    let n_train = crate::validation::train_count(data.train.len(), t.validation);
+    let mut order: Vec<usize> = (0..n_train).collect();
     let batches = order.len().div_ceil(t.batch_size);
     let (mut x, mut y) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
-    let probe = probe(exp, data, replicate);
+    let probe = probe(exp, data, n_train, replicate);
+    let augment = data.image.filter(|_| t.augments(&exp.dataset));
+    let (mut crops, mut batch_crops, mut scratch) = (Vec::new(), Vec::new(), Vec::new());
+    let mut step = 0;
 
     let mut tally = EpochTally::default();
-    let first = measure_epoch(&mut net, data, 0, exp, &probe, &tally);
+    let first = measure_epoch(&mut net, data, n_train, 0, exp, &probe, &tally);
     observer.epoch(&first);
     let mut epochs = vec![first];
     if let Some(undefined) = alg.undefined_output() {
@@ -264,12 +307,24 @@ pub fn train(
     }
     for epoch in 1..=t.epochs {
         order.shuffle(&mut shuffle);
+        if augment.is_some() {
+            crops = Crop::draws(&mut augment_stream(exp.seed, replicate, epoch), n_train);
+        }
         tally = EpochTally::default();
         for (batch, idx) in order.chunks(t.batch_size).enumerate() {
             if observer.should_stop() {
                 return Err(LabError::Interrupted);
             }
             data.train.gather(idx, &mut x, &mut y);
+            if let Some(shape) = augment {
+                batch_crops.clear();
+                batch_crops.extend(idx.iter().map(|&i| crops[i]));
+                augment_batch(&mut x, shape, &batch_crops, &mut scratch);
+            }
+            if !t.lr_schedule.is_constant() {
+                optimizer.set_learning_rate(t.lr_schedule.rate(t.learning_rate, step, batches));
+            }
+            step += 1;
             let pulses = match (&dynamics, alg.kind) {
                 (Some(dynamics), _) => {
                     let settled = settle(&mut net, &mut dyads, &x, &y, dynamics);
@@ -312,7 +367,7 @@ pub fn train(
             tally.pulses += pulses;
             observer.batch((epoch - 1) * batches + batch + 1, t.epochs * batches);
         }
-        let metrics = measure_epoch(&mut net, data, epoch, exp, &probe, &tally);
+        let metrics = measure_epoch(&mut net, data, n_train, epoch, exp, &probe, &tally);
         let finite = metrics.train_loss.is_finite() && metrics.test_loss.is_finite();
         observer.epoch(&metrics);
         epochs.push(metrics);
@@ -368,12 +423,13 @@ fn blow_up(epochs: &[EpochMetrics], factor: Option<f64>) -> Option<String> {
 fn measure_epoch(
     net: &mut Net,
     data: &Dataset,
+    n_train: usize,
     epoch: usize,
     exp: &Experiment,
     probe: &Probe,
     tally: &EpochTally,
 ) -> EpochMetrics {
-    let mut metrics = measure(net, data, epoch);
+    let mut metrics = measure(net, data, n_train, epoch);
     if metrics.train_loss.is_finite() && metrics.test_loss.is_finite() {
         let alg = &exp.algorithm;
         crate::metrics::measure(
@@ -389,8 +445,9 @@ fn measure_epoch(
     metrics
 }
 
-/// The run's fixed probe batch for gradient diagnostics, drawn from the `Probe` stream.
-fn probe(exp: &Experiment, data: &Dataset, replicate: u64) -> Probe {
+/// The run's fixed probe batch for gradient diagnostics, drawn from the `Probe` stream out of the
+/// first `n_train` training samples (those it trains on).
+fn probe(exp: &Experiment, data: &Dataset, n_train: usize, replicate: u64) -> Probe {
     let n = exp
         .metrics
         .iter()
@@ -399,9 +456,9 @@ fn probe(exp: &Experiment, data: &Dataset, replicate: u64) -> Probe {
             _ => None,
         })
         .unwrap_or(0)
-        .min(data.train.len());
+        .min(n_train);
     let mut rng = stream(exp.seed, replicate, Purpose::Probe);
-    let idx = rand::seq::index::sample(&mut rng, data.train.len(), n).into_vec();
+    let idx = rand::seq::index::sample(&mut rng, n_train, n).into_vec();
     let (mut x, mut y) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
     data.train.gather(&idx, &mut x, &mut y);
     Probe {

@@ -129,6 +129,8 @@ const METRICS: &[(&str, &str, bool)] = &[
     ("train_acc", "train accuracy", true),
     ("test_loss", "test loss", false),
     ("train_loss", "train loss", false),
+    ("val_acc", "validation accuracy", true),
+    ("val_loss", "validation loss", false),
     ("diverged", "seeds diverged", true),
     ("settle_passes", "settling passes per batch", false),
     ("settle_residual", "settling residual", false),

@@ -43,6 +43,7 @@ pub mod job;
 pub mod labels;
 pub mod load;
 pub mod lock;
+pub mod lr_schedule;
 pub mod metrics;
 pub mod network;
 pub mod plan;
@@ -54,6 +55,7 @@ pub mod settings;
 pub mod spec;
 pub mod sweep;
 pub mod tolerance;
+pub mod validation;
 
 #[cfg(test)]
 mod spec_properties;

@@ -151,6 +151,17 @@ pub fn validate(exp: &Experiment) -> std::result::Result<(), FieldError> {
             );
         }
     }
+    if let Some(f) = t.validation
+        && !(f.is_finite() && f > 0.0 && f < 1.0)
+    {
+        return fail(
+            "training.validation",
+            format!("must be a fraction in (0, 1), e.g. 0.1, or None for no validation (got {f})"),
+        );
+    }
+    t.lr_schedule
+        .validate(t.learning_rate, t.epochs)
+        .map_err(|e| e.under("training"))?;
     if let Some(r) = &exp.retention {
         if r.times.is_empty() || r.times.iter().any(|t| !(t.is_finite() && *t >= 0.0)) {
             return fail(

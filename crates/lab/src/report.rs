@@ -252,6 +252,14 @@ pub fn validate_plots(exp: &Experiment) -> std::result::Result<(), FieldError> {
         .iter()
         .map(|m| m.to_string())
         .chain(exp.metrics.iter().flat_map(|m| m.columns(layers)))
+        .chain(
+            exp.training
+                .validation
+                .map(|_| [crate::validation::VAL_LOSS, crate::validation::VAL_ACC])
+                .into_iter()
+                .flatten()
+                .map(String::from),
+        )
         .collect();
     let metric = |name: &str| {
         if known.iter().any(|k| k == name) {

@@ -375,8 +375,10 @@ fn json_number(v: f64) -> Value {
 
 /// summary.json: `points` holds one entry per run (its point, seed, parameters, every final metric
 /// and divergence: `diverged` is false, `"non-finite"` or `"blow-up"`, and a diverged run also has
-/// `divergence` with epoch, batch and reason); `aggregates` one entry per sweep point (mean and
-/// standard deviation of every final metric over the seeds that did not diverge); beside them the
+/// `divergence` with epoch, batch and reason; a run with a validation split also has
+/// `best_validation`: the epoch of highest validation accuracy with its `val_acc` and `test_acc`);
+/// `aggregates` one entry per sweep point (mean and standard deviation of every final metric over
+/// the seeds that did not diverge, and `best_validation_test_acc` with validation); beside them the
 /// dyadsim version and `wall_time_s`, the seconds spent by the command(s) that produced the runs
 /// (null if unknown).
 pub fn summary_json(records: &[RunRecord], wall_time_s: Option<f64>) -> Value {
@@ -406,18 +408,55 @@ pub fn summary_json(records: &[RunRecord], wall_time_s: Option<f64>) -> Value {
                     "epoch": d.epoch, "batch": d.batch, "reason": d.reason,
                 });
             }
+            if let Some(best) = crate::validation::best_epoch(&r.epochs) {
+                obj["best_validation"] = best_json(&best);
+            }
             obj
         })
         .collect();
     let aggregates: Vec<Value> = aggregate::by_point(records)
         .iter()
-        .map(point_json)
+        .map(|p| {
+            let mut obj = point_json(p);
+            if let Some(best) = best_validation_stat(records, p.point) {
+                obj["best_validation_test_acc"] = best;
+            }
+            obj
+        })
         .collect();
     serde_json::json!({
         "version": env!("CARGO_PKG_VERSION"),
         "wall_time_s": wall_time_s.map_or(Value::Null, json_number),
         "points": points,
         "aggregates": aggregates,
+    })
+}
+
+/// A run's best-validation epoch: `{"epoch", "val_acc", "test_acc"}`.
+fn best_json(best: &crate::validation::BestEpoch) -> Value {
+    serde_json::json!({
+        "epoch": best.epoch,
+        "val_acc": json_number(best.val_acc),
+        "test_acc": json_number(best.test_acc),
+    })
+}
+
+/// Mean and spread over the seeds of `point` that did not diverge of the test accuracy at their
+/// best-validation epoch; `None` when no run of the point has validation.
+fn best_validation_stat(records: &[RunRecord], point: usize) -> Option<Value> {
+    let values: Vec<f64> = records
+        .iter()
+        .filter(|r| r.point == point && r.divergence.is_none())
+        .filter_map(|r| crate::validation::best_epoch(&r.epochs))
+        .map(|b| b.test_acc)
+        .collect();
+    (!values.is_empty()).then(|| {
+        let s = Stat::of(&values);
+        serde_json::json!({
+            "n": s.n,
+            "mean": json_number(s.mean),
+            "std": s.std.map_or(Value::Null, json_number),
+        })
     })
 }
 

@@ -27,6 +27,8 @@ pub enum Purpose {
     Probe = 6,
     /// Generated data and seeded subsets of data files, one sub-stream per [`DataStream`].
     Data = 7,
+    /// Augmentation of training images, one sub-stream per epoch ([`augment_stream`]).
+    Augment = 8,
 }
 
 /// The ChaCha stream `id` of the key spread from (seed, replicate).
@@ -68,6 +70,18 @@ pub fn data_stream(data_seed: u64, part: DataStream) -> ChaCha8Rng {
     keyed(data_seed, 0, Purpose::Data as u64 | (part.index() + 1) << 8)
 }
 
+/// The stream of epoch `epoch`'s image augmentation in replicate `replicate`: one draw per training
+/// sample in sample order ([`datasets::transform::Crop::draws`]), so a sample's crop and flip depend
+/// on (seed, replicate, epoch, sample) only, never on batch order or thread count.
+pub fn augment_stream(seed: u64, replicate: u64, epoch: usize) -> ChaCha8Rng {
+    // Purposes use stream ids below 256; an epoch moves the id above them.
+    keyed(
+        seed,
+        replicate,
+        Purpose::Augment as u64 | (epoch as u64) << 8,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +118,10 @@ mod tests {
             .map(|&p| data_stream(3, p).next_u64())
             .collect();
         firsts.push(stream(3, 0, Purpose::Data).next_u64());
+        firsts.push(stream(3, 0, Purpose::Augment).next_u64());
+        firsts.push(augment_stream(3, 0, 1).next_u64());
+        firsts.push(augment_stream(3, 0, 2).next_u64());
+        firsts.push(augment_stream(3, 1, 1).next_u64());
         firsts.push(stream(3, 0, Purpose::Init).next_u64());
         let n = firsts.len();
         firsts.sort_unstable();

@@ -29,6 +29,12 @@ pub fn no_silent_settings(exp: &Experiment) -> Result<(), FieldError> {
             ));
         }
     }
+    if t.augment == Some(true) && !exp.dataset.is_image() {
+        return Err(FieldError::new(
+            "training.augment",
+            "must not be true on the synthetic task (it has no images to pad, crop and flip): the run would train without augmentation; leave augment out",
+        ));
+    }
     let hardware = exp.hardware.spec();
     if let Some(hw) = hardware
         && matches!(hw.update, UpdateScheme::PulseCoincidence(_))

@@ -6,6 +6,7 @@
 
 use crate::dataset::DatasetSpec;
 use crate::hardware::HardwareSource;
+pub use crate::lr_schedule::LrSchedule;
 use crate::metrics::MetricSpec;
 use crate::sweep::Sweep;
 use dualprop::BlockSpec;
@@ -242,6 +243,31 @@ pub struct TrainingSpec {
         skip_serializing_if = "is_default_blow_up"
     )]
     pub blow_up: Option<f64>,
+    /// Fraction of the training split held out for validation, in (0, 1), e.g. `0.1` as the paper
+    /// (default `None`: no validation). The last fraction in file order is held out (see
+    /// docs/DATA.md); metrics.csv gains `val_loss` and `val_acc`, summary.json the test accuracy
+    /// of the best-validation epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<f64>,
+    /// How the learning rate changes per optimizer step (default `Constant`; `WarmupCosine` as
+    /// optax's `warmup_cosine_decay_schedule`, or `Step`).
+    #[serde(default, skip_serializing_if = "LrSchedule::is_constant")]
+    pub lr_schedule: LrSchedule,
+    /// The paper's augmentation of training images, redrawn per sample and epoch: 4-pixel zero
+    /// padding, a random crop back to the image size and a horizontal flip with probability ½
+    /// (default `None`: on for CIFAR-10 and CIFAR-100 as the paper, off for every other dataset;
+    /// `true` on the synthetic task, which has no images, is an error).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub augment: Option<bool>,
+}
+
+impl TrainingSpec {
+    /// Whether training images are augmented on `dataset`: `augment` when written, else the
+    /// dataset's default (CIFAR only).
+    pub fn augments(&self, dataset: &DatasetSpec) -> bool {
+        self.augment
+            .unwrap_or_else(|| dataset.augments_by_default())
+    }
 }
 
 /// The default of `training.blow_up`: a loss 100× its starting value.

@@ -122,6 +122,9 @@ fn cap_images(e: &mut Experiment, train: usize, test: usize) -> bool {
     let (train_subset, test_subset) = match &mut e.dataset {
         DatasetSpec::Mnist(s) => (&mut s.train_subset, &mut s.test_subset),
         DatasetSpec::FashionMnist(s) => (&mut s.train_subset, &mut s.test_subset),
+        DatasetSpec::Cifar10(s) | DatasetSpec::Cifar100(s) => {
+            (&mut s.train_subset, &mut s.test_subset)
+        }
         _ => return false,
     };
     cap(train_subset, train);
@@ -135,6 +138,9 @@ fn cost(exp: &Experiment) -> f64 {
         DatasetSpec::Digits => 1347.0,
         DatasetSpec::Mnist(s) => s.train_subset.unwrap_or(60_000) as f64,
         DatasetSpec::FashionMnist(s) => s.train_subset.unwrap_or(60_000) as f64,
+        DatasetSpec::Cifar10(s) | DatasetSpec::Cifar100(s) => {
+            s.train_subset.unwrap_or(50_000) as f64
+        }
         DatasetSpec::Synthetic(s) => s.train as f64,
     };
     let weights: f64 = exp
