@@ -124,17 +124,8 @@ pub fn build_network(exp: &Experiment, replicate: u64) -> Result<Net> {
         .hardware
         .spec()
         .ok_or_else(|| invalid("hardware", "the hardware file was not loaded".into()))?;
-    let net = &exp.network;
-    crate::network::realise(
-        &net.layers,
-        net.init,
-        net.activation,
-        net.loss,
-        hardware,
-        exp.seed,
-        replicate,
-    )
-    .map_err(|e| invalid(e.field(), e.to_string()))
+    crate::network::realise_spec(&exp.network, hardware, exp.seed, replicate)
+        .map_err(|e| invalid(e.field(), e.to_string()))
 }
 
 /// Check that the network's input and output widths fit the dataset.
@@ -284,16 +275,16 @@ pub fn train(
     let sizes = exp.network.layers.clone();
     let t = &exp.training;
     let alg = &exp.algorithm;
-    let mut optimizer = Optimizer::new(
+    let mut optimizer = Optimizer::for_network(
         t.optimizer,
         t.learning_rate,
         t.momentum,
         t.weight_decay,
-        &sizes,
+        &net,
     );
     let mut dyads = Dyads::new(&sizes, t.batch_size);
     let mut backprop = Backprop::new(&sizes, t.batch_size);
-    let mut grads = Gradients::zeros(&sizes);
+    let mut grads = Gradients::for_network(&net);
     let dynamics = alg.dynamics();
     let mut shuffle = stream(exp.seed, replicate, Purpose::Shuffle);
     let n_train = crate::validation::train_count(data.train.len(), t.validation);
