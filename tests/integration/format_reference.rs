@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use tests::root;
 
 /// The source files that define what an experiment or hardware file may hold.
-const SPEC_SOURCES: [&str; 24] = [
+const SPEC_SOURCES: [&str; 25] = [
     "crates/lab/src/spec.rs",
     "crates/lab/src/lr_schedule.rs",
     "crates/lab/src/tolerance/spec.rs",
@@ -30,6 +30,7 @@ const SPEC_SOURCES: [&str; 24] = [
     "crates/crossbar/src/spec/device.rs",
     "crates/crossbar/src/spec/io.rs",
     "crates/crossbar/src/spec/circuit.rs",
+    "crates/crossbar/src/spec/cost.rs",
 ];
 
 /// Field and variant names of every item deriving `Deserialize` in `text` (including the

@@ -1,5 +1,6 @@
 //! The `Crossbar` trait: what a learning rule may do with a synapse array.
 
+use crate::counts::OpCounts;
 use nalgebra::DMatrix;
 
 /// A weight update handed to an array by the learning rule.
@@ -50,6 +51,11 @@ pub trait Crossbar: Send {
     fn age(&mut self, seconds: f64) {
         let _ = seconds;
     }
+    /// What the array has done since it was built (reads, conversions, pulses); arrays that do
+    /// not count report zeros.
+    fn counts(&self) -> OpCounts {
+        OpCounts::default()
+    }
 }
 
 impl<C: Crossbar + ?Sized> Crossbar for Box<C> {
@@ -76,5 +82,8 @@ impl<C: Crossbar + ?Sized> Crossbar for Box<C> {
     }
     fn age(&mut self, seconds: f64) {
         (**self).age(seconds)
+    }
+    fn counts(&self) -> OpCounts {
+        (**self).counts()
     }
 }

@@ -1,6 +1,7 @@
 //! The ideal array: exact floating-point weights, the oracle every other array is compared with.
 
 use crate::array::{Crossbar, Update, UpdateReport};
+use crate::counts::{OpCounts, PulseTally};
 use crate::linalg::{Op, gemm};
 use nalgebra::DMatrix;
 
@@ -8,12 +9,16 @@ use nalgebra::DMatrix;
 #[derive(Clone, Debug)]
 pub struct IdealArray {
     w: DMatrix<f32>,
+    counts: OpCounts,
 }
 
 impl IdealArray {
     /// An array holding `weights` (outputs × inputs).
     pub fn new(weights: DMatrix<f32>) -> Self {
-        Self { w: weights }
+        Self {
+            w: weights,
+            counts: OpCounts::default(),
+        }
     }
 }
 
@@ -26,15 +31,24 @@ impl Crossbar for IdealArray {
     }
     fn read(&mut self, x: &DMatrix<f32>, y: &mut DMatrix<f32>) {
         gemm(1.0, &self.w, Op::N, x, Op::N, 0.0, y);
+        let (rows, cols) = self.w.shape();
+        self.counts.read(rows, cols, x.ncols(), true, false);
     }
     fn read_transposed(&mut self, d: &DMatrix<f32>, z: &mut DMatrix<f32>) {
         gemm(1.0, &self.w, Op::T, d, Op::N, 0.0, z);
+        let (rows, cols) = self.w.shape();
+        self.counts.read(rows, cols, d.ncols(), false, false);
     }
     fn update(&mut self, update: Update<'_>) -> UpdateReport {
         match update {
             Update::Delta(dw) => self.w += dw,
             Update::OuterProduct { x, d, lr } => gemm(-lr, d, Op::N, x, Op::T, 1.0, &mut self.w),
         }
+        // Written in floating point: no pulses, every device written.
+        self.counts.update(PulseTally {
+            touched: self.w.len() as u64,
+            ..PulseTally::default()
+        });
         UpdateReport::default()
     }
     fn weights(&self) -> DMatrix<f32> {
@@ -42,6 +56,9 @@ impl Crossbar for IdealArray {
     }
     fn program(&mut self, weights: &DMatrix<f32>) {
         self.w.copy_from(weights);
+    }
+    fn counts(&self) -> OpCounts {
+        self.counts
     }
 }
 

@@ -45,6 +45,7 @@
 
 pub mod analog;
 pub mod array;
+pub mod counts;
 mod device;
 pub mod drift;
 mod fast;
@@ -65,6 +66,7 @@ mod tests;
 
 pub use analog::{AnalogArray, build};
 pub use array::{Crossbar, Update, UpdateReport};
+pub use counts::OpCounts;
 pub use drift::{DriftPoint, drift_response};
 pub use fast::{GAMMA as SPLITMIX64_GAMMA, splitmix64};
 pub use ideal::IdealArray;

@@ -219,7 +219,8 @@ impl ReadPipeline {
         !saturated
     }
 
-    /// y ← scale·op(W)·x through the converters, for every column of x.
+    /// y ← scale·op(W)·x through the converters, for every column of x; returns the number of
+    /// bound-management re-reads (single vectors).
     pub fn read<R: Rng + ?Sized>(
         &mut self,
         w: &DMatrix<f32>,
@@ -228,10 +229,10 @@ impl ReadPipeline {
         x: &DMatrix<f32>,
         y: &mut DMatrix<f32>,
         rng: &mut R,
-    ) {
+    ) -> u64 {
         if self.perfect {
             gemm(scale, w, op, x, Op::N, 0.0, y);
-            return;
+            return 0;
         }
         let (n_in, batch) = x.shape();
         if self.scaled.shape() != (n_in, batch) {
@@ -324,6 +325,7 @@ impl ReadPipeline {
                 None
             })
             .collect();
+        let mut repeats = 0u64;
         for (b, out_rng) in retry.into_iter().enumerate() {
             let Some(mut out_rng) = out_rng else {
                 continue;
@@ -332,10 +334,18 @@ impl ReadPipeline {
             let alpha_b = alphas[b];
             let rngs = (&mut in_rng, &mut out_rng);
             let beta = self.bound_manage(w, op, x.column(b).as_slice(), alpha_b, y, b, rngs);
+            // β = 2^repeats: every re-read doubles it.
+            repeats += u64::from(beta.log2().round() as u32);
             y.column_mut(b).scale_mut(column_scale(alpha_b) * beta);
         }
         self.scaled = scaled;
         self.alphas = alphas;
+        repeats
+    }
+
+    /// Whether reads go through converters (false: the exact product, no DAC or ADC).
+    pub fn converted(&self) -> bool {
+        !self.perfect
     }
 
     /// Re-read column b with the input reduced by β = 2, 4, ... until nothing saturates or β

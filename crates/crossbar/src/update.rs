@@ -2,6 +2,7 @@
 //!
 //! Both count the pulses they apply (the energy proxy reported in `UpdateReport`).
 
+use crate::counts::PulseTally;
 use crate::device::{Pulser, Rule};
 use crate::fast::{Fast, MAX_ABS_NORMAL};
 use crate::population::Population;
@@ -44,13 +45,17 @@ pub(crate) struct Rounding<'a> {
 }
 
 /// Stochastic rounding: device k gets n = ⌊Δw_k/g + U(0,1)⌋ pulses, |n| ≤ `max_pulses`
-/// (up if n > 0). `dw` is in device weight units. Returns Σ|n|.
+/// (up if n > 0). `dw` is in device weight units. Returns the pulses by direction.
 ///
 /// E[n] = Δw/g exactly (before the cap), so the expected change equals the request for a device
 /// whose mean step is g. The devices are processed in chunks of [`CHUNK`] in parallel (rayon's
 /// current pool); chunk c draws from the streams (`update_key`, c) and (`write_key`, c), so the
 /// result does not depend on the number of threads.
-pub(crate) fn stochastic_rounding(dw: &[f32], state: &mut DeviceState, r: &Rounding<'_>) -> u64 {
+pub(crate) fn stochastic_rounding(
+    dw: &[f32],
+    state: &mut DeviceState,
+    r: &Rounding<'_>,
+) -> PulseTally {
     let split = state.split();
     assert_eq!(
         dw.len(),
@@ -98,12 +103,12 @@ struct Out<'a> {
 /// overlaps them instead of waiting on one device's latency chain after another.
 const LANES: usize = 8;
 
-fn rounding_chunk(c: u64, dw: &[f32], out: Out<'_>, r: &Rounding<'_>) -> u64 {
+fn rounding_chunk(c: u64, dw: &[f32], out: Out<'_>, r: &Rounding<'_>) -> PulseTally {
     let mut rng = Fast::chunk(r.update_key, c);
     let mut write_rng = Fast::chunk(r.write_key, c);
     let inv_g = 1.0 / r.granularity;
     let cap = r.max_pulses as f32;
-    let mut total = 0u64;
+    let mut total = PulseTally::default();
     let Out {
         start,
         w,
@@ -141,7 +146,7 @@ fn rounding_chunk(c: u64, dw: &[f32], out: Out<'_>, r: &Rounding<'_>) -> u64 {
             if nl == 0 {
                 continue;
             }
-            total += u64::from(nl.unsigned_abs());
+            total.device(nl);
             let k = start + base + l;
             match linear {
                 Some(_) if !r.aggregate && pop.b_min[k] < pop.b_max[k] => {
@@ -376,7 +381,8 @@ pub(crate) fn trains(p: &PulseCoincidence, eta: f32, g: f32, x_max: f32, d_max: 
 /// Per sample, every input line j fires in each of BL slots with probability p_x = min(B|x_j|, 1)
 /// and every output line i with p_d = min(A|d_i|, 1); each coincidence applies one pulse, down if
 /// sign(x_j)·sign(d_i)·sign(η) > 0, in slot order (rows then columns within a slot).
-/// E[#coincidences] = BL·p_x·p_d = |η·x_j·d_i|/g while no probability saturates. Returns the count.
+/// E[#coincidences] = BL·p_x·p_d = |η·x_j·d_i|/g while no probability saturates. Returns the
+/// pulses by direction and the devices that received any.
 pub(crate) fn pulse_coincidence<R: Rng, S: Rng>(
     x: &DMatrix<f32>,
     d: &DMatrix<f32>,
@@ -384,11 +390,12 @@ pub(crate) fn pulse_coincidence<R: Rng, S: Rng>(
     params: &PulseCoincidence,
     granularity: f32,
     t: &mut Target<'_, R, S>,
-) -> u64 {
+) -> PulseTally {
     let rows = d.nrows();
     let eta_abs = eta.abs();
     let eta_sign = eta.signum();
-    let mut total = 0u64;
+    let mut total = PulseTally::default();
+    let mut touched = vec![false; rows * x.nrows()];
     // (index, probability, sign) of the lines that can fire, and the lines that did in a slot.
     let mut xs: Vec<(usize, f32, f32)> = Vec::with_capacity(x.nrows());
     let mut ds: Vec<(usize, f32, f32)> = Vec::with_capacity(rows);
@@ -402,6 +409,7 @@ pub(crate) fn pulse_coincidence<R: Rng, S: Rng>(
             continue;
         }
         let tr = trains(params, eta_abs, granularity, x_max, d_max);
+        total.slots += u64::from(tr.bl);
         xs.clear();
         ds.clear();
         xs.extend(
@@ -432,17 +440,24 @@ pub(crate) fn pulse_coincidence<R: Rng, S: Rng>(
             for &(i, sd) in &fd {
                 for &(j, sx) in &fx {
                     let up = sx * sd * eta_sign < 0.0;
+                    let k = i + j * rows;
+                    total.touched += u64::from(!touched[k]);
+                    touched[k] = true;
+                    if up {
+                        total.up += 1;
+                    } else {
+                        total.down += 1;
+                    }
                     t.state.pulses(
                         t.pulser,
                         t.pop,
-                        i + j * rows,
+                        k,
                         if up { 1 } else { -1 },
                         t.rng,
                         t.write_rng,
                     );
                 }
             }
-            total += (fd.len() * fx.len()) as u64;
         }
     }
     total

@@ -2,6 +2,7 @@
 
 use crate::block::Block;
 use crate::conv::{self, Workspaces};
+use crate::counts::{BYTES_PER_VALUE, DERIVATIVE_OPS};
 use crate::network::{Network, add_bias};
 use crate::periphery::{respond, respond_backward};
 use crossbar::Crossbar;
@@ -136,6 +137,13 @@ impl Backprop {
                 &mut self.pre[k - 1],
             );
             add_bias(&mut self.pre[k - 1], &layer.bias);
+            // Neurons respond once per sample; the layer's input and pre-activation are stored
+            // for the backward pass and the update.
+            let (n, m, b) = (self.pre[k - 1].nrows(), self.act[k - 1].nrows(), x.ncols());
+            net.counts.elementwise(n, b, 1);
+            net.counts.compartment_updates += (n * b) as u64;
+            net.counts.settle_time_constants += b as f64;
+            net.counts.memory_written += ((n + m) * b) as u64 * BYTES_PER_VALUE;
             match net.mismatch_of(k) {
                 Some(m) => respond(
                     f,
@@ -154,6 +162,7 @@ impl Backprop {
         let loss = net.loss.value(&self.act[depth], y);
         net.loss
             .gradient(&self.act[depth], y, &mut self.delta[depth - 1]);
+        net.counts.elementwise(y.nrows(), y.ncols(), 1);
         if let Some(m) = net.mismatch_of(depth) {
             respond_backward(
                 crate::Activation::Identity,
@@ -182,6 +191,10 @@ impl Backprop {
                     &self.pre[k - 1],
                     &mut lower[k - 1],
                 );
+                let n = (self.pre[k - 1].nrows() * x.ncols()) as u64;
+                net.counts.derivative_evals += n;
+                net.counts.digital_ops += DERIVATIVE_OPS * n;
+                net.counts.memory_read += n * BYTES_PER_VALUE;
             }
             if let Block::Conv(s) = net.blocks()[k - 1] {
                 // The patches and routing of the forward pass are still in the buffers.

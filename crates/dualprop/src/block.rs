@@ -38,11 +38,17 @@ pub enum BlockSpec {
         channels: usize,
         /// Kernel size k (k×k).
         kernel: usize,
-        /// Stride in both directions.
+        /// Stride in both directions (default 1).
+        #[serde(default = "one")]
         stride: usize,
-        /// 2×2/2 max-pooling after the convolution.
+        /// 2×2/2 max-pooling after the convolution (default false).
+        #[serde(default)]
         pool: bool,
     },
+}
+
+fn one() -> usize {
+    1
 }
 
 /// The geometry of one convolution block, resolved from its input shape.

@@ -42,7 +42,14 @@ pub(crate) fn integrate<C: Crossbar>(
             && dynamics.output != OutputMode::ExactMse
         {
             nudge_at(net.loss, dyads, y, false);
+            net.counts
+                .elementwise(y.nrows(), y.ncols(), crate::counts::NUDGE_OPS);
         }
+        // Every compartment moves at once for dt = h·τ.
+        let batch = dyads.batch();
+        let neurons: usize = net.sizes()[1..].iter().sum();
+        net.counts.compartment_updates += 2 * (neurons * batch) as u64;
+        net.counts.settle_time_constants += f64::from(h) * batch as f64;
         let mut finite = true;
         for k in 1..=depth {
             let i = k - 1;
@@ -114,6 +121,7 @@ pub(crate) fn integrate<C: Crossbar>(
             break;
         }
     }
+    net.counts.settle_passes += steps as u64;
     Settled {
         passes: steps,
         residual,
@@ -129,6 +137,8 @@ fn read_all<C: Crossbar>(net: &mut Network<C>, dyads: &mut Dyads) {
     let depth = net.depth();
     for k in 1..=depth {
         net.read_drive(dyads, k);
+        net.counts
+            .elementwise(dyads.drive[k - 1].nrows(), dyads.drive[k - 1].ncols(), 1);
         if k < depth {
             net.read_feedback(dyads, k);
         }

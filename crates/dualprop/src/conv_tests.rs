@@ -518,3 +518,18 @@ fn blocks_that_do_not_fit_are_errors() {
     let (_, sizes) = resolve(input, &[conv(false), BlockSpec::Dense(2)]).unwrap();
     assert_eq!(sizes, [9, 8, 2]);
 }
+
+/// VGG16 on 32×32×3 images: 13 convolutions, five poolings down to 1×1×512, then 4096, 4096, classes.
+#[test]
+fn vgg16_has_the_papers_shape() {
+    let input = Image {
+        height: 32,
+        width: 32,
+        channels: 3,
+    };
+    let (blocks, sizes) = resolve(input, &crate::block::vgg16(10)).unwrap();
+    assert_eq!(blocks.iter().filter(|b| b.conv().is_some()).count(), 13);
+    assert_eq!(sizes[1], 32 * 32 * 64);
+    assert_eq!(sizes[2], 16 * 16 * 64);
+    assert_eq!(&sizes[13..], &[512, 4096, 4096, 10]);
+}

@@ -41,6 +41,7 @@ pub mod block;
 mod circuit;
 mod compartment;
 mod conv;
+pub mod counts;
 pub mod damping;
 pub mod diagnostics;
 pub mod dyads;
@@ -61,6 +62,7 @@ pub use algorithm::{Algorithm, AlgorithmError, AlgorithmKind, DampingOptions, Dp
 pub use backprop::{Backprop, Gradients};
 pub use block::{Block, BlockError, BlockSpec, ConvShape, Image};
 pub use conv::PoolRouting;
+pub use counts::NetCounts;
 pub use diagnostics::alignment;
 pub use dyads::Dyads;
 pub use dynamics::{Circuit, Damping, Dynamics, HiddenAlpha, NudgeAt, OutputMode};
@@ -77,6 +79,8 @@ pub use settle::{Settled, settle};
 mod conv_tests;
 #[cfg(test)]
 mod convergence_tests;
+#[cfg(test)]
+mod counts_tests;
 #[cfg(test)]
 mod fidelity_tests;
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use crate::activation::Activation;
 use crate::block::{Block, BlockError, BlockSpec, Image};
 use crate::conv::{PoolRouting, Workspaces};
+use crate::counts::NetCounts;
 use crate::dyads::Dyads;
 use crate::loss::Loss;
 use crate::periphery::{Periphery, respond};
@@ -111,6 +112,8 @@ pub struct Network<C> {
     pub pool_routing: PoolRouting,
     /// Neuron-circuit mismatch; `None` for exactly nominal neurons.
     periphery: Option<Periphery>,
+    /// What training has done on the network side so far (the arrays count the rest).
+    pub counts: NetCounts,
 }
 
 /// How the initial weights and biases are drawn (fan_in: the array's inputs, the layer's input
@@ -304,6 +307,7 @@ impl<C: Crossbar> Network<C> {
             blocks,
             pool_routing: PoolRouting::default(),
             periphery: None,
+            counts: NetCounts::default(),
         })
     }
 
@@ -361,6 +365,7 @@ impl<C: Crossbar> Network<C> {
             blocks,
             pool_routing: PoolRouting::default(),
             periphery: None,
+            counts: NetCounts::default(),
         })
     }
 
@@ -401,6 +406,7 @@ impl<C: Crossbar> Network<C> {
             blocks: self.blocks.clone(),
             pool_routing: self.pool_routing,
             periphery: self.periphery.clone(),
+            counts: NetCounts::default(),
         }
     }
 
@@ -486,6 +492,9 @@ impl<C: Crossbar> Network<C> {
             dyads.minus[i].copy_from(&dyads.free[i]);
             dyads.mean[i].copy_from(&dyads.free[i]);
             dyads.diff[i].fill(0.0);
+            let (n, b) = (self.sizes[k], x.ncols());
+            self.counts.dyad_layer(n, b);
+            self.counts.elementwise(n, b, 1);
         }
         let l = self.depth() - 1;
         dyads.prediction.copy_from(&dyads.free[l]);

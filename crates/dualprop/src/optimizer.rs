@@ -4,6 +4,7 @@
 use crate::backprop::{Backprop, Gradients, row_means};
 use crate::block::Block;
 use crate::conv::{self, Workspaces};
+use crate::counts::{BYTES_PER_VALUE, optimizer_ops};
 use crate::dyads::Dyads;
 use crate::learn::local_gradients_with;
 use crate::network::Network;
@@ -131,6 +132,7 @@ impl Optimizer {
                 .take()
                 .unwrap_or_else(|| Gradients::for_network(net));
             local_gradients_with(net, dyads, &mut self.work, beta, &mut local);
+            count_digital_gradient(net, dyads.batch());
             let pulses = self.step(net, &local);
             self.local = Some(local);
             return pulses;
@@ -177,6 +179,10 @@ impl Optimizer {
                 .pulses;
             row_means(&dyads.diff[k], &mut self.first_b[k]);
             layer.bias.axpy(self.lr / beta, &self.first_b[k], 1.0);
+            // −δ/β, the bias's batch mean and its step.
+            let n = d.nrows();
+            net.counts.elementwise(n, dyads.batch(), 2);
+            net.counts.digital_ops += 2 * n as u64;
         }
         pulses
     }
@@ -189,7 +195,12 @@ impl Optimizer {
         backprop: &Backprop,
         grads: &Gradients,
     ) -> u64 {
+        let batch = backprop.batch();
+        // The update reads the stored inputs of every layer back from memory.
+        let stored: usize = net.sizes()[..net.depth()].iter().sum();
+        net.counts.memory_read += (stored * batch) as u64 * BYTES_PER_VALUE;
         if self.kind != OptimizerKind::PlainSgd {
+            count_digital_gradient(net, batch);
             return self.step(net, grads);
         }
         self.step += 1;
@@ -199,6 +210,10 @@ impl Optimizer {
             let (x, d) = backprop.factors(k);
             pulses += layer.array.update(Update::OuterProduct { x, d, lr }).pulses;
             layer.bias.axpy(-self.lr, &grads.biases[k], 1.0);
+            // The bias gradient's batch mean and its step.
+            let n = layer.bias.len();
+            net.counts.elementwise(n, batch, 1);
+            net.counts.digital_ops += 2 * n as u64;
         }
         pulses
     }
@@ -219,6 +234,19 @@ impl Optimizer {
     pub fn step<C: Crossbar>(&mut self, net: &mut Network<C>, grads: &Gradients) -> u64 {
         self.step += 1;
         let mut pulses = 0;
+        let per_parameter = optimizer_ops(self.kind);
+        for layer in &net.layers {
+            let (weights, biases) = (
+                layer.array.outputs() * layer.array.inputs(),
+                layer.bias.len(),
+            );
+            let decay = if self.kind != OptimizerKind::PlainSgd && self.weight_decay != 0.0 {
+                2 * weights as u64
+            } else {
+                0
+            };
+            net.counts.digital_ops += per_parameter * (weights + biases) as u64 + decay;
+        }
         for (k, layer) in net.layers.iter_mut().enumerate() {
             let decay = if self.kind == OptimizerKind::PlainSgd {
                 0.0
@@ -294,6 +322,18 @@ impl Optimizer {
 /// dominate the step otherwise), with AVX-512 where the processor has it. Division and square root
 /// are correctly rounded at any width and nothing is contracted into FMAs, so every width gives the
 /// same bits.
+/// The digital outer products Σ_b δ·xᵀ and batch means a digital optimiser needs: 2 operations
+/// per multiply-accumulate, 1 per element of a mean, 1 per bias for its scaling (exact for dense
+/// blocks; a convolution's outer product over im2col patches is counted as one per sample).
+fn count_digital_gradient<C: Crossbar>(net: &mut Network<C>, batch: usize) {
+    let mut ops = 0u64;
+    for layer in &net.layers {
+        let (n, m) = (layer.array.outputs(), layer.array.inputs());
+        ops += 2 * (n * m * batch) as u64 + (n * batch) as u64 + n as u64;
+    }
+    net.counts.digital_ops += ops;
+}
+
 fn elementwise(
     first: &mut [f32],
     second: Option<&mut [f32]>,

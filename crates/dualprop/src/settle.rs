@@ -86,6 +86,8 @@ fn prepare<C: Crossbar>(
     }
     if dynamics.nudge_point() == NudgeAt::FreePrediction {
         nudge_at(net.loss, dyads, y, true);
+        net.counts
+            .elementwise(y.nrows(), y.ncols(), crate::counts::NUDGE_OPS);
     }
     // At the free state every δ is zero, so every top-down signal is exactly zero.
     for e in &mut dyads.feedback {
@@ -147,6 +149,7 @@ fn run_schedule<C: Crossbar>(
             *last = residual;
         }
     }
+    net.counts.settle_passes += passes as u64;
     let (tolerance, within) = match dynamics.tolerance {
         Some(t) => (t, residual < t),
         None => {
@@ -221,8 +224,18 @@ fn update_layer<C: Crossbar>(
     if skip && !need_drive && !need_feedback && idempotent {
         return Change::NONE;
     }
+    let (neurons, batch) = (dyads.plus[i].nrows(), dyads.batch());
     if need_drive {
         net.read_drive(dyads, k);
+        net.counts.elementwise(neurons, batch, 1);
+    }
+    net.counts.dyad_layer(neurons, batch);
+    if k == depth
+        && dynamics.nudge_point() == NudgeAt::CurrentDrive
+        && dynamics.output != OutputMode::ExactMse
+    {
+        net.counts
+            .elementwise(neurons, batch, crate::counts::NUDGE_OPS);
     }
     if need_feedback {
         net.read_feedback(dyads, k);

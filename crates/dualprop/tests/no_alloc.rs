@@ -1,5 +1,5 @@
 //! The settling loop allocates nothing of its own: a counting allocator watches this thread while a
-//! warmed-up settle (every schedule, damping, mismatch with noise, circuit mode) and the local rule run.
+//! warmed-up settle (every schedule, damping, mismatch with noise, circuit mode, convolution blocks) and the local rule run.
 //!
 //! The matrix products themselves may allocate: the `gemm` crate behind `crossbar::linalg::gemm`
 //! takes no workspace and allocates a small flag vector per call and a packing buffer for some
@@ -138,6 +138,86 @@ fn settling_and_the_local_rule_do_not_allocate() {
         let (before, reads_before) = (allocations(), reads(&net));
         let s = estimate(&mut net, &mut dyads, &x, &y, d, &mut grads);
         // Reads plus one local-rule product per layer.
+        let products = reads(&net) - reads_before + net.depth();
+        let allocated = allocations() - before;
+        assert!(
+            allocated <= 2 * products,
+            "{d:?} allocated {allocated} times in {products} products ({s:?})"
+        );
+    }
+}
+
+#[test]
+fn settling_convolutions_and_their_local_rule_do_not_allocate() {
+    let input = dualprop::Image {
+        height: 6,
+        width: 6,
+        channels: 2,
+    };
+    let blocks = [
+        dualprop::BlockSpec::Conv {
+            channels: 3,
+            kernel: 3,
+            stride: 1,
+            pool: true,
+        },
+        dualprop::BlockSpec::Conv {
+            channels: 4,
+            kernel: 3,
+            stride: 2,
+            pool: false,
+        },
+        dualprop::BlockSpec::Dense(4),
+    ];
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let ideal = Network::ideal_blocks(
+        input,
+        &blocks,
+        Activation::Tanh,
+        Loss::CrossEntropy,
+        dualprop::Init::LecunNormal,
+        &mut rng,
+    )
+    .unwrap();
+    let realised = ideal.blocks().to_vec();
+    let layers = ideal
+        .layers
+        .into_iter()
+        .map(|l| Layer {
+            array: Reads(l.array, 0),
+            bias: l.bias,
+        })
+        .collect();
+    let mut net =
+        Network::with_blocks(layers, realised, Activation::Tanh, Loss::CrossEntropy).unwrap();
+    let sizes = net.sizes().to_vec();
+    let x = DMatrix::from_fn(sizes[0], 5, |i, j| ((i * 5 + j) as f32 * 0.37).sin());
+    let y = DMatrix::from_fn(4, 5, |i, j| if i == j % 4 { 1.0 } else { 0.0 });
+    let mut dyads = Dyads::new(&sizes, 5);
+    let mut grads = Gradients::for_network(&net);
+    let circuit = Circuit {
+        tau: 1.0,
+        dt: 0.5,
+        tol: 1e-5,
+        t_max: 20.0,
+    };
+    let variants = [
+        Dynamics::dp_top(0.3, 0.2, 6),
+        Dynamics {
+            skip_unchanged: true,
+            ..Dynamics::dp_top(0.3, 0.2, 6)
+        },
+        Dynamics::damped_dp(1.0, 0.5, 6, true),
+        Dynamics {
+            circuit: Some(circuit),
+            ..Dynamics::dp_top(0.5, 0.2, 1)
+        },
+    ];
+    for d in &variants {
+        estimate(&mut net, &mut dyads, &x, &y, d, &mut grads);
+        let reads = |net: &Network<Reads>| net.layers.iter().map(|l| l.array.1).sum::<usize>();
+        let (before, reads_before) = (allocations(), reads(&net));
+        let s = estimate(&mut net, &mut dyads, &x, &y, d, &mut grads);
         let products = reads(&net) - reads_before + net.depth();
         let allocated = allocations() - before;
         assert!(

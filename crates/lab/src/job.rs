@@ -124,17 +124,8 @@ pub fn build_network(exp: &Experiment, replicate: u64) -> Result<Net> {
         .hardware
         .spec()
         .ok_or_else(|| invalid("hardware", "the hardware file was not loaded".into()))?;
-    let net = &exp.network;
-    crate::network::realise(
-        &net.layers,
-        net.init,
-        net.activation,
-        net.loss,
-        hardware,
-        exp.seed,
-        replicate,
-    )
-    .map_err(|e| invalid(e.field(), e.to_string()))
+    crate::network::realise_spec(&exp.network, hardware, exp.seed, replicate)
+        .map_err(|e| invalid(e.field(), e.to_string()))
 }
 
 /// Check that the network's input and output widths fit the dataset.
@@ -284,16 +275,16 @@ pub fn train(
     let sizes = exp.network.layers.clone();
     let t = &exp.training;
     let alg = &exp.algorithm;
-    let mut optimizer = Optimizer::new(
+    let mut optimizer = Optimizer::for_network(
         t.optimizer,
         t.learning_rate,
         t.momentum,
         t.weight_decay,
-        &sizes,
+        &net,
     );
     let mut dyads = Dyads::new(&sizes, t.batch_size);
     let mut backprop = Backprop::new(&sizes, t.batch_size);
-    let mut grads = Gradients::zeros(&sizes);
+    let mut grads = Gradients::for_network(&net);
     let dynamics = alg.dynamics();
     let mut shuffle = stream(exp.seed, replicate, Purpose::Shuffle);
     let n_train = crate::validation::train_count(data.train.len(), t.validation);
@@ -320,6 +311,7 @@ pub fn train(
             crops = Crop::draws(&mut augment_stream(exp.seed, replicate, epoch), n_train);
         }
         tally = EpochTally::default();
+        let start = crate::cost::Counts::of(&net);
         for (batch, idx) in order.chunks(t.batch_size).enumerate() {
             if observer.should_stop() {
                 return Err(LabError::Interrupted);
@@ -376,6 +368,9 @@ pub fn train(
             tally.pulses += pulses;
             observer.batch((epoch - 1) * batches + batch + 1, t.epochs * batches);
         }
+        // Taken before evaluation and diagnostics, which read the arrays too.
+        tally.counts = crate::cost::Counts::of(&net).since(&start);
+        tally.samples = order.len();
         let metrics = measure_epoch(&mut net, data, n_train, epoch, exp, &probe, &tally);
         let finite = metrics.train_loss.is_finite() && metrics.test_loss.is_finite();
         observer.epoch(&metrics);
@@ -439,6 +434,7 @@ fn measure_epoch(
     tally: &EpochTally,
 ) -> EpochMetrics {
     let mut metrics = measure(net, data, n_train, epoch);
+    let hardware = exp.hardware.spec();
     if metrics.train_loss.is_finite() && metrics.test_loss.is_finite() {
         let alg = &exp.algorithm;
         crate::metrics::measure(
@@ -450,6 +446,15 @@ fn measure_epoch(
             tally,
             &mut metrics.extra,
         );
+    }
+    if let (0, Some(hw), Some(cost)) = (epoch, hardware, &probe.cost)
+        && exp.metrics.contains(&MetricSpec::Cost)
+    {
+        let converted = !hw.io.is_perfect();
+        let area = crate::cost::area_mm2(&exp.network.layers, converted, cost);
+        metrics
+            .extra
+            .insert(crate::cost::AREA_COLUMN.to_owned(), area);
     }
     metrics
 }
@@ -474,5 +479,6 @@ fn probe(exp: &Experiment, data: &Dataset, n_train: usize, replicate: u64) -> Pr
         x,
         y,
         range: input_range(&data.train),
+        cost: exp.hardware.spec().and_then(|h| h.cost.clone()),
     }
 }

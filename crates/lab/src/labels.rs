@@ -25,6 +25,7 @@ const fn field(path: &'static str, axis: &'static str, short: &'static str) -> F
 /// Names follow the fields' documentation (crossbar's device and periphery specs, dualprop's
 /// algorithm, the experiment's training section).
 const FIELDS: &[Field] = &[
+    field("algorithm", "algorithm", "algorithm"),
     field("algorithm.kind", "algorithm", "algorithm"),
     field("algorithm.alpha", "nudging asymmetry α", "α"),
     field("algorithm.beta", "nudging strength β", "β"),
@@ -141,6 +142,33 @@ const METRICS: &[(&str, &str, bool)] = &[
     ),
     ("settle_time", "settling time per batch", false),
     ("pulses", "device pulses per epoch", false),
+    ("energy_j", "training energy per epoch (J)", false),
+    ("latency_s", "training time per epoch (s)", false),
+    ("energy_read_j", "array reads", false),
+    ("energy_convert_j", "DAC and ADC conversions", false),
+    ("energy_write_j", "programming pulses", false),
+    ("energy_neuron_j", "neuron compartments", false),
+    ("energy_digital_j", "digital periphery", false),
+    (
+        "energy_per_sample_j",
+        "training energy per sample (J)",
+        false,
+    ),
+    (
+        "latency_per_sample_s",
+        "training time per sample (s)",
+        false,
+    ),
+    ("area_mm2", "area (mm²)", false),
+    ("reads", "vector reads per epoch", false),
+    ("cell_ops", "cell operations per epoch", false),
+    ("dac_conversions", "DAC conversions per epoch", false),
+    ("adc_conversions", "ADC conversions per epoch", false),
+    (
+        "compartment_updates",
+        "compartment updates per epoch",
+        false,
+    ),
     (
         "lipschitz_weight_product",
         "Lipschitz proxy ‖W_L⋯W₁‖₂",

@@ -31,6 +31,7 @@ pub mod bench;
 pub mod budget;
 pub mod builtin;
 pub mod check;
+pub mod cost;
 pub mod dataset;
 pub mod device;
 pub mod diff;

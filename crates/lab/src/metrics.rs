@@ -52,6 +52,13 @@ pub enum MetricSpec {
     Settling,
     /// Device pulses applied during the epoch (an energy proxy): `pulses`.
     Pulses,
+    /// What the epoch's training cost under the hardware's cost model (`hardware.cost`, required):
+    /// `energy_j`, `latency_s`, the energy by class (`energy_read_j`, `energy_convert_j`,
+    /// `energy_write_j`, `energy_neuron_j`, `energy_digital_j`), the counts (`reads`, `cell_ops`,
+    /// `dac_conversions`, `adc_conversions`, `pulses`, `compartment_updates`), per training sample
+    /// `energy_per_sample_j` and `latency_per_sample_s`, and on the epoch-0 row `area_mm2`.
+    /// Evaluation and the other metrics are not counted; see docs/COSTS.md.
+    Cost,
 }
 
 fn default_probe() -> usize {
@@ -123,6 +130,11 @@ impl MetricSpec {
                 "settle_time".into(),
             ],
             MetricSpec::Pulses => vec!["pulses".into()],
+            MetricSpec::Cost => crate::cost::COLUMNS
+                .iter()
+                .chain([&crate::cost::AREA_COLUMN])
+                .map(|c| (*c).to_owned())
+                .collect(),
         }
     }
 }
@@ -142,6 +154,10 @@ pub struct EpochTally {
     pub time: f64,
     /// Pulses applied.
     pub pulses: u64,
+    /// Everything the epoch's training did, counted by the arrays and the network.
+    pub counts: crate::cost::Counts,
+    /// Training samples of the epoch.
+    pub samples: usize,
 }
 
 /// Fixed inputs the diagnostics use for a whole run.
@@ -152,6 +168,8 @@ pub struct Probe {
     pub y: DMatrix<f32>,
     /// The valid range of inputs (attacks clip into it).
     pub range: InputRange,
+    /// The hardware's cost model, if it has one.
+    pub cost: Option<crossbar::spec::Cost>,
 }
 
 /// The valid input range of a dataset: [0, 1] when every input lies in it (images), else none.
@@ -227,6 +245,11 @@ pub fn measure(
             }
             MetricSpec::Pulses => {
                 out.insert("pulses".into(), tally.pulses as f64);
+            }
+            MetricSpec::Cost => {
+                if let Some(cost) = &probe.cost {
+                    crate::cost::columns(&tally.counts, cost, tally.samples, out);
+                }
             }
         }
     }

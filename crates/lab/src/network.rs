@@ -5,11 +5,13 @@
 //! `run` (through `job`), `check` and the benchmarks all build networks here, so the same
 //! (hardware, seed, replicate) realises the same devices wherever it is used.
 
+use crate::field::FieldError;
 use crate::job::Net;
 use crate::seed::{self, Purpose, stream};
+use crate::spec::NetworkSpec;
 use crossbar::{Hardware, SpecError};
-use dualprop::network::{Init, initial_parameters_with};
-use dualprop::{Activation, Layer, Loss, Network, NetworkError};
+use dualprop::network::{Init, array_shapes, initial_arrays, initial_parameters_with};
+use dualprop::{Activation, Image, Layer, Loss, Network, NetworkError};
 use thiserror::Error;
 
 /// Why a network could not be realised, with the experiment field at fault.
@@ -48,19 +50,120 @@ pub fn realise(
     seed: u64,
     replicate: u64,
 ) -> Result<Net, RealiseError> {
-    let built = initial_parameters_with(init, layers, &mut stream(seed, replicate, Purpose::Init))
+    let params = initial_parameters_with(init, layers, &mut stream(seed, replicate, Purpose::Init));
+    let built = arrays(params, hardware, seed, replicate)?;
+    let net = Network::new(built, activation, loss).map_err(RealiseError::Network)?;
+    attach_periphery(net, layers, hardware, seed, replicate)
+}
+
+/// The input image of a network described by blocks.
+fn image(input: (usize, usize, usize)) -> Image {
+    Image {
+        height: input.0,
+        width: input.1,
+        channels: input.2,
+    }
+}
+
+/// Check a network described by `blocks` on `input` and set `layers` to the units per layer they
+/// give (so everything that counts units sees them); a given `layers` must agree.
+pub fn resolve_blocks(spec: &mut NetworkSpec) -> Result<(), FieldError> {
+    if spec.blocks.is_empty() {
+        return match spec.input {
+            Some(_) => Err(FieldError::new(
+                "network.input",
+                "is only read by `blocks`, which are not given",
+            )),
+            None => Ok(()),
+        };
+    }
+    let Some(input) = spec.input else {
+        return Err(FieldError::new(
+            "network.input",
+            "must give the (height, width, channels) the blocks read",
+        ));
+    };
+    let (_, sizes) = dualprop::block::resolve(image(input), &spec.blocks)
+        .map_err(|e| FieldError::new("network.blocks", e.to_string()))?;
+    if !spec.layers.is_empty() && spec.layers != sizes {
+        return Err(FieldError::new(
+            "network.layers",
+            format!(
+                "must be the units per layer the blocks give, {sizes:?}, or be left out (got {:?})",
+                spec.layers
+            ),
+        ));
+    }
+    spec.layers = sizes;
+    Ok(())
+}
+
+/// The network an experiment describes (`layers`, or `blocks` on `input`) on `hardware`; see
+/// [`realise`].
+pub fn realise_spec(
+    spec: &NetworkSpec,
+    hardware: &Hardware,
+    seed: u64,
+    replicate: u64,
+) -> Result<Net, RealiseError> {
+    let Some(input) = spec.input.filter(|_| !spec.blocks.is_empty()) else {
+        return realise(
+            &spec.layers,
+            spec.init,
+            spec.activation,
+            spec.loss,
+            hardware,
+            seed,
+            replicate,
+        );
+    };
+    let (blocks, sizes) = dualprop::block::resolve(image(input), &spec.blocks)
+        .map_err(|e| RealiseError::Network(e.into()))?;
+    let shapes = array_shapes(&blocks, &sizes);
+    let layers = arrays(
+        initial_arrays(
+            spec.init,
+            &shapes,
+            &mut stream(seed, replicate, Purpose::Init),
+        ),
+        hardware,
+        seed,
+        replicate,
+    )?;
+    let net = Network::with_blocks(layers, blocks, spec.activation, spec.loss)
+        .map_err(RealiseError::Network)?;
+    attach_periphery(net, &sizes, hardware, seed, replicate)
+}
+
+/// Each layer's array on `hardware` with the devices of [`seed::device_seed`].
+fn arrays(
+    params: Vec<(nalgebra::DMatrix<f32>, nalgebra::DVector<f32>)>,
+    hardware: &Hardware,
+    seed: u64,
+    replicate: u64,
+) -> Result<Vec<Layer<Box<dyn crossbar::Crossbar>>>, RealiseError> {
+    params
         .into_iter()
         .enumerate()
         .map(|(k, (w, bias))| {
             let array = crossbar::build(hardware, &w, seed::device_seed(seed, replicate, k))?;
             Ok(Layer { array, bias })
         })
-        .collect::<Result<Vec<_>, RealiseError>>()?;
-    let mut net = Network::new(built, activation, loss).map_err(RealiseError::Network)?;
+        .collect()
+}
+
+/// The neuron-circuit mismatch of `hardware` sampled for layers of `sizes` units.
+fn attach_periphery(
+    mut net: Net,
+    sizes: &[usize],
+    hardware: &Hardware,
+    seed: u64,
+    replicate: u64,
+) -> Result<Net, RealiseError> {
     if !hardware.periphery.is_nominal() {
         let mismatch = hardware
             .periphery
-            .sample(layers, &mut stream(seed, replicate, Purpose::Periphery));
+            .sample(sizes, &mut stream(seed, replicate, Purpose::Periphery));
         net.set_mismatch(mismatch, stream(seed, replicate, Purpose::Noise))
             .map_err(RealiseError::Periphery)?;
     }
@@ -136,5 +239,73 @@ mod tests {
         )
         .unwrap();
         assert_ne!(trained_weights(&mut other), trained_weights(&mut run));
+    }
+
+    fn conv_experiment(network: &str) -> Result<crate::spec::Experiment, crate::LabError> {
+        crate::load::experiment_from_str(
+            &format!(
+                r#"Experiment(
+                name: "conv",
+                dataset: Digits,
+                network: {network},
+                algorithm: (kind: DpTop, alpha: 0.5, beta: 0.1, passes: 6),
+                training: (epochs: 2, batch_size: 32, optimizer: Sgd, learning_rate: 0.05, momentum: 0.9),
+            )"#
+            ),
+            Path::new("conv.ron"),
+        )
+    }
+
+    /// A convolutional network described by blocks trains from an experiment file: its layers are
+    /// the units the blocks give, its arrays C_out × C_in·k·k, and two epochs of DP⊤ on the
+    /// embedded 8×8 digits lift test accuracy far above chance (10 %).
+    #[test]
+    fn a_network_of_blocks_trains_from_an_experiment_file() {
+        let exp = conv_experiment(
+            "(input: (8, 8, 1), blocks: [Conv(channels: 8, kernel: 3, pool: true), Dense(32), Dense(10)], \
+             activation: Relu, loss: CrossEntropy, init: LecunNormal)",
+        )
+        .unwrap();
+        assert_eq!(exp.network.layers, [64, 128, 32, 10]);
+        let net = build_network(&exp, 0).unwrap();
+        assert!(net.has_conv());
+        assert_eq!(
+            (net.layers[0].array.outputs(), net.layers[0].array.inputs()),
+            (8, 9)
+        );
+        let data = crate::dataset::load(&exp.dataset, Path::new("conv.ron")).unwrap();
+        let outcome = crate::job::train(&exp, &data, 0, &crate::job::Silent).unwrap();
+        assert!(outcome.divergence.is_none());
+        let last = outcome.epochs.last().unwrap();
+        assert!(last.test_acc > 0.6, "{last:?}");
+    }
+
+    #[test]
+    fn blocks_that_do_not_fit_name_their_field() {
+        let field = |network: &str| match conv_experiment(network) {
+            Err(crate::LabError::Invalid { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(field("(blocks: [Dense(10)])"), "network.input");
+        assert_eq!(
+            field("(layers: [64, 10], input: (8, 8, 1))"),
+            "network.input"
+        );
+        assert_eq!(
+            field(
+                "(input: (8, 8, 1), blocks: [Conv(channels: 2, kernel: 3), Dense(10)], layers: [64, 10])"
+            ),
+            "network.layers"
+        );
+        assert_eq!(
+            field(
+                "(input: (8, 8, 1), blocks: [Dense(10), Conv(channels: 2, kernel: 3), Dense(10)])"
+            ),
+            "network.blocks"
+        );
+        assert_eq!(
+            field("(layers: [64, 10], init: Normal(-1.0))"),
+            "network.init"
+        );
     }
 }

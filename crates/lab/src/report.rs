@@ -8,6 +8,7 @@
 //! the divergence, a point or cell says how many of its runs diverged).
 
 mod convergence;
+mod energy;
 mod finals;
 mod group;
 mod retention;
@@ -155,6 +156,9 @@ pub fn draw(out: &Path, exp: &Experiment, records: &[RunRecord]) -> Result<Vec<P
                 metric,
                 (lines.as_deref(), panels.as_deref()),
             )?),
+            PlotSpec::EnergyAccuracy { metric } => {
+                written.push(energy::energy_accuracy(&ctx, out, metric)?);
+            }
         }
     }
     Ok(written)
@@ -315,6 +319,15 @@ pub fn validate_plots(exp: &Experiment) -> std::result::Result<(), FieldError> {
                 metric(m)?;
                 optional("plots.lines", lines)?;
                 optional("plots.panels", panels)?;
+            }
+            PlotSpec::EnergyAccuracy { metric: m } => {
+                if !exp.metrics.contains(&crate::metrics::MetricSpec::Cost) {
+                    return Err(FieldError::new(
+                        "plots",
+                        "asks for an EnergyAccuracy figure, which needs the Cost metric (metrics: [Cost])",
+                    ));
+                }
+                metric(m)?;
             }
         }
     }

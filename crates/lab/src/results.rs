@@ -373,8 +373,8 @@ fn json_number(v: f64) -> Value {
     }
 }
 
-/// summary.json: `points` holds one entry per run (its point, seed, parameters, every final metric
-/// and divergence: `diverged` is false, `"non-finite"` or `"blow-up"`, and a diverged run also has
+/// summary.json: `points` holds one entry per run (its point, seed, parameters, every final metric,
+/// with the `Cost` metric `cost`: the totals over all epochs and `area_mm2`, and divergence: `diverged` is false, `"non-finite"` or `"blow-up"`, and a diverged run also has
 /// `divergence` with epoch, batch and reason; a run with a validation split also has
 /// `best_validation`: the epoch of highest validation accuracy with its `val_acc` and `test_acc`);
 /// `aggregates` one entry per sweep point (mean and standard deviation of every final metric over
@@ -401,6 +401,15 @@ pub fn summary_json(records: &[RunRecord], wall_time_s: Option<f64>) -> Value {
                 "final": finals,
                 "diverged": false,
             });
+            // With the Cost metric: the totals over every epoch, what reaching the final
+            // accuracy took, and the area.
+            if let Some(totals) = crate::cost::totals(&r.epochs) {
+                let cost: serde_json::Map<String, Value> = totals
+                    .into_iter()
+                    .map(|(k, v)| (k, json_number(v)))
+                    .collect();
+                obj["cost"] = Value::Object(cost);
+            }
             // `diverged` is false, or why the run diverged: "non-finite" or "blow-up".
             if let Some(d) = &r.divergence {
                 obj["diverged"] = d.kind.name().into();

@@ -36,6 +36,19 @@ pub fn no_silent_settings(exp: &Experiment) -> Result<(), FieldError> {
         ));
     }
     let hardware = exp.hardware.spec();
+    // A hardware sweep is checked per point, where the preset is the hardware and the named
+    // presets are gone.
+    let hardware_swept =
+        exp.sweep.0.iter().any(|a| a.path == "hardware") && !exp.hardware_presets.is_empty();
+    if exp.metrics.contains(&crate::metrics::MetricSpec::Cost)
+        && !hardware_swept
+        && hardware.is_some_and(|hw| hw.cost.is_none())
+    {
+        return Err(FieldError::new(
+            "hardware.cost",
+            "must be given when metrics lists Cost (it is None): without a cost model the run has nothing to price its operation counts with; add cost: Some((...)) to the hardware (docs/COSTS.md)",
+        ));
+    }
     if let Some(hw) = hardware
         && matches!(hw.update, UpdateScheme::PulseCoincidence(_))
         && t.optimizer != OptimizerKind::PlainSgd

@@ -9,6 +9,7 @@ use crate::hardware::HardwareSource;
 pub use crate::lr_schedule::LrSchedule;
 use crate::metrics::MetricSpec;
 use crate::sweep::Sweep;
+use dualprop::BlockSpec;
 use dualprop::network::Init;
 pub use dualprop::{
     Activation, Algorithm, AlgorithmKind, Circuit, Loss, NudgeAt, OptimizerKind, OutputMode,
@@ -53,6 +54,11 @@ pub struct Experiment {
     /// `experiment.ron` of a results folder is self-contained.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub hardware_presets: BTreeMap<String, crossbar::Hardware>,
+    /// Algorithms by name for a sweep over `"algorithm"`, each named by a value of that axis
+    /// (default none), e.g. `{"DP⊤ K=4": (kind: DpTop, alpha: 0.0, passes: 4), "backprop":
+    /// (kind: Backprop)}`: points that differ in several algorithm fields at once.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub algorithm_presets: BTreeMap<String, Algorithm>,
     /// Further metrics measured after every epoch (default none), e.g. `[Settling, Pulses]`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub metrics: Vec<MetricSpec>,
@@ -161,6 +167,14 @@ pub enum PlotSpec {
         #[serde(default)]
         panels: Option<String>,
     },
+    /// A final metric against the training energy per sample (log scale; needs the `Cost` metric),
+    /// one marker per sweep point (mean over seeds) and the Pareto front of the points that no
+    /// other point beats with less energy as a line.
+    EnergyAccuracy {
+        /// The metric (default `"test_acc"`).
+        #[serde(default = "default_metric")]
+        metric: String,
+    },
 }
 
 fn default_metric() -> String {
@@ -180,7 +194,17 @@ fn default_seeds() -> Vec<u64> {
 #[serde(deny_unknown_fields)]
 pub struct NetworkSpec {
     /// Widths from input to output, e.g. `[64, 128, 10]`; the first and last must match the dataset.
+    /// With `blocks` it may be left out: it is then the units per layer the blocks give.
+    #[serde(default)]
     pub layers: Vec<usize>,
+    /// The input image (height, width, channels) that `blocks` read, channel-last, e.g. `(28, 28, 1)`
+    /// (default none: a dense network of `layers`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<(usize, usize, usize)>,
+    /// The network as blocks on `input`, e.g. `[Conv(channels: 32, kernel: 3, pool: true), Dense(10)]`
+    /// (default none: a dense network of `layers`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocks: Vec<BlockSpec>,
     /// Hidden transfer function (default `Relu`); the output layer is linear.
     #[serde(default = "default_activation")]
     pub activation: Activation,

@@ -95,6 +95,24 @@ impl<'de> Deserialize<'de> for Sweep {
     }
 }
 
+/// The `algorithm_presets` entry a value of the `"algorithm"` axis names, as a tree.
+fn algorithm_preset(exp: &Experiment, name: &str) -> Result<Value, String> {
+    match exp.algorithm_presets.get(name) {
+        Some(a) => serde_json::to_value(a).map_err(|e| e.to_string()),
+        None => {
+            let known: Vec<&str> = exp.algorithm_presets.keys().map(String::as_str).collect();
+            Err(format!(
+                "sweep path \"algorithm\": {name:?} names no algorithm_presets entry; expected one of {}",
+                if known.is_empty() {
+                    "(none: add algorithm_presets)".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            ))
+        }
+    }
+}
+
 /// Fields that define the grid itself and cannot be swept.
 const FIXED: [&str; 4] = ["name", "sweep", "seeds", "seed"];
 
@@ -102,7 +120,11 @@ const FIXED: [&str; 4] = ["name", "sweep", "seeds", "seed"];
 pub fn apply(exp: &Experiment, params: &BTreeMap<String, Value>) -> Result<Experiment, String> {
     let mut tree = serde_json::to_value(exp).map_err(|e| e.to_string())?;
     for (path, value) in params {
-        set(&mut tree, path, value.clone())?;
+        let value = match (path.as_str(), value) {
+            ("algorithm", Value::String(name)) => algorithm_preset(exp, name)?,
+            _ => value.clone(),
+        };
+        set(&mut tree, path, value)?;
     }
     let mut point: Experiment = serde_json::from_value(tree).map_err(|e| {
         let shown: Vec<String> = params.iter().map(|(p, v)| format!("{p} = {v}")).collect();
@@ -159,9 +181,11 @@ fn set(tree: &mut Value, path: &str, value: Value) -> Result<(), String> {
         }
         if i + 1 == parts.len() {
             let slot = map.get_mut(*part).expect("checked above");
-            // The whole hardware may be swept by file name: `"hardware": ["../device-models/a.ron", ...]`.
+            // The whole hardware may be swept by file name: `"hardware": ["../device-models/a.ron", ...]`,
+            // the whole algorithm by an `algorithm_presets` name (resolved by `apply`).
             let hardware_file = path == "hardware" && value.is_string();
-            if (slot.is_object() || slot.is_array()) && !hardware_file {
+            let algorithm = path == "algorithm" && value.is_object();
+            if (slot.is_object() || slot.is_array()) && !hardware_file && !algorithm {
                 return Err(format!(
                     "sweep path {path:?} names a section, not a number, flag or enum"
                 ));

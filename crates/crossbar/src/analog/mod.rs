@@ -10,6 +10,7 @@ mod ops;
 
 use crate::IdealArray;
 use crate::array::Crossbar;
+use crate::counts::OpCounts;
 use crate::device::{self, Pulser};
 use crate::drift::ProgrammedArray;
 use crate::faults;
@@ -56,7 +57,7 @@ pub struct AnalogArray {
     rng_drift: ChaCha8Rng,
     rng_post: ChaCha8Rng,
     delta: DMatrix<f32>,
-    pulses: u64,
+    counts: OpCounts,
 }
 
 /// Mapping centre c and half-range ρ of a device's mean range (c = 0 when 0 is inside it).
@@ -143,8 +144,12 @@ impl AnalogArray {
             rng_drift: stream(seed, purpose::DRIFT),
             rng_post: stream(seed, purpose::POST_UPDATE),
             delta: DMatrix::zeros(0, 0),
-            pulses: 0,
+            counts: OpCounts::default(),
         };
+        if !spec.io.is_perfect() {
+            array.counts.dac_bits = OpCounts::bits_of(spec.io.inp_res);
+            array.counts.adc_bits = OpCounts::bits_of(spec.io.out_res);
+        }
         array.program(initial_weights);
         Ok(array)
     }
@@ -156,7 +161,7 @@ impl AnalogArray {
 
     /// Pulses applied since construction (the energy proxy).
     pub fn total_pulses(&self) -> u64 {
-        self.pulses
+        self.counts.pulses()
     }
 
     /// Persistent device values w in the device coordinate (outputs × inputs).

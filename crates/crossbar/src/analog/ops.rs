@@ -2,6 +2,7 @@
 
 use super::{AnalogArray, Scheme};
 use crate::array::{Crossbar, Update, UpdateReport};
+use crate::counts::{OpCounts, PulseTally};
 use crate::device;
 use crate::drift::ProgrammedArray;
 use crate::linalg::{Op, gemm};
@@ -33,9 +34,9 @@ impl AnalogArray {
         gemm(-lr / self.scale, d, Op::N, x, Op::T, 0.0, &mut self.delta);
     }
 
-    fn rounding(&mut self, max_pulses: u32, aggregate: bool) -> u64 {
+    fn rounding(&mut self, max_pulses: u32, aggregate: bool) -> PulseTally {
         let Some(pulser) = self.pulser.as_ref() else {
-            return 0;
+            return PulseTally::default();
         };
         let r = update::Rounding {
             pulser,
@@ -47,6 +48,14 @@ impl AnalogArray {
             write_key: self.rng_write.random(),
         };
         update::stochastic_rounding(self.delta.as_slice(), &mut self.state, &r)
+    }
+
+    /// A floating-point write: no pulses, every device written.
+    fn written(&self) -> PulseTally {
+        PulseTally {
+            touched: (self.rows * self.cols) as u64,
+            ..PulseTally::default()
+        }
     }
 
     /// Decay and diffusion, once per update call (one mini-batch).
@@ -77,22 +86,32 @@ impl Crossbar for AnalogArray {
             Some((m, c)) => (m, *c),
             None => (self.state.read_matrix(), 1.0),
         };
-        self.fwd
+        let repeats = self
+            .fwd
             .read(w, Op::N, self.scale, x, y, &mut self.rng_read);
         if comp != 1.0 {
             *y *= comp;
         }
+        let converted = self.fwd.converted();
+        let (rows, cols) = (self.rows, self.cols);
+        self.counts.read(rows, cols, x.ncols(), true, converted);
+        self.counts.repeat(rows, cols, repeats, true);
     }
     fn read_transposed(&mut self, d: &DMatrix<f32>, z: &mut DMatrix<f32>) {
         let (w, comp) = match &self.aged {
             Some((m, c)) => (m, *c),
             None => (self.state.read_matrix(), 1.0),
         };
-        self.bwd
+        let repeats = self
+            .bwd
             .read(w, Op::T, self.scale, d, z, &mut self.rng_read);
         if comp != 1.0 {
             *z *= comp;
         }
+        let converted = self.bwd.converted();
+        let (rows, cols) = (self.rows, self.cols);
+        self.counts.read(rows, cols, d.ncols(), false, converted);
+        self.counts.repeat(rows, cols, repeats, false);
     }
     fn update(&mut self, update: Update<'_>) -> UpdateReport {
         self.invalidate_inference();
@@ -113,13 +132,13 @@ impl Crossbar for AnalogArray {
                 }
                 self.state.clip(&self.pop);
                 self.state.refresh_all(&mut self.rng_write, true);
-                0
+                self.written()
             }
             (Scheme::Float, Update::OuterProduct { x, d, lr }) => {
                 gemm(-lr / self.scale, d, Op::N, x, Op::T, 1.0, &mut self.state.w);
                 self.state.clip(&self.pop);
                 self.state.refresh_all(&mut self.rng_write, true);
-                0
+                self.written()
             }
             (
                 Scheme::Rounding {
@@ -176,13 +195,15 @@ impl Crossbar for AnalogArray {
                             &mut t,
                         )
                     }
-                    None => 0,
+                    None => PulseTally::default(),
                 }
             }
         };
         self.post_update();
-        self.pulses += pulses;
-        UpdateReport { pulses }
+        self.counts.update(pulses);
+        UpdateReport {
+            pulses: pulses.total(),
+        }
     }
     fn weights(&self) -> DMatrix<f32> {
         let w = match &self.aged {
@@ -214,6 +235,9 @@ impl Crossbar for AnalogArray {
         self.state.clip(&self.pop);
         self.state
             .refresh_all(&mut self.rng_write, self.write_on_set);
+    }
+    fn counts(&self) -> OpCounts {
+        self.counts
     }
     fn age(&mut self, seconds: f64) {
         let Some(spec) = self.drift.as_ref() else {

@@ -9,10 +9,12 @@
 //! values built in code are checked with [`Hardware::validate`].
 
 mod circuit;
+mod cost;
 mod device;
 mod io;
 
 pub use circuit::{Compensation, Drift, Faults, Mapping, PcmLike, Periphery};
+pub use cost::{Area, Cost, Energy, Latency};
 pub use device::{
     ConstantStep, Device, ExpStep, LinearStep, PiecewiseStep, PowStep, PulsedCommon, SoftBounds,
     SoftBoundsReference,
@@ -120,6 +122,9 @@ pub struct Hardware {
     pub periphery: Periphery,
     /// How a layer's weights map onto the device range (default: initial max|W| at half the range).
     pub mapping: Mapping,
+    /// Energy, latency and area per operation (default `None`: costs are not computed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Cost>,
 }
 
 /// The same fields before validation; deserialisation goes through it so that a range error is
@@ -141,6 +146,8 @@ struct Unchecked {
     periphery: Periphery,
     #[serde(default)]
     mapping: Mapping,
+    #[serde(default)]
+    cost: Option<Cost>,
 }
 
 impl TryFrom<Unchecked> for Hardware {
@@ -154,6 +161,7 @@ impl TryFrom<Unchecked> for Hardware {
             drift: u.drift,
             periphery: u.periphery,
             mapping: u.mapping,
+            cost: u.cost,
         };
         hw.validate()?;
         Ok(hw)
@@ -177,6 +185,7 @@ impl Hardware {
             drift: None,
             periphery: Periphery::default(),
             mapping: Mapping::default(),
+            cost: None,
         }
     }
 
@@ -202,6 +211,9 @@ impl Hardware {
         }
         self.periphery.validate("periphery")?;
         self.mapping.validate("mapping")?;
+        if let Some(cost) = &self.cost {
+            cost.validate("cost")?;
+        }
         if matches!(self.device, Device::Ideal) {
             if !matches!(self.update, UpdateScheme::FloatingPoint) {
                 return Err(SpecError::Inconsistent(format!(

@@ -6,6 +6,7 @@
 mod bounds;
 mod coincidence;
 mod converters;
+mod counts;
 mod determinism;
 mod drift;
 mod fastpaths;
