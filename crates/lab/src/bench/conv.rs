@@ -74,12 +74,12 @@ pub fn cnn_fmnist(quick: bool) -> ConvModel {
     }
 }
 
-/// Batch of `vgg16-dptop`. At 32×32×3 a VGG16 DP⊤ step keeps about 40 MB per sample of buffers
-/// (the im2col patches and their transposed reads of the dyads and of the optimiser, conv 2's
-/// 576 × 1024 per sample the largest) and does about 3.6 GFLOP per sample, so the paper's batch
-/// of 100 would hold 4 GB and take many seconds per repetition on a small machine; 16 samples keep
-/// it near 0.6 GB while every GEMM still has at least 64 columns (the 2×2 positions of
-/// convolutions 11–13 times the batch).
+/// Batch of `vgg16-dptop`. A VGG16 DP⊤ step on 32×32×3 does about 3.6 GFLOP per sample and keeps
+/// its im2col buffers per sample (conv 2's 576 × 1024 patches the largest, for the dyads and again
+/// for the optimiser) on top of 34 M weights; at 16 samples the process peaks near 1.3 GB (measured,
+/// VmHWM) and a repetition takes a few seconds on two cores, while every GEMM still has at least 64
+/// columns (the 2×2 positions of convolutions 11–13 times the batch). The paper's batch of 100
+/// would multiply both by about six.
 pub const VGG16_BATCH: usize = 16;
 
 /// `vgg16-dptop`'s network: VGG16 on 32×32×3 with 10 classes at [`VGG16_BATCH`]. `quick`: the
