@@ -5,7 +5,7 @@ use tests::dyadsim;
 
 /// Written out here rather than taken from `lab::bench::WORKLOADS`: the names are an interface users
 /// script against, so a rename in the library must fail this test.
-const WORKLOADS: [&str; 11] = [
+const WORKLOADS: [&str; 13] = [
     "gemm-roofline",
     "ideal-dptop",
     "ideal-dptop-k3",
@@ -16,6 +16,8 @@ const WORKLOADS: [&str; 11] = [
     "noisy-dptop-k3",
     "pulse-coincidence",
     "circuit-mode",
+    "cnn-dptop",
+    "vgg16-dptop",
     "sweep-scaling",
 ];
 
@@ -53,7 +55,7 @@ fn quick_bench_reports_every_workload_with_positive_finite_numbers() {
             );
         }
     }
-    let sweep = &workloads[10];
+    let sweep = &workloads[12];
     assert!(
         sweep["speedup"]
             .as_f64()
@@ -63,11 +65,11 @@ fn quick_bench_reports_every_workload_with_positive_finite_numbers() {
         sweep["bit_identical"], true,
         "records differ across thread counts"
     );
-    assert!(workloads[..10].iter().all(|w| w.get("speedup").is_none()));
+    assert!(workloads[..12].iter().all(|w| w.get("speedup").is_none()));
     // The sweep's spread was never measured, so it is absent rather than a made-up 0.
     assert!(sweep.get("spread").is_none(), "{sweep}");
     assert!(
-        workloads[..10].iter().all(|w| w["spread"]
+        workloads[..12].iter().all(|w| w["spread"]
             .as_f64()
             .is_some_and(|s| s.is_finite() && s >= 0.0)),
         "{report}"

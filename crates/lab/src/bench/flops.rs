@@ -12,6 +12,18 @@
 //!   every layer's drive and every hidden layer's top-down signal, and the update δ·s̄ᵀ;
 //! - backprop step: 2·B·(P + T + P) — forward, backward, weight gradient (the code also forms
 //!   ∇ₓℓ = W₁ᵀ·δ₁, which training does not need and which is not counted).
+//!
+//! Convolution blocks ([`conv_dp_step`]) read their array once per output position: block k's
+//! multiply-adds per sample are mₖ = C_out·(C_in·k²)·Pₖ (Pₖ the positions before pooling; a dense
+//! block's mₖ = nₖ·nₖ₋₁), the im2col GEMM C_out × C_in·k² times C_in·k² × Pₖ·B. A pooled block also
+//! reads its array to find the max-pooling routing: once per pass for the top-down signal (at
+//! conv(s⁺) below, or conv(s̄)) and once for the update (at conv(s̄)). So, with M = Σₖ mₖ,
+//! T = M − m₁ and R = Σ over pooled blocks k ≥ 2 of mₖ, R₁ = Σ over all pooled blocks of mₖ:
+//!
+//! - DP⊤ step with K passes: 2·B·(M + K·(M + T + R) + M + R₁). For a dense network R = R₁ = 0 and
+//!   mₖ = nₖ·nₖ₋₁, which is [`dp_step`].
+
+use dualprop::Block;
 
 /// P = Σₖ nₖ·nₖ₋₁: the number of weights.
 pub fn weights(sizes: &[usize]) -> f64 {
@@ -42,6 +54,31 @@ pub fn dp_step(sizes: &[usize], batch: usize, passes: usize) -> f64 {
 /// FLOPs of a backprop training step: 2·B·(2·P + T).
 pub fn backprop_step(sizes: &[usize], batch: usize) -> f64 {
     2.0 * batch as f64 * (2.0 * weights(sizes) + transposed(sizes))
+}
+
+/// mₖ of every block: multiply-adds per sample of one read of its array, and whether it pools.
+/// `sizes` are the units per layer, input first, as `dualprop::block::resolve` gives them.
+pub fn block_macs(blocks: &[Block], sizes: &[usize]) -> Vec<(f64, bool)> {
+    blocks
+        .iter()
+        .zip(sizes.windows(2))
+        .map(|(b, w)| match b {
+            Block::Dense => ((w[0] * w[1]) as f64, false),
+            Block::Conv(c) => ((c.channels * c.patch() * c.positions()) as f64, c.pool),
+        })
+        .collect()
+}
+
+/// FLOPs of a DP⊤ step of a network of `blocks` with `passes` settling passes:
+/// 2·B·(M + K·(M + T + R) + M + R₁), see the module documentation.
+pub fn conv_dp_step(blocks: &[Block], sizes: &[usize], batch: usize, passes: usize) -> f64 {
+    let m = block_macs(blocks, sizes);
+    let all: f64 = m.iter().map(|(v, _)| v).sum();
+    let transposed = all - m.first().map_or(0.0, |(v, _)| *v);
+    let routed: f64 = m.iter().skip(1).filter(|(_, p)| *p).map(|(v, _)| v).sum();
+    let routed_all: f64 = m.iter().filter(|(_, p)| *p).map(|(v, _)| v).sum();
+    let pass = all + transposed + routed;
+    2.0 * batch as f64 * (2.0 * all + routed_all + passes as f64 * pass)
 }
 
 #[cfg(test)]

@@ -15,12 +15,14 @@
 //! # Ok::<(), lab::LabError>(())
 //! ```
 
+pub mod conv;
 pub mod flops;
 mod scaling;
 pub mod timing;
 pub mod workloads;
 
 use crate::error::{LabError, Result};
+use conv::{ConvDpStep, ConvModel};
 use serde::Serialize;
 use timing::{Budget, measure, peak_rss_mb, reset_peak_rss};
 use workloads::{Arrays, BackpropStep, DpStep, GemmStep, Shape, mean_passes};
@@ -106,6 +108,12 @@ pub enum Setup {
         /// The arrays of the network.
         arrays: Arrays,
     },
+    /// A DP⊤ step with K = 4 of a convolutional network on ideal arrays ([`ConvDpStep`]); the
+    /// function gives the network for (`--quick`).
+    ConvDp {
+        /// The network and batch, full or `--quick`.
+        model: fn(bool) -> ConvModel,
+    },
     /// The 16-point sweep through `runner::run` on one thread and on all (`bench::scaling`).
     SweepScaling,
 }
@@ -124,6 +132,10 @@ pub struct Workload {
 
 fn dp_flops(shape: &Shape, passes: usize) -> f64 {
     flops::dp_step(&shape.sizes, shape.batch, passes)
+}
+
+fn conv_flops(shape: &Shape, passes: usize) -> f64 {
+    flops::conv_dp_step(&shape.blocks, &shape.sizes, shape.batch, passes)
 }
 
 fn backprop_flops(shape: &Shape, _passes: usize) -> f64 {
@@ -152,8 +164,9 @@ const fn dp(name: &'static str, arrays: Arrays, dynamics: fn() -> dualprop::Dyna
 
 /// Every workload, in the order they run; `gemm-roofline` first, since every fraction divides by
 /// its rate. (`sweep-scaling`'s FLOPs depend on the sweep, not on the shape: `bench::scaling` counts
-/// them, and its entry's formula is not used.)
-pub const WORKLOADS: [Workload; 11] = [
+/// them, and its entry's formula is not used.) The convolutional workloads get the shape of their
+/// own network.
+pub const WORKLOADS: [Workload; 13] = [
     Workload {
         name: "gemm-roofline",
         setup: Setup::Roofline,
@@ -175,6 +188,20 @@ pub const WORKLOADS: [Workload; 11] = [
     dp("pulse-coincidence", Arrays::PulseCoincidence, fixed4),
     dp("circuit-mode", Arrays::Ideal, DpStep::circuit),
     Workload {
+        name: "cnn-dptop",
+        setup: Setup::ConvDp {
+            model: conv::cnn_fmnist,
+        },
+        flops: conv_flops,
+    },
+    Workload {
+        name: "vgg16-dptop",
+        setup: Setup::ConvDp {
+            model: conv::vgg16_cifar,
+        },
+        flops: conv_flops,
+    },
+    Workload {
         name: "sweep-scaling",
         setup: Setup::SweepScaling,
         flops: dp_flops,
@@ -183,6 +210,19 @@ pub const WORKLOADS: [Workload; 11] = [
 
 /// Settling passes of the roofline's product sequence: those of the standard `ideal-dptop`.
 const ROOFLINE_PASSES: usize = 4;
+
+/// Settling passes of the convolutional workloads' DP⊤ step.
+const CONV_PASSES: usize = 4;
+
+/// A built-in workload that cannot be set up (a bug, reported rather than a panic).
+fn invalid(name: &str, message: String) -> LabError {
+    LabError::Invalid {
+        path: "bench".into(),
+        position: None,
+        field: name.into(),
+        message,
+    }
+}
 
 /// Run every workload in a pool of `opts.threads` threads; `done` sees each result as it is ready.
 pub fn run(
@@ -249,15 +289,9 @@ fn run_all(
         matches!(w.setup, Setup::Roofline) || only.is_empty() || only.iter().any(|n| n == w.name)
     };
     let shape = if quick {
-        Shape {
-            sizes: vec![64, 32, 32, 10],
-            batch: 8,
-        }
+        Shape::dense(vec![64, 32, 32, 10], 8)
     } else {
-        Shape {
-            sizes: vec![784, 1024, 1024, 10],
-            batch: 100,
-        }
+        Shape::dense(vec![784, 1024, 1024, 10], 100)
     };
     let (budget, roof_budget) = budgets(quick);
     let mut results: Vec<WorkloadResult> = Vec::new();
@@ -284,6 +318,25 @@ fn run_all(
                 let mut step = BackpropStep::new(&shape, arrays)?;
                 Ok(measure(&budget, || flops(step.run())))
             })?,
+            Setup::ConvDp { model } => {
+                let model = model(quick);
+                let shape = model.shape().map_err(|e| invalid(w.name, e.to_string()))?;
+                let mut passes = 0.0;
+                let mut r = timed(w.name, shape.batch, peak_gflops, || {
+                    let mut step = ConvDpStep::new(&model, DpStep::fixed(CONV_PASSES))
+                        .map_err(|e| invalid(w.name, e.to_string()))?;
+                    let (mut total, mut calls) = (0, 0);
+                    let t = measure(&budget, || {
+                        let k = step.run();
+                        (total, calls) = (total + k, calls + 1);
+                        (w.flops)(&shape, k)
+                    });
+                    passes = total as f64 / f64::from(calls.max(1));
+                    Ok(t)
+                })?;
+                r.passes = Some(passes);
+                r
+            }
             Setup::SweepScaling => sweep_scaling(quick, threads, peak_gflops)?,
         };
         if matches!(w.setup, Setup::Roofline) {

@@ -8,8 +8,8 @@ use crossbar::Hardware;
 use crossbar::linalg::{Op, gemm};
 use crossbar::spec::{PulseCoincidence, UpdateScheme};
 use dualprop::{
-    Activation, Backprop, Circuit, Dyads, Dynamics, Gradients, Loss, Optimizer, OptimizerKind,
-    settle,
+    Activation, Backprop, Block, Circuit, Dyads, Dynamics, Gradients, Loss, Optimizer,
+    OptimizerKind, settle,
 };
 use nalgebra::DMatrix;
 use rand::Rng;
@@ -36,13 +36,27 @@ pub enum Arrays {
     PulseCoincidence,
 }
 
-/// The network shape and batch size of the training-step workloads.
+/// The network shape and batch size of a training-step workload.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Shape {
-    /// Layer widths, input first.
+    /// Layer widths (units), input first.
     pub sizes: Vec<usize>,
     /// Samples per step.
     pub batch: usize,
+    /// The block of every layer, layer 1 first (all `Dense` for the layer-width networks).
+    pub blocks: Vec<Block>,
+}
+
+impl Shape {
+    /// A dense network of layer widths `sizes`.
+    pub fn dense(sizes: Vec<usize>, batch: usize) -> Self {
+        let blocks = vec![Block::Dense; sizes.len().saturating_sub(1)];
+        Self {
+            sizes,
+            batch,
+            blocks,
+        }
+    }
 }
 
 /// The hardware description of `arrays`.

@@ -6,6 +6,7 @@
 //! docs/FIDELITY.md says what each check proves and why its tolerance is what it is.
 
 pub mod closed_form;
+pub mod conv_gradient;
 pub mod devices;
 pub mod diff;
 pub mod dynamics;
@@ -232,6 +233,7 @@ pub fn run(opts: &CheckOptions) -> Result<Report> {
         .transpose()?;
     if opts.suite.includes(Suite::Gradient) {
         report.checks.extend(gradient::run(hardware.as_ref())?);
+        report.checks.extend(conv_gradient::run()?);
     }
     if opts.suite.includes(Suite::Devices) {
         let files = match (&hardware, &opts.root) {
