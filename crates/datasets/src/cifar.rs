@@ -220,9 +220,12 @@ impl CifarSpec {
 }
 
 /// Images (channel-last bytes, one after the other) and their labels.
-struct Records {
-    pixels: Vec<u8>,
-    labels: Vec<u8>,
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Records {
+    /// The images' bytes, channel-last, one image of `CIFAR_SHAPE.units()` bytes after the other.
+    pub pixels: Vec<u8>,
+    /// One label per image.
+    pub labels: Vec<u8>,
 }
 
 impl Records {
@@ -270,17 +273,32 @@ impl Records {
 
 /// Read one binary file of `set`: whole records, labels in range, planes turned channel-last.
 fn read_file(path: &Path, set: CifarSet, labels: CifarLabels, classes: usize) -> Result<Records> {
-    let fail = |message: String| DataError::Data {
-        path: path.to_owned(),
-        message,
-    };
     if !path.is_file() {
-        return Err(fail(format!("not found; {CIFAR_HINT}")));
+        return Err(DataError::Data {
+            path: path.to_owned(),
+            message: format!("not found; {CIFAR_HINT}"),
+        });
     }
     let raw = std::fs::read(path).map_err(|source| DataError::Io {
         path: path.to_owned(),
         source,
     })?;
+    decode(&raw, path, set, labels, classes)
+}
+
+/// Decode the bytes of one binary file of `set` (read from `path`, which errors name): whole
+/// records, labels in 0..`classes`, planes turned channel-last.
+pub fn decode(
+    raw: &[u8],
+    path: &Path,
+    set: CifarSet,
+    labels: CifarLabels,
+    classes: usize,
+) -> Result<Records> {
+    let fail = |message: String| DataError::Data {
+        path: path.to_owned(),
+        message,
+    };
     let head = set.label_bytes();
     let record = head + CIFAR_SHAPE.units();
     if raw.is_empty() {

@@ -9,7 +9,7 @@
 //! shape ([`ImageShape`]); [`transform`] holds their normalisation and augmentation.
 //! docs/DATA.md says where each comes from and how it is split and scaled.
 
-mod cifar;
+pub mod cifar;
 mod digits;
 mod error;
 pub mod idx;
