@@ -282,33 +282,8 @@ impl<C: Crossbar> Network<C> {
         if layers.is_empty() {
             return Err(NetworkError::TooShallow(1));
         }
-        let mut sizes = vec![layers[0].array.inputs()];
-        for (i, layer) in layers.iter().enumerate() {
-            let (outputs, inputs) = (layer.array.outputs(), layer.array.inputs());
-            let expected_inputs = sizes[i];
-            if inputs != expected_inputs || layer.bias.len() != outputs {
-                return Err(NetworkError::Shape {
-                    layer: i + 1,
-                    outputs,
-                    inputs,
-                    expected_outputs: layer.bias.len(),
-                    expected_inputs,
-                });
-            }
-            sizes.push(outputs);
-        }
-        check_sizes(&sizes)?;
         let blocks = vec![Block::Dense; layers.len()];
-        Ok(Self {
-            layers,
-            activation,
-            loss,
-            sizes,
-            blocks,
-            pool_routing: PoolRouting::default(),
-            periphery: None,
-            counts: NetCounts::default(),
-        })
+        Self::with_blocks(layers, blocks, activation, loss)
     }
 
     /// Assemble a network from arrays and the resolved blocks they implement (see
