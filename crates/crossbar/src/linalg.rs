@@ -2,7 +2,7 @@
 //!
 //! nalgebra stays the matrix API; the product itself goes to the `gemm` crate (the kernels of
 //! faer), whose packed kernels take arbitrary strides, so Aᵀ·B and A·Bᵀ cost no copy, and which
-//! picks AVX-512, AVX2/FMA or SSE kernels at run time.
+//! picks AVX2/FMA or SSE kernels at run time (AVX-512 ones too with the crate feature `avx512`).
 //!
 //! **Threads.** Large products are cut into pieces of C (about 256 rows or columns each), each a
 //! single-threaded product, spread over rayon's *current* pool, so a product inside a parallel
@@ -12,8 +12,8 @@
 //!
 //! **Determinism.** The cut and the k-blocking of every piece follow from the shape alone, so every
 //! output element is accumulated in the same order whatever the number of threads, and results are
-//! bit-identical for any thread count (a test checks it). They may differ between CPUs with different vector
-//! units, as with any optimised BLAS.
+//! bit-identical for any thread count (a test checks it), and on every x86-64 processor with AVX2
+//! and FMA: AVX-512 kernels would sum in another order, which is why they are opt-in.
 
 use nalgebra::DMatrix;
 use std::sync::atomic::{AtomicUsize, Ordering};

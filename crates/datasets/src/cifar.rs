@@ -144,7 +144,7 @@ impl CifarSpec {
         validate_subsets(self.train_subset, self.test_subset)
     }
 
-    fn classes(&self, set: CifarSet) -> usize {
+    pub(crate) fn classes(&self, set: CifarSet) -> usize {
         match (set, self.labels) {
             (CifarSet::Ten, _) => 10,
             (CifarSet::Hundred, CifarLabels::Fine) => 100,

@@ -11,6 +11,9 @@ use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::io::Read;
 
+/// The ten digits.
+pub(crate) const CLASSES: usize = 10;
+
 const DIGITS_GZ: &[u8] = include_bytes!("../data/uci-optdigits-8x8.csv.gz");
 
 /// Images in the training split.
@@ -57,7 +60,7 @@ pub fn digits() -> Dataset {
     }
     assert_eq!(labels.len(), DIGITS_TRAIN + DIGITS_TEST);
     let x = DMatrix::from_column_slice(64, labels.len(), &pixels);
-    let y = one_hot(&labels, 10);
+    let y = one_hot(&labels, CLASSES);
     let order = split_order(labels.len());
     let split = |from: usize, to: usize| Split {
         x: x.select_columns(&order[from..to]),

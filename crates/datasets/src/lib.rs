@@ -68,6 +68,18 @@ impl DatasetSpec {
         }
     }
 
+    /// Number of outputs the data have, known without reading them: the classes, or the targets
+    /// of a regression task.
+    pub fn outputs(&self) -> usize {
+        match self {
+            DatasetSpec::Digits => digits::CLASSES,
+            DatasetSpec::Mnist(_) | DatasetSpec::FashionMnist(_) => IDX_CLASSES,
+            DatasetSpec::Cifar10(s) => s.classes(CifarSet::Ten),
+            DatasetSpec::Cifar100(s) => s.classes(CifarSet::Hundred),
+            DatasetSpec::Synthetic(s) => s.outputs,
+        }
+    }
+
     /// Whether the data are images (and so have an [`ImageShape`] once loaded): every dataset but
     /// the synthetic task.
     pub fn is_image(&self) -> bool {

@@ -239,10 +239,25 @@ pub fn resolve(input: Image, specs: &[BlockSpec]) -> Result<(Vec<Block>, Vec<usi
 /// with channels 64, 64, 128, 128, 256, 256, 256, 512 ×6, max-pooling after convolutions 2, 4, 7,
 /// 10 and 13, then dense 4096, 4096 and the classes; no batch norm, no dropout.
 pub fn vgg16(classes: usize) -> Vec<BlockSpec> {
-    let channels = [
-        64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512,
-    ];
-    let pooled = [2, 4, 7, 10, 13];
+    vgg(
+        &[
+            64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512,
+        ],
+        &[2, 4, 7, 10, 13],
+        &[4096, 4096],
+        classes,
+    )
+}
+
+/// A VGG-style network: a 3×3 stride-1 convolution into each of `channels`, 2×2/2 max-pooling
+/// after the convolutions whose 1-based positions `pooled` lists, then dense layers of `dense`
+/// units and the output layer of `classes`.
+pub fn vgg(
+    channels: &[usize],
+    pooled: &[usize],
+    dense: &[usize],
+    classes: usize,
+) -> Vec<BlockSpec> {
     let mut blocks: Vec<BlockSpec> = channels
         .iter()
         .enumerate()
@@ -253,10 +268,7 @@ pub fn vgg16(classes: usize) -> Vec<BlockSpec> {
             pool: pooled.contains(&(i + 1)),
         })
         .collect();
-    blocks.extend([
-        BlockSpec::Dense(4096),
-        BlockSpec::Dense(4096),
-        BlockSpec::Dense(classes),
-    ]);
+    blocks.extend(dense.iter().map(|&units| BlockSpec::Dense(units)));
+    blocks.push(BlockSpec::Dense(classes));
     blocks
 }

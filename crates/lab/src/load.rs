@@ -25,7 +25,8 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment> {
     let invalid = |e: FieldError| placed(e, text, path);
     exp.source = Some(path.to_owned());
     crate::hardware::resolve(&mut exp.hardware, path)?;
-    crate::network::resolve_blocks(&mut exp.network).map_err(invalid)?;
+    let classes = exp.dataset.outputs();
+    crate::network::resolve_blocks(&mut exp.network, classes).map_err(invalid)?;
     if let Some((field, message)) = crate::hardware::inline_sweep(&mut exp, path)? {
         return Err(invalid(FieldError::new(field, message)));
     }

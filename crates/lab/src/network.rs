@@ -8,10 +8,10 @@
 use crate::field::FieldError;
 use crate::job::Net;
 use crate::seed::{self, Purpose, stream};
-use crate::spec::NetworkSpec;
+use crate::spec::{NetworkPreset, NetworkSpec};
 use crossbar::{Hardware, SpecError};
 use dualprop::network::{Init, array_shapes, initial_arrays, initial_parameters_with};
-use dualprop::{Activation, Image, Layer, Loss, Network, NetworkError};
+use dualprop::{Activation, BlockSpec, Image, Layer, Loss, Network, NetworkError};
 use thiserror::Error;
 
 /// Why a network could not be realised, with the experiment field at fault.
@@ -67,7 +67,18 @@ fn image(input: (usize, usize, usize)) -> Image {
 
 /// Check a network described by `blocks` on `input` and set `layers` to the units per layer they
 /// give (so everything that counts units sees them); a given `layers` must agree.
-pub fn resolve_blocks(spec: &mut NetworkSpec) -> Result<(), FieldError> {
+///
+/// A `preset` is first expanded into `blocks` ending in `classes` outputs, and cleared.
+pub fn resolve_blocks(spec: &mut NetworkSpec, classes: usize) -> Result<(), FieldError> {
+    if let Some(preset) = spec.preset.take() {
+        if !spec.blocks.is_empty() {
+            return Err(FieldError::new(
+                "network.preset",
+                "names the blocks itself: give either `preset` or `blocks`, not both",
+            ));
+        }
+        spec.blocks = preset_blocks(&preset, classes)?;
+    }
     if spec.blocks.is_empty() {
         return match spec.input {
             Some(_) => Err(FieldError::new(
@@ -96,6 +107,47 @@ pub fn resolve_blocks(spec: &mut NetworkSpec) -> Result<(), FieldError> {
     }
     spec.layers = sizes;
     Ok(())
+}
+
+/// The blocks of a named architecture with `classes` outputs.
+fn preset_blocks(preset: &NetworkPreset, classes: usize) -> Result<Vec<BlockSpec>, FieldError> {
+    let vgg = match preset {
+        NetworkPreset::Vgg16 => return Ok(dualprop::block::vgg16(classes)),
+        NetworkPreset::Vgg(vgg) => vgg,
+    };
+    let field = |name: &str| format!("network.preset.{name}");
+    if vgg.channels.is_empty() || vgg.channels.contains(&0) {
+        return Err(FieldError::new(
+            field("channels"),
+            format!(
+                "must list at least one convolution, each of ≥ 1 channels (got {:?})",
+                vgg.channels
+            ),
+        ));
+    }
+    if vgg.dense.contains(&0) {
+        return Err(FieldError::new(
+            field("dense"),
+            format!("must list layers of ≥ 1 units (got {:?})", vgg.dense),
+        ));
+    }
+    let increasing = vgg.pooled.windows(2).all(|w| w[0] < w[1]);
+    if !increasing || vgg.pooled.iter().any(|&p| p == 0 || p > vgg.channels.len()) {
+        return Err(FieldError::new(
+            field("pooled"),
+            format!(
+                "must list convolutions by their 1-based position, increasing, each in 1..={} (got {:?})",
+                vgg.channels.len(),
+                vgg.pooled
+            ),
+        ));
+    }
+    Ok(dualprop::block::vgg(
+        &vgg.channels,
+        &vgg.pooled,
+        &vgg.dense,
+        classes,
+    ))
 }
 
 /// The network an experiment describes (`layers`, or `blocks` on `input`) on `hardware`; see
@@ -130,8 +182,9 @@ pub fn realise_spec(
         seed,
         replicate,
     )?;
-    let net = Network::with_blocks(layers, blocks, spec.activation, spec.loss)
+    let mut net = Network::with_blocks(layers, blocks, spec.activation, spec.loss)
         .map_err(RealiseError::Network)?;
+    net.pool_routing = spec.pool_routing;
     attach_periphery(net, &sizes, hardware, seed, replicate)
 }
 
@@ -307,5 +360,95 @@ mod tests {
             field("(layers: [64, 10], init: Normal(-1.0))"),
             "network.init"
         );
+    }
+
+    /// `preset: Vgg16` is the paper's VGG16 ending in the dataset's classes, expanded into
+    /// `blocks` when the file is read (so experiment.ron lists them): 13 convolutions, 5 pooled,
+    /// then 4096, 4096 and 10 units; on 32×32×3 inputs the last pooling leaves 1×1×512.
+    #[test]
+    fn the_vgg16_preset_expands_into_the_papers_blocks() {
+        let mut spec: crate::spec::NetworkSpec =
+            ron::from_str("(input: Some((32, 32, 3)), preset: Some(Vgg16))").unwrap();
+        super::resolve_blocks(&mut spec, 10).unwrap();
+        let exp = crate::spec::Experiment {
+            network: spec,
+            ..conv_experiment("(layers: [64, 10])").unwrap()
+        };
+        assert_eq!(exp.network.preset, None);
+        let convs = exp
+            .network
+            .blocks
+            .iter()
+            .filter(|b| {
+                matches!(
+                    b,
+                    dualprop::BlockSpec::Conv {
+                        kernel: 3,
+                        stride: 1,
+                        ..
+                    }
+                )
+            })
+            .count();
+        assert_eq!((exp.network.blocks.len(), convs), (16, 13));
+        assert_eq!(exp.network.layers.len(), 17);
+        assert_eq!(exp.network.layers[13], 512);
+        assert_eq!(exp.network.layers[14..], [4096, 4096, 10]);
+        let text = crate::runner::resolved_ron(&exp).unwrap();
+        assert!(
+            !text.contains("preset") && text.contains("Conv(") && text.contains("init: Uniform"),
+            "{text}"
+        );
+    }
+
+    /// A VGG of one's own: the listed convolutions pool, the dense layers follow, the classes end
+    /// it; the pool routing chosen in the file is the network's.
+    #[test]
+    fn a_vgg_preset_of_ones_own_and_its_pool_routing_reach_the_network() {
+        let exp = conv_experiment(
+            "(input: (8, 8, 1), preset: Vgg((channels: [4, 6], pooled: [2], dense: [12])), \
+             pool_routing: MeanState)",
+        )
+        .unwrap();
+        assert_eq!(exp.network.layers, [64, 256, 96, 12, 10]);
+        let net = build_network(&exp, 0).unwrap();
+        assert_eq!(net.pool_routing, dualprop::PoolRouting::MeanState);
+        let default =
+            conv_experiment("(input: (8, 8, 1), preset: Vgg((channels: [4], pooled: [1])))")
+                .unwrap();
+        assert_eq!(
+            build_network(&default, 0).unwrap().pool_routing,
+            dualprop::PoolRouting::PlusState
+        );
+    }
+
+    #[test]
+    fn presets_that_cannot_be_built_name_their_field() {
+        let field = |network: &str| match conv_experiment(network) {
+            Err(crate::LabError::Invalid { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            field("(input: (8, 8, 1), preset: Vgg16, blocks: [Dense(10)])"),
+            "network.preset"
+        );
+        assert_eq!(
+            field("(input: (8, 8, 1), preset: Vgg((channels: [4, 4], pooled: [3])))"),
+            "network.preset.pooled"
+        );
+        assert_eq!(
+            field("(input: (8, 8, 1), preset: Vgg((channels: [4, 4], pooled: [2, 1])))"),
+            "network.preset.pooled"
+        );
+        assert_eq!(
+            field("(input: (8, 8, 1), preset: Vgg((channels: [])))"),
+            "network.preset.channels"
+        );
+        assert_eq!(
+            field("(input: (8, 8, 1), preset: Vgg((channels: [4], dense: [0])))"),
+            "network.preset.dense"
+        );
+        // Five poolings do not fit an 8×8 image: the expanded blocks say so.
+        assert_eq!(field("(input: (8, 8, 1), preset: Vgg16)"), "network.blocks");
     }
 }

@@ -9,12 +9,12 @@ use crate::hardware::HardwareSource;
 pub use crate::lr_schedule::LrSchedule;
 use crate::metrics::MetricSpec;
 use crate::sweep::Sweep;
-use dualprop::BlockSpec;
 use dualprop::network::Init;
 pub use dualprop::{
     Activation, Algorithm, AlgorithmKind, Circuit, Loss, NudgeAt, OptimizerKind, OutputMode,
     Schedule,
 };
+use dualprop::{BlockSpec, PoolRouting};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -211,9 +211,49 @@ pub struct NetworkSpec {
     /// Loss on the output (default `CrossEntropy`).
     #[serde(default = "default_loss")]
     pub loss: Loss,
-    /// How initial weights and biases are drawn (default `Uniform`, PyTorch's rule).
+    /// A named architecture instead of `blocks`: `Vgg16` or `Vgg((channels: [...], pooled: [...],
+    /// dense: [...]))`, ending in a dense output layer of the dataset's classes (default none).
+    /// Expanded into `blocks` when the file is read, so a results folder's experiment.ron lists
+    /// the blocks it trained.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<NetworkPreset>,
+    /// Where a pooled convolution block routes the top-down signal through its max-pooling:
+    /// `PlusState` (default, as the authors' code: at conv(s⁺) of the block below) or `MeanState`
+    /// (at conv(s̄), like the weight update); see docs/MODEL.md. Read only by pooled `Conv` blocks.
     #[serde(default, skip_serializing_if = "is_default")]
+    pub pool_routing: PoolRouting,
+    /// How initial weights and biases are drawn (default `Uniform`, PyTorch's rule); always
+    /// written into a results folder's experiment.ron.
+    #[serde(default)]
     pub init: Init,
+}
+
+/// A named architecture of convolution and dense blocks (see [`NetworkSpec::preset`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum NetworkPreset {
+    /// VGG16 as the paper trains it (Simonyan & Zisserman 2015, configuration D): 13 3×3
+    /// convolutions with channels 64, 64, 128, 128, 256, 256, 256, 512 ×6, max-pooling after
+    /// convolutions 2, 4, 7, 10 and 13, dense 4096 and 4096, then the classes; no batch norm or
+    /// dropout. Needs an input of at least 32×32.
+    Vgg16,
+    /// A VGG-style network of your own.
+    Vgg(VggSpec),
+}
+
+/// A VGG-style network: 3×3 'same' convolutions, some followed by 2×2/2 max-pooling, then dense
+/// layers and the output layer of the dataset's classes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VggSpec {
+    /// Output channels of each convolution, bottom first (at least one, each ≥ 1).
+    pub channels: Vec<usize>,
+    /// The convolutions (1-based, increasing, at most `channels.len()`) followed by max-pooling
+    /// (default none).
+    #[serde(default)]
+    pub pooled: Vec<usize>,
+    /// Units of the dense hidden layers after the convolutions (default none, each ≥ 1).
+    #[serde(default)]
+    pub dense: Vec<usize>,
 }
 
 fn is_default<T: Default + PartialEq>(v: &T) -> bool {
