@@ -82,7 +82,8 @@ pub enum Command {
         #[arg(long, default_value = "0.1,0.5,1.0")]
         targets: String,
     },
-    /// Compare the local rule's gradient estimate with backprop on a seeded random network.
+    /// Compare the local rule's gradient estimate with backprop on a seeded random network, or on an
+    /// experiment's network, data and hardware (--experiment).
     Gradcheck(GradcheckArgs),
     /// Time the standard workloads and print their rates, roofline fractions and memory.
     Bench {
