@@ -10,6 +10,7 @@ mod cli_run;
 mod costs;
 mod divergence;
 mod format_reference;
+mod gradcheck;
 mod hardware;
 mod limits;
 mod modules;

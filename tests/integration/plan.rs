@@ -168,3 +168,39 @@ fn shipped_array_script_submits_one_task_per_shard() {
         assert!(Path::new(&dir.join(file)).is_file());
     }
 }
+
+/// A convolutional experiment: the step is timed on the arrays' own shapes (C_out × C_in·k·k), not
+/// on the units per layer its blocks give.
+const CONV: &str = r#"Experiment(
+    name: "plan-conv",
+    network: (input: (8, 8, 1), blocks: [Conv(channels: 4, kernel: 3, pool: true), Dense(16), Dense(10)]),
+    algorithm: (kind: DpTop, alpha: 0.5, beta: 0.1, passes: 3),
+    training: (epochs: 2, batch_size: 32, optimizer: Adam, learning_rate: 0.001),
+    seeds: [0, 1],
+    sweep: {"algorithm.kind": ["Backprop", "DpTop"]},
+)
+"#;
+
+#[test]
+fn plan_times_a_convolutional_experiment() {
+    let dir = scratch("plan-conv");
+    let path = dir.join("conv.ron");
+    std::fs::write(&path, CONV).unwrap();
+    let out = dyadsim(&["plan", path.to_str().unwrap(), "--shards", "2"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        rows(&out.stdout),
+        [row("0/2", 1, 2, 2), row("1/2", 1, 2, 2)]
+    );
+    let exp = lab::load::experiment(&path).unwrap();
+    let data = lab::dataset::load(&exp.dataset, &path).unwrap();
+    let grid = runner::points(&exp).unwrap();
+    let plan = lab::plan::plan(&exp, &grid, &data, 1, 1).unwrap();
+    assert_eq!(plan.costs.len(), 2, "backprop and DP⊤ are timed apart");
+    for c in &plan.costs {
+        assert!(c.step_s.is_finite() && c.step_s > 0.0, "{c:?}");
+        assert!(c.forward_s.is_finite() && c.forward_s > 0.0, "{c:?}");
+        // 2 epochs of ⌈1347 / 32⌉ = 43 batches.
+        assert_eq!(c.steps, 2 * data.train.len().div_ceil(32), "{c:?}");
+    }
+}

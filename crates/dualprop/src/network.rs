@@ -527,8 +527,10 @@ impl<C: Crossbar> Network<C> {
     /// not for the settling loop).
     pub fn predict(&mut self, x: &DMatrix<f32>) -> DMatrix<f32> {
         let mut h = x.clone();
-        let mut work = Workspaces::default();
         for k in 1..=self.depth() {
+            // One block's convolution buffers at a time: an evaluation chunk of a deep
+            // convolutional network would otherwise hold every block's patches at once.
+            let mut work = Workspaces::default();
             let f = self.activation_of(k);
             let outputs = self.sizes[k];
             let mut a = DMatrix::zeros(outputs, x.ncols());

@@ -82,7 +82,8 @@ pub enum Command {
         #[arg(long, default_value = "0.1,0.5,1.0")]
         targets: String,
     },
-    /// Compare the local rule's gradient estimate with backprop on a seeded random network.
+    /// Compare the local rule's gradient estimate with backprop on a seeded random network, or on an
+    /// experiment's network, data and hardware (--experiment).
     Gradcheck(GradcheckArgs),
     /// Time the standard workloads and print their rates, roofline fractions and memory.
     Bench {
@@ -178,44 +179,69 @@ pub enum ScaleArg {
 // A negative value is reported by the range check that names the field, not as an unknown flag.
 #[command(allow_negative_numbers = true)]
 pub struct GradcheckArgs {
+    /// Check the network, algorithm, data and hardware of this experiment file instead of a
+    /// random dense network on digits; --alpha, --beta, --passes, --alpha-mix, --alpha-fb,
+    /// --batch and --seed override its values, the other options cannot be combined with it.
+    #[arg(long, value_name = "FILE.ron")]
+    pub experiment: Option<PathBuf>,
     /// The algorithm whose estimate is checked.
-    #[arg(long, value_enum, default_value = "dp-top")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "dp-top",
+        conflicts_with = "experiment"
+    )]
     pub algorithm: AlgorithmArg,
-    /// Nudging asymmetry α in [0, 1].
-    #[arg(long, default_value_t = 0.5)]
-    pub alpha: f32,
-    /// Nudging strength β > 0.
-    #[arg(long, default_value_t = 1e-3)]
-    pub beta: f32,
+    /// Nudging asymmetry α in [0, 1] [default: 0.5, or the experiment's].
+    #[arg(long)]
+    pub alpha: Option<f32>,
+    /// Nudging strength β > 0 [default: 0.001, or the experiment's].
+    #[arg(long)]
+    pub beta: Option<f32>,
     /// Layer widths, input first (the digits: 64 in, 10 out).
-    #[arg(long, value_delimiter = ',', default_value = "64,32,16,10")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "64,32,16,10",
+        conflicts_with = "experiment"
+    )]
     pub layers: Vec<usize>,
     /// Loss.
-    #[arg(long, value_enum, default_value = "ce")]
+    #[arg(long, value_enum, default_value = "ce", conflicts_with = "experiment")]
     pub loss: LossArg,
     /// Hidden activation.
-    #[arg(long, value_enum, default_value = "relu")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "relu",
+        conflicts_with = "experiment"
+    )]
     pub activation: ActivationArg,
-    /// Settling passes K (the schedule's maximum).
-    #[arg(long, default_value_t = 10)]
-    pub passes: usize,
+    /// Settling passes K (the schedule's maximum) [default: 10, or the experiment's].
+    #[arg(long)]
+    pub passes: Option<usize>,
     /// Layer order within a pass.
-    #[arg(long, value_enum, default_value = "forward")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "forward",
+        conflicts_with = "experiment"
+    )]
     pub schedule: ScheduleArg,
     /// Settle in continuous time (circuit mode) instead of by the schedule.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "experiment")]
     pub circuit: bool,
     /// Circuit mode: compartment time constant τ.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, conflicts_with = "experiment")]
     pub tau: f32,
     /// Circuit mode: Euler step dt (0 < dt ≤ τ).
-    #[arg(long, default_value_t = 0.2)]
+    #[arg(long, default_value_t = 0.2, conflicts_with = "experiment")]
     pub dt: f32,
     /// Circuit mode: stop once the largest compartment velocity (units of 1/τ) is below this.
-    #[arg(long, default_value_t = 1e-5)]
+    #[arg(long, default_value_t = 1e-5, conflicts_with = "experiment")]
     pub tol: f32,
     /// Circuit mode: give up at this time.
-    #[arg(long, default_value_t = 1000.0)]
+    #[arg(long, default_value_t = 1000.0, conflicts_with = "experiment")]
     pub t_max: f32,
     /// α as used in the mean state (default: α), to simulate a leak ε = α_mix − α_fb.
     #[arg(long)]
@@ -224,17 +250,23 @@ pub struct GradcheckArgs {
     #[arg(long)]
     pub alpha_fb: Option<f32>,
     /// Factor on the random weights (above 1 reaches the strongly coupled regime).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, conflicts_with = "experiment")]
     pub weight_scale: f32,
     /// How the output dyad is nudged.
-    #[arg(long, value_enum, default_value = "explicit")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "explicit",
+        conflicts_with = "experiment"
+    )]
     pub output: OutputArg,
-    /// Batch size.
-    #[arg(long, default_value_t = 32)]
-    pub batch: usize,
-    /// Seed of the weights and the batch.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    /// Batch size [default: 32; with --experiment its batch size, the first training samples].
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Seed of the weights and the batch [default: 0; with --experiment its seed, which seeds
+    /// weights and devices as replicate 0 of a run].
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,

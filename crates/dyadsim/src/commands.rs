@@ -335,15 +335,37 @@ fn describe(exp: &lab::Experiment) -> String {
 }
 
 fn run_gradcheck(args: &GradcheckArgs, w: &mut (dyn Write + Send)) -> Result<u8> {
+    let report = match &args.experiment {
+        Some(path) => {
+            let overrides = lab::gradcheck::ExperimentOverrides {
+                alpha: args.alpha,
+                beta: args.beta,
+                passes: args.passes,
+                alpha_mix: args.alpha_mix,
+                alpha_fb: args.alpha_fb,
+                batch: args.batch,
+                seed: args.seed,
+            };
+            lab::gradcheck::gradcheck_experiment(path, &overrides)?
+        }
+        None => gradcheck(&random_network(args))?,
+    };
+    print_gradcheck(&report, args.json, w)?;
+    Ok(crate::SUCCESS)
+}
+
+/// The options of a check on a seeded random dense network, defaults filled in.
+fn random_network(args: &GradcheckArgs) -> GradcheckOptions {
+    let defaults = GradcheckOptions::default();
     let algorithm = Algorithm {
         kind: match args.algorithm {
             AlgorithmArg::DpTop => AlgorithmKind::DpTop,
             AlgorithmArg::Dp => AlgorithmKind::Dp,
             AlgorithmArg::DampedDp => AlgorithmKind::DampedDp,
         },
-        alpha: args.alpha,
-        beta: args.beta,
-        passes: args.passes,
+        alpha: args.alpha.unwrap_or(defaults.algorithm.alpha),
+        beta: args.beta.unwrap_or(defaults.algorithm.beta),
+        passes: args.passes.unwrap_or(defaults.algorithm.passes),
         schedule: match args.schedule {
             ScheduleArg::Forward => Schedule::Forward,
             ScheduleArg::ForwardBackward => Schedule::ForwardBackward,
@@ -366,7 +388,7 @@ fn run_gradcheck(args: &GradcheckArgs, w: &mut (dyn Write + Send)) -> Result<u8>
         },
         ..Algorithm::default()
     };
-    let opts = GradcheckOptions {
+    GradcheckOptions {
         algorithm,
         layers: args.layers.clone(),
         loss: match args.loss {
@@ -380,11 +402,18 @@ fn run_gradcheck(args: &GradcheckArgs, w: &mut (dyn Write + Send)) -> Result<u8>
             ActivationArg::Identity => Activation::Identity,
         },
         weight_scale: args.weight_scale,
-        batch: args.batch,
-        seed: args.seed,
-    };
-    let report = gradcheck(&opts)?;
-    if args.json {
+        batch: args.batch.unwrap_or(defaults.batch),
+        seed: args.seed.unwrap_or(defaults.seed),
+    }
+}
+
+/// The report as a table, or as one JSON object.
+fn print_gradcheck(
+    report: &lab::gradcheck::GradcheckReport,
+    json: bool,
+    w: &mut (dyn Write + Send),
+) -> Result<()> {
+    if json {
         writeln!(w, "{}", serde_json::to_string(&report)?)?;
     } else {
         writeln!(w, "layer      cosine    rel_err       leak")?;
@@ -406,7 +435,8 @@ fn run_gradcheck(args: &GradcheckArgs, w: &mut (dyn Write + Send)) -> Result<u8>
                 "did not converge"
             },
             report.passes,
-            if args.circuit {
+            // Only circuit mode reports a settling time.
+            if report.time.is_some() {
                 "Euler steps"
             } else {
                 "passes"
@@ -422,7 +452,7 @@ fn run_gradcheck(args: &GradcheckArgs, w: &mut (dyn Write + Send)) -> Result<u8>
                 .unwrap_or_default()
         )?;
     }
-    Ok(crate::SUCCESS)
+    Ok(())
 }
 
 /// `dyadsim check`: pin a golden, or run the fidelity suite and print its table or JSON.

@@ -1,5 +1,6 @@
 //! `gradcheck`: an algorithm's gradient estimate against the exact backprop gradient, on a seeded
-//! random network and a batch of digits.
+//! random network and a batch of digits, or on the network, data and hardware of an experiment
+//! file ([`gradcheck_experiment`]).
 
 use crate::dataset::digits;
 use crate::error::{LabError, Result};
@@ -9,6 +10,7 @@ use dualprop::{Activation, Algorithm, Loss, Network};
 use nalgebra::DMatrix;
 use rand::seq::index::sample;
 use serde::Serialize;
+use std::path::Path;
 
 /// What to compare.
 #[derive(Clone, Debug)]
@@ -111,13 +113,13 @@ pub fn validate(opts: &GradcheckOptions) -> std::result::Result<(), FieldError> 
     opts.algorithm
         .validate_for(opts.loss)
         .map_err(|e| FieldError::from(e).under("algorithm"))?;
-    let size = crate::budget::NetworkSize {
-        widths: &opts.layers,
-        batch: opts.batch.min(crate::dataset::DIGITS_TRAIN),
-        passes: opts.algorithm.passes,
-        optimizer_copies: 0,
-        analog: false,
-    };
+    let size = crate::budget::NetworkSize::gradcheck(
+        &opts.layers,
+        &[],
+        opts.batch.min(crate::dataset::DIGITS_TRAIN),
+        opts.algorithm.passes,
+        false,
+    );
     let bytes = size.bytes(["layers", "batch", "algorithm.passes"])?;
     crate::budget::fits("layers", "the network", bytes, crate::budget::available())
 }
@@ -139,23 +141,117 @@ pub fn gradcheck(opts: &GradcheckOptions) -> Result<GradcheckReport> {
     }
     let report = dualprop::gradcheck(&mut net, &x, &y, &opts.algorithm)
         .map_err(|e| LabError::Option(FieldError::from(e).under("algorithm")))?;
-    Ok(GradcheckReport {
-        layers: report
-            .layers
-            .iter()
-            .enumerate()
-            .map(|(i, l)| LayerCheck {
-                layer: i + 1,
-                cosine: l.cosine,
-                rel_err: l.rel_err,
-                leak: l.leak,
-            })
-            .collect(),
-        converged: report.converged,
-        tolerance: report.tolerance,
-        diverged: report.diverged,
-        passes: report.passes,
-        residual: report.residual,
-        time: report.time,
-    })
+    Ok(GradcheckReport::from(report))
+}
+
+impl From<dualprop::GradcheckReport> for GradcheckReport {
+    fn from(report: dualprop::GradcheckReport) -> Self {
+        GradcheckReport {
+            layers: report
+                .layers
+                .iter()
+                .enumerate()
+                .map(|(i, l)| LayerCheck {
+                    layer: i + 1,
+                    cosine: l.cosine,
+                    rel_err: l.rel_err,
+                    leak: l.leak,
+                })
+                .collect(),
+            converged: report.converged,
+            tolerance: report.tolerance,
+            diverged: report.diverged,
+            passes: report.passes,
+            residual: report.residual,
+            time: report.time,
+        }
+    }
+}
+
+/// What the command line changes in an experiment's gradient check; `None` keeps the file's value.
+#[derive(Clone, Debug, Default)]
+pub struct ExperimentOverrides {
+    /// `algorithm.alpha`.
+    pub alpha: Option<f32>,
+    /// `algorithm.beta`.
+    pub beta: Option<f32>,
+    /// `algorithm.passes`.
+    pub passes: Option<usize>,
+    /// `algorithm.alpha_mix`.
+    pub alpha_mix: Option<f32>,
+    /// `algorithm.alpha_fb`.
+    pub alpha_fb: Option<f32>,
+    /// Samples checked (default the file's `training.batch_size`).
+    pub batch: Option<usize>,
+    /// The experiment seed (default the file's `seed`).
+    pub seed: Option<u64>,
+}
+
+/// Compare the gradient estimate of the experiment at `path` with backprop: its network (dense or
+/// blocks, with its initialisation, activation and loss) realised on its hardware as `run` realises
+/// replicate 0 ([`crate::network::realise_spec`]), its algorithm, and the first `batch` samples of
+/// its training split as the run loads them (normalised, subsets drawn from the data streams; not
+/// augmented). The file's own values are used: sweep axes are not expanded.
+pub fn gradcheck_experiment(
+    path: &Path,
+    overrides: &ExperimentOverrides,
+) -> Result<GradcheckReport> {
+    let mut exp = crate::load::experiment(path)?;
+    let alg = &mut exp.algorithm;
+    alg.alpha = overrides.alpha.unwrap_or(alg.alpha);
+    alg.beta = overrides.beta.unwrap_or(alg.beta);
+    alg.passes = overrides.passes.unwrap_or(alg.passes);
+    alg.alpha_mix = overrides.alpha_mix.or(alg.alpha_mix);
+    alg.alpha_fb = overrides.alpha_fb.or(alg.alpha_fb);
+    alg.validate_for(exp.network.loss)
+        .map_err(|e| LabError::Option(FieldError::from(e).under("algorithm")))?;
+    let seed = overrides.seed.unwrap_or(exp.seed);
+    let data = crate::dataset::load(&exp.dataset, path)?;
+    crate::job::check_shapes(&exp, &data, path)?;
+    let n = crate::validation::train_count(data.train.len(), exp.training.validation);
+    let batch = overrides.batch.unwrap_or(exp.training.batch_size);
+    if batch == 0 || batch > n {
+        return Err(LabError::option(
+            "batch",
+            format!("must be in [1, {n}], the samples the experiment trains on (got {batch})"),
+        ));
+    }
+    let hardware = exp.hardware.spec().ok_or_else(|| LabError::Invalid {
+        path: path.to_owned(),
+        position: None,
+        field: "hardware".into(),
+        message: "the hardware file was not loaded".into(),
+    })?;
+    let blocks = crate::network::blocks(&exp.network);
+    let size = crate::budget::NetworkSize::gradcheck(
+        &exp.network.layers,
+        &blocks,
+        batch,
+        exp.algorithm.passes,
+        !hardware.is_ideal_array(),
+    );
+    size.bytes(["network", "batch", "algorithm.passes"])
+        .and_then(|bytes| {
+            crate::budget::fits(
+                "batch",
+                "the gradient check",
+                bytes,
+                crate::budget::available(),
+            )
+        })
+        .map_err(LabError::Option)?;
+    let mut net = crate::network::realise_spec(&exp.network, hardware, seed, 0).map_err(|e| {
+        LabError::Invalid {
+            path: path.to_owned(),
+            position: None,
+            field: e.field().into(),
+            message: e.to_string(),
+        }
+    })?;
+    let idx: Vec<usize> = (0..batch).collect();
+    let (mut x, mut y) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+    data.train.gather(&idx, &mut x, &mut y);
+    let report = dualprop::gradcheck(&mut net, &x, &y, &exp.algorithm)
+        .map_err(|e| LabError::Option(FieldError::from(e).under("algorithm")))?;
+    Ok(report.into())
 }

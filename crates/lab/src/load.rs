@@ -192,22 +192,27 @@ pub fn validate(exp: &Experiment) -> std::result::Result<(), FieldError> {
 /// Reject a network, batch or settling length whose memory cannot be had.
 fn fits_in_memory(exp: &Experiment) -> std::result::Result<(), FieldError> {
     let t = &exp.training;
-    let size = crate::budget::NetworkSize {
-        widths: &exp.network.layers,
-        batch: t.batch_size,
-        passes: exp.algorithm.passes,
-        optimizer_copies: match t.optimizer {
-            OptimizerKind::Adam => 2,
-            OptimizerKind::Sgd if t.momentum > 0.0 => 1,
-            _ => 0,
-        },
-        analog: exp.hardware.spec().is_some_and(|h| !h.is_ideal_array()),
+    let blocks = crate::network::blocks(&exp.network);
+    // A convolutional network's sizes are written in its blocks.
+    let network = if blocks.is_empty() {
+        "network.layers"
+    } else {
+        "network.blocks"
     };
-    let fields = ["network.layers", "training.batch_size", "algorithm.passes"];
+    let size = crate::budget::NetworkSize::training(
+        &exp.network.layers,
+        &blocks,
+        t.batch_size,
+        exp.algorithm.passes,
+        t.optimizer == OptimizerKind::PlainSgd,
+        exp.algorithm.dynamics().is_some(),
+        exp.hardware.spec().is_some_and(|h| !h.is_ideal_array()),
+    );
+    let fields = [network, "training.batch_size", "algorithm.passes"];
     let limit = crate::budget::available();
     // The network at a batch of one first, so that a width too large is named as such.
     let one = crate::budget::NetworkSize { batch: 1, ..size }.bytes(fields)?;
-    crate::budget::fits("network.layers", "the network", one, limit)?;
+    crate::budget::fits(network, "the network", one, limit)?;
     let bytes = size.bytes(fields)?;
     crate::budget::fits("training.batch_size", "one run", bytes, limit)
 }

@@ -150,6 +150,18 @@ fn preset_blocks(preset: &NetworkPreset, classes: usize) -> Result<Vec<BlockSpec
     ))
 }
 
+/// The resolved block of every layer of a network described by `blocks` on `input`; empty for a
+/// dense network of `layers` (or blocks that do not resolve, which loading rejects).
+pub fn blocks(spec: &NetworkSpec) -> Vec<dualprop::Block> {
+    match spec.input {
+        Some(input) if !spec.blocks.is_empty() => {
+            dualprop::block::resolve(image(input), &spec.blocks)
+                .map_or_else(|_| Vec::new(), |(b, _)| b)
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// The network an experiment describes (`layers`, or `blocks` on `input`) on `hardware`; see
 /// [`realise`].
 pub fn realise_spec(

@@ -78,16 +78,17 @@ fn timed_step(
     let sizes = exp.network.layers.clone();
     let t = &exp.training;
     let alg = &exp.algorithm;
-    let mut optimizer = Optimizer::new(
+    // Shaped by the arrays, not by the layer widths: a convolution's array is C_out × C_in·k·k.
+    let mut optimizer = Optimizer::for_network(
         t.optimizer,
         t.learning_rate,
         t.momentum,
         t.weight_decay,
-        &sizes,
+        &net,
     );
     let mut dyads = Dyads::new(&sizes, batch);
     let mut backprop = Backprop::new(&sizes, batch);
-    let mut grads = Gradients::zeros(&sizes);
+    let mut grads = Gradients::for_network(&net);
     let dynamics = alg.dynamics();
     let idx: Vec<usize> = (0..batch).collect();
     let (mut x, mut y) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
