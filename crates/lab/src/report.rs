@@ -164,7 +164,7 @@ pub fn draw(out: &Path, exp: &Experiment, records: &[RunRecord]) -> Result<Vec<P
                 written.push(breakdown::energy_breakdown(
                     &ctx,
                     out,
-                    x.as_deref().unwrap_or(BREAKDOWN_X),
+                    x.as_deref().unwrap_or(breakdown::DEFAULT_X),
                     panels.as_deref(),
                 )?);
             }
@@ -245,9 +245,6 @@ const BASE_METRICS: [&str; 5] = [
     "test_acc",
     "diverged",
 ];
-
-/// The bars of an EnergyBreakdown figure that names no axis: the algorithm presets.
-const BREAKDOWN_X: &str = "algorithm";
 
 /// Check the figures `exp` asks for against its sweep axes and metrics, so that a wrong name is
 /// an error when the experiment loads rather than after it trained.
@@ -342,69 +339,11 @@ pub fn validate_plots(exp: &Experiment) -> std::result::Result<(), FieldError> {
                 metric(m)?;
             }
             PlotSpec::EnergyBreakdown { x, panels } => {
-                validate_breakdown(exp, x.as_deref(), panels.as_deref())?;
+                breakdown::validate(exp, x.as_deref(), panels.as_deref())?;
             }
         }
     }
     Ok(())
-}
-
-/// An EnergyBreakdown figure needs the Cost metric, sweep axes for its bars and panels, and no
-/// categorical axis left to average over: the energy of two hardware presets or two algorithms
-/// averaged into one bar describes neither.
-fn validate_breakdown(
-    exp: &Experiment,
-    x: Option<&str>,
-    panels: Option<&str>,
-) -> std::result::Result<(), FieldError> {
-    if !exp.metrics.contains(&crate::metrics::MetricSpec::Cost) {
-        return Err(FieldError::new(
-            "plots",
-            "asks for an EnergyBreakdown figure, which needs the Cost metric (metrics: [Cost])",
-        ));
-    }
-    let is_axis = |name: &str| exp.sweep.0.iter().any(|a| a.path == name);
-    let x = match x {
-        Some(x) if is_axis(x) => x,
-        Some(x) => return Err(not_an_axis(exp, "plots.x", x)),
-        None if is_axis(BREAKDOWN_X) => BREAKDOWN_X,
-        None => {
-            return Err(FieldError::new(
-                "plots",
-                format!(
-                    "asks for an EnergyBreakdown figure without x, which needs a sweep axis {BREAKDOWN_X:?} (or x: \"<sweep axis>\")"
-                ),
-            ));
-        }
-    };
-    if let Some(p) = panels {
-        if !is_axis(p) {
-            return Err(not_an_axis(exp, "plots.panels", p));
-        }
-        if p == x {
-            return Err(FieldError::new(
-                "plots.panels",
-                format!("must differ from the axis of the bars (both are {p:?})"),
-            )
-            .with_value(p));
-        }
-    }
-    let averaged = exp.sweep.0.iter().find(|a| {
-        a.path != x
-            && Some(a.path.as_str()) != panels
-            && a.values.len() > 1
-            && categorical(exp, &a.path)
-    });
-    match averaged {
-        Some(a) => Err(FieldError::new(
-            "plots",
-            format!(
-                "asks for an EnergyBreakdown figure that would average over the categorical axis {:?}; give it as x or panels",
-                a.path
-            ),
-        )),
-        None => Ok(()),
-    }
 }
 
 fn check_metric(records: &[RunRecord], metric: &str) -> Result<()> {

@@ -12,8 +12,8 @@
 //!
 //! Bad data is never a panic: NaN and ±Inf points are skipped (a line is broken at them),
 //! non-positive values are skipped on log axes, and constant data gets a padded axis range.
-//! Shape errors (x and y of different lengths, heatmap rows of the wrong width) are a [`PlotError`]
-//! that names the output file.
+//! Shape errors (x and y of different lengths, heatmap rows of the wrong width, a bar with more or
+//! fewer segments than classes) are a [`PlotError`] that names the output file.
 //!
 //! ```no_run
 //! use plot::{figure, Curve, Panel};

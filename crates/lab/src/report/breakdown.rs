@@ -1,13 +1,19 @@
 //! Where the training energy goes: one stacked bar per value of an axis (the algorithms), split
-//! into the cost model's five classes, one panel per value of another axis (the hardware presets).
+//! into the cost model's five classes, one panel per value of another axis (the hardware presets),
+//! and the checks such a figure's axes pass when the experiment loads.
 
 use super::energy::{CLASSES, ENERGY, per_sample};
 use super::group::{Finals, combos, describe, over, select};
-use super::{Context, check_metric, safe, values_of};
+use super::{Context, categorical, check_metric, not_an_axis, safe, values_of};
 use crate::error::Result;
+use crate::field::FieldError;
+use crate::spec::Experiment;
 use plot::{BarPanel, StackedBars, stacked_bars};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+
+/// The bars of a figure that names no axis: the algorithm presets.
+pub(crate) const DEFAULT_X: &str = "algorithm";
 
 /// SI prefixes of the joule, largest first.
 const PREFIXES: [(f64, &str); 6] = [
@@ -101,6 +107,64 @@ pub(crate) fn energy_breakdown(
     let stem = out.join(format!("energy-breakdown-{}", safe(x)));
     stacked_bars(&stem, &bars, &ctx.opts)?;
     Ok(stem)
+}
+
+/// An EnergyBreakdown figure needs the Cost metric, sweep axes for its bars and panels, and no
+/// categorical axis left to average over: the energy of two hardware presets or two algorithms
+/// averaged into one bar describes neither.
+pub(crate) fn validate(
+    exp: &Experiment,
+    x: Option<&str>,
+    panels: Option<&str>,
+) -> std::result::Result<(), FieldError> {
+    if !exp.metrics.contains(&crate::metrics::MetricSpec::Cost) {
+        return Err(FieldError::new(
+            "plots",
+            "asks for an EnergyBreakdown figure, which needs the Cost metric (metrics: [Cost])",
+        ));
+    }
+    let is_axis = |name: &str| exp.sweep.0.iter().any(|a| a.path == name);
+    let x = match x {
+        Some(x) if is_axis(x) => x,
+        Some(x) => return Err(not_an_axis(exp, "plots.x", x)),
+        None if is_axis(DEFAULT_X) => DEFAULT_X,
+        None => {
+            return Err(FieldError::new(
+                "plots",
+                format!(
+                    "asks for an EnergyBreakdown figure without x, which needs a sweep axis {DEFAULT_X:?} (or x: \"<sweep axis>\")"
+                ),
+            ));
+        }
+    };
+    if let Some(p) = panels {
+        if !is_axis(p) {
+            return Err(not_an_axis(exp, "plots.panels", p));
+        }
+        if p == x {
+            return Err(FieldError::new(
+                "plots.panels",
+                format!("must differ from the axis of the bars (both are {p:?})"),
+            )
+            .with_value(p));
+        }
+    }
+    let averaged = exp.sweep.0.iter().find(|a| {
+        a.path != x
+            && Some(a.path.as_str()) != panels
+            && a.values.len() > 1
+            && categorical(exp, &a.path)
+    });
+    match averaged {
+        Some(a) => Err(FieldError::new(
+            "plots",
+            format!(
+                "asks for an EnergyBreakdown figure that would average over the categorical axis {:?}; give it as x or panels",
+                a.path
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
