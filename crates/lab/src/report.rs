@@ -7,6 +7,7 @@
 //! n in the caption; runs that diverged are left out of means and marked with ✗ (a curve ends at
 //! the divergence, a point or cell says how many of its runs diverged).
 
+mod breakdown;
 mod convergence;
 mod energy;
 mod finals;
@@ -158,6 +159,14 @@ pub fn draw(out: &Path, exp: &Experiment, records: &[RunRecord]) -> Result<Vec<P
             )?),
             PlotSpec::EnergyAccuracy { metric } => {
                 written.push(energy::energy_accuracy(&ctx, out, metric)?);
+            }
+            PlotSpec::EnergyBreakdown { x, panels } => {
+                written.push(breakdown::energy_breakdown(
+                    &ctx,
+                    out,
+                    x.as_deref().unwrap_or(breakdown::DEFAULT_X),
+                    panels.as_deref(),
+                )?);
             }
         }
     }
@@ -328,6 +337,9 @@ pub fn validate_plots(exp: &Experiment) -> std::result::Result<(), FieldError> {
                     ));
                 }
                 metric(m)?;
+            }
+            PlotSpec::EnergyBreakdown { x, panels } => {
+                breakdown::validate(exp, x.as_deref(), panels.as_deref())?;
             }
         }
     }

@@ -175,6 +175,21 @@ pub enum PlotSpec {
         #[serde(default = "default_metric")]
         metric: String,
     },
+    /// Where the training energy goes (needs the `Cost` metric): one stacked bar per value of `x`,
+    /// the energy per training sample split into its five classes (array reads, conversions,
+    /// programming pulses, neuron circuits, digital periphery), one panel per value of `panels`.
+    /// A bar is the mean over the non-diverged seeds and over the values of any numeric axis the
+    /// figure does not show; a categorical axis (hardware, algorithm presets) must be `x` or
+    /// `panels`, never averaged over.
+    EnergyBreakdown {
+        /// The axis whose values are the bars (default `"algorithm"`, which the sweep must then
+        /// have).
+        #[serde(default)]
+        x: Option<String>,
+        /// An axis whose values get a panel each (e.g. `"hardware"`).
+        #[serde(default)]
+        panels: Option<String>,
+    },
 }
 
 fn default_metric() -> String {

@@ -17,10 +17,10 @@ use super::panel::{self, Plan};
 pub(crate) const CELL: (f64, f64) = (252.0, 190.0);
 /// Figure title (points) and the height of its band.
 pub(crate) const TITLE_PT: f64 = 10.0;
-const TITLE_BAND: f64 = 17.0;
+pub(crate) const TITLE_BAND: f64 = 17.0;
 /// Caption under the title (what the bands mean, what was averaged), and its band per line.
 pub(crate) const CAPTION_PT: f64 = 7.5;
-const CAPTION_BAND: f64 = 11.0;
+pub(crate) const CAPTION_BAND: f64 = 11.0;
 /// Panels per row: more would shrink a panel below a single column when printed.
 const MAX_COLUMNS: usize = 2;
 
@@ -121,7 +121,7 @@ pub fn figure_size(n_panels: usize, caption_lines: usize) -> (f64, f64) {
 }
 
 /// Columns and rows of the panel grid.
-fn grid(n: usize) -> (usize, usize) {
+pub(crate) fn grid(n: usize) -> (usize, usize) {
     let cols = n.clamp(1, MAX_COLUMNS);
     (cols, n.div_ceil(cols).max(1))
 }

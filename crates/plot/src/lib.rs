@@ -1,4 +1,5 @@
-//! Figures for experiment results: line panels with bands and heatmaps, written as PNG and SVG.
+//! Figures for experiment results: line panels with bands, heatmaps and stacked bars, written as
+//! PNG and SVG.
 //!
 //! Data goes in, files come out: every figure is written twice, as `<stem>.png` and `<stem>.svg`,
 //! next to each other (parent folders are created), each atomically.
@@ -11,8 +12,8 @@
 //!
 //! Bad data is never a panic: NaN and ±Inf points are skipped (a line is broken at them),
 //! non-positive values are skipped on log axes, and constant data gets a padded axis range.
-//! Shape errors (x and y of different lengths, heatmap rows of the wrong width) are a [`PlotError`]
-//! that names the output file.
+//! Shape errors (x and y of different lengths, heatmap rows of the wrong width, a bar with more or
+//! fewer segments than classes) are a [`PlotError`] that names the output file.
 //!
 //! ```no_run
 //! use plot::{figure, Curve, Panel};
@@ -29,6 +30,7 @@
 //! ```
 
 mod axis;
+mod bars;
 mod colour;
 mod figure;
 mod heatmap;
@@ -38,6 +40,7 @@ mod panel;
 mod tests;
 mod ticks;
 
+pub use bars::{BarPanel, StackedBars, stacked_bars, stacked_bars_size};
 pub use colour::{Marker, OKABE_ITO, marker, palette, sequential, viridis};
 pub use figure::{Colour, Curve, Panel, figure, figure_size};
 pub use heatmap::{Heatmap, heatmap, heatmap_size};
@@ -89,6 +92,16 @@ pub enum PlotError {
         path: PathBuf,
         /// Title of the heatmap.
         title: String,
+        /// What does not match, with the numbers.
+        detail: String,
+    },
+    /// A stacked-bar panel's values or notes do not match its categories or the figure's classes.
+    #[error("{}: bar panel {panel:?}: {detail}", path.display())]
+    BarShape {
+        /// Stem of the figure.
+        path: PathBuf,
+        /// Title of the panel.
+        panel: String,
         /// What does not match, with the numbers.
         detail: String,
     },

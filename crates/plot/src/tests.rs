@@ -467,3 +467,145 @@ fn figures_replace_old_files_only_when_complete() {
         "temporary files left: {names:?}"
     );
 }
+
+/// An energy breakdown like the experiments draw: six algorithms, two hardware panels, five classes.
+fn breakdown() -> StackedBars {
+    let categories: Vec<String> = [
+        "DP⊤ K=2",
+        "DP⊤ K=4",
+        "DP⊤ K=8",
+        "DP⊤ tol",
+        "DP α=½",
+        "adversarial backprop",
+    ]
+    .map(String::from)
+    .into();
+    let bar = |k: f64| vec![0.05 * k, 0.8 * k, 0.05, 0.005 * k, 1.4 + 0.1 * k];
+    let panel = |title: &str| BarPanel {
+        title: title.into(),
+        categories: categories.clone(),
+        values: [2.0, 4.0, 8.0, 1.0, 4.0, 0.5].map(bar).into(),
+        notes: vec![
+            String::new(),
+            String::new(),
+            "✗ 1/3".into(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ],
+    };
+    StackedBars {
+        title: "training energy by class".into(),
+        caption: "bars: mean over n = 3 seeds".into(),
+        x_label: "algorithm".into(),
+        y_label: "training energy per sample (nJ)".into(),
+        classes: [
+            "array reads",
+            "DAC and ADC conversions",
+            "programming pulses",
+            "neuron compartments",
+            "digital periphery",
+        ]
+        .map(String::from)
+        .into(),
+        panels: vec![panel("gokmen-vlasov"), panel("ecram-tang2018")],
+        totals: true,
+    }
+}
+
+#[test]
+fn stacked_bars_write_labels_legend_totals_and_notes() {
+    let stem = out_dir("bars").join("breakdown");
+    let bars = breakdown();
+    stacked_bars(&stem, &bars, &opts()).expect("bars");
+    let size = stacked_bars_size(&bars);
+    // Two panels side by side (2 × 252 pt), 190 pt of panel, 17 pt of title, one caption line and
+    // one legend row of 12 pt with 3 pt under it (the five classes fit in 7 in).
+    assert_eq!(size, (504.0, 190.0 + 17.0 + 11.0 + 12.0 + 3.0));
+    assert_eq!(png_size(&with_suffix(&stem, "png")), pixels(size, 200));
+    let texts = svg_texts(&svg_text(&stem));
+    for part in [
+        "training energy by class",
+        "bars: mean over n = 3 seeds",
+        "algorithm",
+        "training energy per sample (nJ)",
+        "gokmen-vlasov",
+        "ecram-tang2018",
+        "DAC and ADC conversions",
+        "digital periphery",
+        "DP⊤ K=2",
+        "✗ 1/3",
+    ] {
+        assert!(
+            texts.iter().any(|t| t == part),
+            "{part:?} missing: {texts:?}"
+        );
+    }
+    // Each legend entry once; totals to three digits: K = 2 stacks 0.1 + 1.6 + 0.05 + 0.01 + 1.6.
+    assert_eq!(texts.iter().filter(|t| *t == "array reads").count(), 1);
+    assert_eq!(
+        texts.iter().filter(|t| *t == "3.36").count(),
+        2,
+        "{texts:?}"
+    );
+    // A label too wide for a sixth of the panel is wrapped at its space.
+    assert!(texts.iter().any(|t| t == "adversarial") && texts.iter().any(|t| t == "backprop"));
+    // Five segments per bar, twelve bars, each segment a rectangle in its class colour; the
+    // second class is vermillion (#D55E00).
+    let svg = svg_text(&stem);
+    assert!(
+        svg.matches("#D55E00").count() >= 12,
+        "one conversion segment per bar"
+    );
+}
+
+#[test]
+fn stacked_bars_skip_bad_values_and_empty_bars() {
+    let mut bars = breakdown();
+    bars.panels.truncate(1);
+    let p = &mut bars.panels[0];
+    p.values[0] = vec![f64::NAN; 5];
+    p.values[1] = vec![-1.0, f64::INFINITY, 0.0, 1.0, 2.0];
+    p.notes[0] = "✗ 3/3".into();
+    let stem = out_dir("bars-messy").join("messy");
+    stacked_bars(&stem, &bars, &opts()).expect("bad values must not fail");
+    let texts = svg_texts(&svg_text(&stem));
+    // The empty bar gets its note but no total; the second bar's total counts only 1 + 2.
+    assert!(texts.iter().any(|t| t == "✗ 3/3"));
+    assert!(texts.iter().any(|t| t == "3.00"), "{texts:?}");
+    // One panel is one column wide.
+    assert_eq!(stacked_bars_size(&bars).0, 252.0);
+
+    let nothing = StackedBars {
+        panels: vec![BarPanel {
+            categories: vec!["a".into()],
+            values: vec![vec![]],
+            ..BarPanel::default()
+        }],
+        ..StackedBars::default()
+    };
+    stacked_bars(&out_dir("bars-empty").join("empty"), &nothing, &opts()).expect("no classes");
+}
+
+#[test]
+fn stacked_bar_shape_errors_name_the_file_and_panel() {
+    let dir = out_dir("bars-errors");
+    let stem = dir.join("bad");
+    let mut bars = breakdown();
+    bars.panels[1].values[3].pop();
+    let err = stacked_bars(&stem, &bars, &opts()).expect_err("short bar");
+    let text = err.to_string();
+    assert!(
+        text.contains("bad") && text.contains("ecram-tang2018") && text.contains("bar 3"),
+        "{text}"
+    );
+    let none = StackedBars::default();
+    assert!(matches!(
+        stacked_bars(&stem, &none, &opts()),
+        Err(PlotError::NoPanels { .. })
+    ));
+    assert!(
+        !dir.exists(),
+        "nothing is written when the input is invalid"
+    );
+}

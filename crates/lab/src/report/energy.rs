@@ -8,15 +8,36 @@ use plot::{Curve, Panel, figure};
 use std::path::{Path, PathBuf};
 
 /// The x of the figure: the mean training energy per sample over the run's epochs.
-const ENERGY: &str = "energy_per_sample_j";
+pub(crate) const ENERGY: &str = "energy_per_sample_j";
+/// An epoch's training energy, the sum of the classes.
+const EPOCH_ENERGY: &str = "energy_j";
+/// The cost model's energy classes (docs/COSTS.md), in its order: reads, conversions, programming
+/// pulses, neuron circuits, digital periphery.
+pub(crate) const CLASSES: [&str; 5] = [
+    "energy_read_j",
+    "energy_convert_j",
+    "energy_write_j",
+    "energy_neuron_j",
+    "energy_digital_j",
+];
 
-/// Mean `energy_per_sample_j` over the trained epochs of a run (epoch 0 trains nothing).
-fn energy_per_sample(r: &crate::results::RunRecord) -> Option<f64> {
+/// Mean over the trained epochs of a run (epoch 0 trains nothing) of `column` per training sample:
+/// [`ENERGY`] itself, or one of the [`CLASSES`], an epoch's class energy scaled by the epoch's
+/// energy per sample over its energy (its samples), so that the classes add up to [`ENERGY`].
+pub(crate) fn per_sample(r: &crate::results::RunRecord, column: &str) -> Option<f64> {
     let values: Vec<f64> = r
         .epochs
         .iter()
         .skip(1)
-        .filter_map(|m| m.extra.get(ENERGY).copied())
+        .filter_map(|m| {
+            let per = *m.extra.get(ENERGY)?;
+            if column == ENERGY {
+                return Some(per);
+            }
+            let (part, all) = (*m.extra.get(column)?, *m.extra.get(EPOCH_ENERGY)?);
+            // An epoch that cost nothing costs nothing in every class.
+            Some(if all > 0.0 { part * (per / all) } else { 0.0 })
+        })
         .collect();
     (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
 }
@@ -58,7 +79,7 @@ pub(crate) fn energy_accuracy(ctx: &Context<'_>, out: &Path, metric: &str) -> Re
         let energies: Vec<f64> = runs
             .iter()
             .filter(|r| r.divergence.is_none())
-            .filter_map(|r| energy_per_sample(r))
+            .filter_map(|r| per_sample(r, ENERGY))
             .collect();
         let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
         let (e, y) = if energies.is_empty() || finals.values.is_empty() {

@@ -284,3 +284,223 @@ fn full_percent_range_and_dpi_come_from_the_experiment() {
     let err = crate::load::experiment_from_str(&bad, &path).expect_err("dpi out of range");
     assert!(err.to_string().contains("figures.dpi"), "{err}");
 }
+
+/// The cost model of experiments/energy-accuracy.ron, for the energy figures.
+const COST: &str = "cost: Some((
+            energy: (cell_read: 3.2e-15, dac_per_bit: 1e-14, pulse: 1e-13, compartment: 1e-14),
+            latency: (conversion: 1e-9, settle: 1e-8, digital_op: 1e-9),
+            area: (cell: 0.04, adc: 1000.0, dac: 50.0, neuron: 100.0),
+            columns_per_adc: 8,
+        ))";
+
+const ENERGY_SPEC: &str = r#"Experiment(
+    name: "energy",
+    network: (layers: [64, 16, 10]),
+    algorithm: (kind: DpTop, alpha: 0.0, beta: 0.1, passes: 2),
+    training: (epochs: 3, batch_size: 8, learning_rate: 0.1),
+    seeds: [0, 1],
+    algorithm_presets: {
+        "DP⊤ K=2": (kind: DpTop, alpha: 0.0, beta: 0.1, passes: 2),
+        "backprop": (kind: Backprop),
+    },
+    hardware_presets: {
+        "cheap": Hardware(device: Ideal, COST),
+        "dear": Hardware(device: Ideal, COST),
+    },
+    sweep: {
+        "hardware": ["cheap", "dear"],
+        "algorithm": ["DP⊤ K=2", "backprop"],
+        "training.learning_rate": [0.05, 0.1],
+    },
+    metrics: [Cost],
+    plots: [EnergyAccuracy(), EnergyBreakdown(panels: "hardware")],
+)"#;
+
+fn energy_experiment(text: &str) -> Result<Experiment> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/energy-test.ron");
+    crate::load::experiment_from_str(&text.replace("COST", COST), &path)
+}
+
+/// Records with the Cost metric's columns: per training sample, DP⊤ costs 0.05, 0.8, 0.05, 0.02
+/// and 1.5 nJ in the five classes, backprop 0.1, 0.3, 0.05, 0.01 and 3.0 nJ, twice that on the
+/// "dear" preset, every epoch 10 % more than the one before (epochs 1–3: × 1.0, 1.1, 1.2, mean
+/// 1.1). Seed 1 of DP⊤ at η = 0.1 on "dear" diverges after an epoch a hundred times as costly.
+fn energy_records(exp: &Experiment) -> Vec<RunRecord> {
+    let grid = crate::runner::points(exp).expect("grid");
+    let samples = 100.0;
+    let mut out = Vec::new();
+    for (point, p) in grid.iter().enumerate() {
+        let params = &p.params;
+        let backprop = params["algorithm"] == "backprop";
+        let dear = params["hardware"] == "dear";
+        let nj = if backprop {
+            [0.1, 0.3, 0.05, 0.01, 3.0]
+        } else {
+            [0.05, 0.8, 0.05, 0.02, 1.5]
+        };
+        for &seed in &exp.seeds {
+            let bad = !backprop && dear && params["training.learning_rate"] == 0.1 && seed == 1;
+            let epochs = (0..=3)
+                .map(|e| {
+                    let scale = if e == 0 {
+                        0.0
+                    } else {
+                        (0.9 + 0.1 * e as f64) * if dear { 2.0 } else { 1.0 }
+                    } * if bad { 100.0 } else { 1.0 };
+                    let classes = nj.map(|v| v * 1e-9 * samples * scale);
+                    let all: f64 = classes.iter().sum();
+                    let mut m = epoch(e, 0.8, 0.5);
+                    for (name, v) in energy::CLASSES.iter().zip(classes) {
+                        m.extra.insert((*name).to_owned(), v);
+                    }
+                    m.extra.insert("energy_j".into(), all);
+                    m.extra.insert(energy::ENERGY.into(), all / samples);
+                    m
+                })
+                .take(if bad { 2 } else { 4 })
+                .collect();
+            out.push(RunRecord {
+                schema: crate::results::SCHEMA,
+                point,
+                seed,
+                params: params.clone(),
+                epochs,
+                divergence: bad.then(|| Divergence {
+                    epoch: 2,
+                    batch: 0,
+                    reason: "non-finite weights".into(),
+                    kind: crate::job::DivergenceKind::NonFinite,
+                }),
+                retention: vec![],
+            });
+        }
+    }
+    out
+}
+
+#[test]
+fn energy_figures_stack_the_classes_to_the_energy_per_sample() {
+    let exp = energy_experiment(ENERGY_SPEC).expect("energy experiment");
+    let out = std::env::temp_dir().join("dyadsim-report-test-energy");
+    let _ = std::fs::remove_dir_all(&out);
+    let recs = energy_records(&exp);
+    let stems = draw(&out, &exp, &recs).expect("figures");
+    assert_eq!(
+        stems,
+        [
+            out.join("energy-test_acc"),
+            out.join("energy-breakdown-algorithm")
+        ]
+    );
+    // One run's classes add up to its energy per sample (five products against one quotient:
+    // a few ulps apart).
+    for r in &recs {
+        let whole = energy::per_sample(r, energy::ENERGY).expect("energy");
+        let parts: f64 = energy::CLASSES
+            .iter()
+            .map(|c| energy::per_sample(r, c).expect("class"))
+            .sum();
+        assert!((parts / whole - 1.0).abs() < 1e-12, "{parts} vs {whole}");
+    }
+
+    let t = texts(&out.join("energy-breakdown-algorithm"));
+    for part in [
+        "energy: where the training energy goes",
+        "energy per sample (nJ)",
+        "algorithm",
+        "cheap",
+        "dear",
+        "backprop",
+        "array reads",
+        "DAC and ADC conversions",
+        "programming pulses",
+        "neuron compartments",
+        "digital periphery",
+        "n = 4 runs (2 seeds × 2 values of learning rate η)",
+        "✗ 1/4",
+    ] {
+        assert!(has(&t, part), "breakdown lacks {part:?}: {t:?}");
+    }
+    // Bar heights, mean over epochs (× 1.1) and runs, diverged run left out: DP⊤ 2.42 nJ × 1.1,
+    // backprop 3.46 nJ × 1.1, twice that on "dear".
+    for total in ["2.66", "3.81", "5.32", "7.61"] {
+        assert_eq!(
+            t.iter().filter(|x| *x == total).count(),
+            1,
+            "bar total {total}: {t:?}"
+        );
+    }
+    assert!(
+        !has(&t, "energy_") && !has(&t, "training.learning_rate"),
+        "raw names: {t:?}"
+    );
+}
+
+#[test]
+fn energy_breakdowns_are_checked_at_load_with_their_position() {
+    let cases = [
+        (
+            "metrics: [Cost],",
+            "metrics: [],",
+            "plots",
+            "needs the Cost metric",
+        ),
+        (
+            r#"EnergyBreakdown(panels: "hardware")"#,
+            r#"EnergyBreakdown(x: "algorithms", panels: "hardware")"#,
+            "plots.x",
+            "must name a sweep axis",
+        ),
+        (
+            r#"EnergyBreakdown(panels: "hardware")"#,
+            r#"EnergyBreakdown(panels: "algorithm")"#,
+            "plots.panels",
+            "must differ from the axis of the bars",
+        ),
+        (
+            r#"EnergyBreakdown(panels: "hardware")"#,
+            "EnergyBreakdown()",
+            "plots",
+            "average over the categorical axis \"hardware\"",
+        ),
+        (
+            r#"EnergyBreakdown(panels: "hardware")"#,
+            r#"EnergyBreakdown(panels: "hardwar")"#,
+            "plots.panels",
+            "must name a sweep axis",
+        ),
+    ];
+    for (from, to, field, message) in cases {
+        let text = ENERGY_SPEC.replace(from, to);
+        assert_ne!(text, ENERGY_SPEC, "{from}");
+        let err = energy_experiment(&text).expect_err(to);
+        let shown = err.to_string();
+        match &err {
+            LabError::Invalid {
+                field: f, position, ..
+            } => {
+                assert_eq!(f, field, "{shown}");
+                assert!(position.is_some(), "no position: {shown}");
+            }
+            other => panic!("{to}: {other}"),
+        }
+        assert!(shown.contains(message), "{shown}");
+    }
+    // Without x, the bars are the algorithm presets, which an experiment without them lacks.
+    let no_presets = ENERGY_SPEC.replace(
+        r#""algorithm": ["DP⊤ K=2", "backprop"],"#,
+        r#""algorithm.passes": [2, 4],"#,
+    );
+    let err = energy_experiment(&no_presets).expect_err("no algorithm axis");
+    assert!(
+        err.to_string()
+            .contains("without x, which needs a sweep axis \"algorithm\""),
+        "{err}"
+    );
+    // Numeric axes other than x and panels are averaged, as the caption says.
+    let numeric_x = no_presets.replace(
+        r#"EnergyBreakdown(panels: "hardware")"#,
+        r#"EnergyBreakdown(x: "algorithm.passes", panels: "hardware")"#,
+    );
+    energy_experiment(&numeric_x).expect("numeric x");
+}
