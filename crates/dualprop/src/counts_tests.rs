@@ -175,3 +175,48 @@ fn digital_optimisers_count_their_outer_products_and_rules() {
     let d = net.counts.since(&before);
     assert_eq!(d.digital_ops, 2 * NEURONS * B + 2 * NEURONS);
 }
+
+/// A convolution's digital gradient is an outer product per im2col column (sample and output
+/// position), and its bias gradient sums over the same columns: on a 4×4×1 input, Conv(2, 3×3,
+/// pooled) has 16 positions and a 2 × 9 array, the dense output a 3 × 8 one.
+#[test]
+fn a_convolution_counts_an_outer_product_per_position() {
+    let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(3);
+    let input = crate::Image {
+        height: 4,
+        width: 4,
+        channels: 1,
+    };
+    let blocks = [
+        crate::BlockSpec::Conv {
+            channels: 2,
+            kernel: 3,
+            stride: 1,
+            pool: true,
+        },
+        crate::BlockSpec::Dense(3),
+    ];
+    let mut net = crate::Network::ideal_blocks(
+        input,
+        &blocks,
+        Activation::Relu,
+        Loss::Mse,
+        crate::network::Init::Uniform,
+        &mut rng,
+    )
+    .unwrap();
+    let sizes = net.sizes();
+    assert_eq!(sizes, [16, 8, 3]);
+    let (x, y) = batch(1, 16, 3, B as usize);
+    let mut dyads = Dyads::new(&sizes, B as usize);
+    settle(&mut net, &mut dyads, &x, &y, &Dynamics::dp_top(0.5, 0.1, 2));
+    let before = net.counts;
+    let mut sgd = Optimizer::for_network(OptimizerKind::Sgd, 1e-2, 0.0, 0.0, &net);
+    sgd.step_local(&mut net, &dyads, 0.1);
+    let d = net.counts.since(&before);
+    let columns = [16 * B, B];
+    let outer =
+        2 * (2 * 9 * columns[0] + 3 * 8 * columns[1]) + (2 * columns[0] + 3 * columns[1]) + (2 + 3);
+    let parameters = 2 * 9 + 2 + 3 * 8 + 3;
+    assert_eq!(d.digital_ops, outer + 3 * parameters);
+}

@@ -317,23 +317,28 @@ impl Optimizer {
     }
 }
 
+/// The digital outer products Σ δ·xᵀ and batch means a digital optimiser needs: 2 operations per
+/// multiply-accumulate, 1 per element of a bias sum, 1 per bias for its scaling. A dense block
+/// sums over the batch; a convolution over the batch and its output positions (every im2col
+/// column is one outer product, as in the learning rule).
+fn count_digital_gradient<C: Crossbar>(net: &mut Network<C>, batch: usize) {
+    let mut ops = 0u64;
+    for (layer, block) in net.layers.iter().zip(net.blocks()) {
+        let (n, m) = (layer.array.outputs(), layer.array.inputs());
+        let columns = match block {
+            Block::Dense => batch,
+            Block::Conv(shape) => shape.positions() * batch,
+        };
+        ops += 2 * (n * m * columns) as u64 + (n * columns) as u64 + n as u64;
+    }
+    net.counts.digital_ops += ops;
+}
+
 /// out[i] = rule(first[i], second[i], g[i] + λ·w[i]) over equal-length slices, written as plain
 /// indexed loops so that the compiler vectorises them (the division and square root of Adam
 /// dominate the step otherwise), with AVX-512 where the processor has it. Division and square root
 /// are correctly rounded at any width and nothing is contracted into FMAs, so every width gives the
 /// same bits.
-/// The digital outer products Σ_b δ·xᵀ and batch means a digital optimiser needs: 2 operations
-/// per multiply-accumulate, 1 per element of a mean, 1 per bias for its scaling (exact for dense
-/// blocks; a convolution's outer product over im2col patches is counted as one per sample).
-fn count_digital_gradient<C: Crossbar>(net: &mut Network<C>, batch: usize) {
-    let mut ops = 0u64;
-    for layer in &net.layers {
-        let (n, m) = (layer.array.outputs(), layer.array.inputs());
-        ops += 2 * (n * m * batch) as u64 + (n * batch) as u64 + n as u64;
-    }
-    net.counts.digital_ops += ops;
-}
-
 fn elementwise(
     first: &mut [f32],
     second: Option<&mut [f32]>,
