@@ -2,29 +2,7 @@
 //! validation split, best-validation epoch and learning-rate schedule.
 
 use std::path::Path;
-use tests::{dyadsim, scratch};
-
-/// A CIFAR-10 folder in the binary format: five training files of 6 images and a test file of 10;
-/// the label of image i is i mod 10 and its pixels a fixed pattern of i, channel and position.
-fn write_cifar10(dir: &Path) {
-    std::fs::create_dir_all(dir).unwrap();
-    let records = |from: usize, n: usize| {
-        let mut out = Vec::new();
-        for i in from..from + n {
-            out.push((i % 10) as u8);
-            out.extend((0..3072).map(|k| ((i * 37 + k * 11 + (k / 1024) * 60) % 256) as u8));
-        }
-        out
-    };
-    for b in 0..5 {
-        std::fs::write(
-            dir.join(format!("data_batch_{}.bin", b + 1)),
-            records(6 * b, 6),
-        )
-        .unwrap();
-    }
-    std::fs::write(dir.join("test_batch.bin"), records(100, 10)).unwrap();
-}
+use tests::{dyadsim, scratch, write_cifar10};
 
 /// The experiment: a linear layer on 3072 inputs, backprop, a two-point sweep; `training` is
 /// spliced in.

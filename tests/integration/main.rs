@@ -14,6 +14,7 @@ mod gradcheck;
 mod hardware;
 mod limits;
 mod modules;
+mod paper_vgg16;
 mod plan;
 mod results_folders;
 mod shipped_files;
