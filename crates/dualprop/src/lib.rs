@@ -86,6 +86,8 @@ mod fidelity_tests;
 #[cfg(test)]
 mod hardware_tests;
 #[cfg(test)]
+mod lipschitz_tests;
+#[cfg(test)]
 mod paper_mlp_tests;
 #[cfg(test)]
 mod paper_tests;
