@@ -76,6 +76,8 @@ pub use schedule::Schedule;
 pub use settle::{Settled, settle};
 
 #[cfg(test)]
+mod conv_diagnostics_tests;
+#[cfg(test)]
 mod conv_tests;
 #[cfg(test)]
 mod convergence_tests;
@@ -85,8 +87,6 @@ mod counts_tests;
 mod fidelity_tests;
 #[cfg(test)]
 mod hardware_tests;
-#[cfg(test)]
-mod lipschitz_tests;
 #[cfg(test)]
 mod paper_mlp_tests;
 #[cfg(test)]

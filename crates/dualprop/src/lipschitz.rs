@@ -76,7 +76,10 @@ pub fn weight_product_norm<C: Crossbar>(net: &Network<C>) -> f64 {
     weight_product_with(net, |width| width <= EXPLICIT_OUTPUTS)
 }
 
-pub(crate) fn weight_product_with<C: Crossbar>(net: &Network<C>, explicit: impl Fn(usize) -> bool) -> f64 {
+pub(crate) fn weight_product_with<C: Crossbar>(
+    net: &Network<C>,
+    explicit: impl Fn(usize) -> bool,
+) -> f64 {
     let mut chain = Chain::new(net);
     let mut product = 1.0;
     for blocks in chain.stretches() {
@@ -104,7 +107,11 @@ pub fn jacobian_norm<C: Crossbar>(net: &Network<C>, x: &DMatrix<f32>) -> f64 {
     jacobian_with(net, x, net.sizes()[net.depth()] <= EXPLICIT_OUTPUTS)
 }
 
-pub(crate) fn jacobian_with<C: Crossbar>(net: &Network<C>, x: &DMatrix<f32>, explicit: bool) -> f64 {
+pub(crate) fn jacobian_with<C: Crossbar>(
+    net: &Network<C>,
+    x: &DMatrix<f32>,
+    explicit: bool,
+) -> f64 {
     const CHUNK: usize = 64;
     let mut chain = Chain::new(net);
     let depth = chain.depth();

@@ -239,7 +239,9 @@ pub fn measure(
                 out.insert("settle_passes".into(), tally.passes / n);
                 out.insert("settle_residual".into(), tally.residual / n);
                 out.insert("settle_unconverged".into(), tally.unconverged as f64 / n);
-                if tally.time > 0.0 {
+                // Asked of the algorithm, not of the tally: epoch 0 settles nothing, and its row
+                // still belongs to a circuit-mode run.
+                if algorithm.circuit.is_some() {
                     out.insert("settle_time".into(), tally.time / n);
                 }
             }

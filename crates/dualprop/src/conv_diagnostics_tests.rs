@@ -1,8 +1,9 @@
-//! The Lipschitz estimates of convolutional networks against brute force: every convolution
-//! written out as the dense matrix it applies to one image, norms by SVD in f64, and the input
-//! Jacobian by central differences.
+//! The diagnostics of convolutional networks against brute force: the Lipschitz estimates with
+//! every convolution written out as the dense matrix it applies to one image (norms by SVD in f64)
+//! and the input Jacobian by central differences, and the input gradient the attacks step along.
 
 use crate::block::{Block, BlockSpec, ConvShape, Image};
+use crate::diagnostics::relative_error;
 use crate::im2col::im2col;
 use crate::lipschitz::{
     jacobian_norm, jacobian_with, layer_norm_product, lipschitz, weight_product_norm,
@@ -10,7 +11,7 @@ use crate::lipschitz::{
 };
 use crate::network::Init;
 use crate::test_support::batch;
-use crate::{Activation, Loss, Network};
+use crate::{Activation, Backprop, Gradients, Loss, Network};
 use crossbar::{Crossbar, IdealArray};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
@@ -275,5 +276,50 @@ fn conv_estimates_agree_between_methods_and_keep_their_order() {
         assert!(l.jacobian > 0.0, "{l:?}");
         assert!(l.jacobian <= l.layer_product * (1.0 + 1e-5), "{l:?}");
         assert!(l.weight_product <= l.layer_product * (1.0 + 1e-5), "{l:?}");
+    }
+}
+
+/// FGSM and PGD step along backprop's per-sample input gradient; through pooled and strided
+/// convolutions it is the gradient of each sample's loss, by central differences as above (tanh,
+/// h = 10⁻³, samples away from pooling ties; the loss is of order 1, so rounding adds about
+/// 10⁻⁷/(2h) = 5·10⁻⁵ per entry against gradients of order 10⁻², inside the 1 % bound).
+#[test]
+fn input_gradient_through_convolutions_matches_finite_differences() {
+    let h = 1e-3f32;
+    for (t, (input, blocks)) in architectures().into_iter().enumerate() {
+        let mut rng = ChaCha8Rng::seed_from_u64(90 + t as u64);
+        let mut net = Network::ideal_blocks(
+            input,
+            &blocks,
+            Activation::Tanh,
+            Loss::CrossEntropy,
+            Init::Uniform,
+            &mut rng,
+        )
+        .unwrap();
+        let n_out = net.sizes()[net.depth()];
+        let w_max = net.layers[0].array.weights().amax();
+        let (x, y) = (100..130)
+            .map(|seed| batch(seed, input.units(), n_out, 3))
+            .find(|(x, _)| pool_margin(&net, x) > 2.0 * h * w_max)
+            .expect("a batch without near-ties among 30 seeds");
+        let mut bp = Backprop::new(net.sizes(), x.ncols());
+        let mut grads = Gradients::for_network(&net);
+        bp.gradient(&mut net, &x, &y, &mut grads);
+        for b in 0..x.ncols() {
+            let (xb, yb) = (x.columns(b, 1).into_owned(), y.columns(b, 1).into_owned());
+            let fd: Vec<f32> = (0..xb.nrows())
+                .map(|i| {
+                    let mut loss_at = |delta: f32| {
+                        let mut xs = xb.clone();
+                        xs[i] += delta;
+                        net.loss.value(&net.predict(&xs), &yb)
+                    };
+                    ((loss_at(h) - loss_at(-h)) / (2.0 * h as f64)) as f32
+                })
+                .collect();
+            let rel = relative_error(bp.input_gradient().column(b).iter(), fd.iter());
+            assert!(rel < 1e-2, "net {t} sample {b}: {rel}");
+        }
     }
 }
