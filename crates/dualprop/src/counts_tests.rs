@@ -208,7 +208,7 @@ fn a_convolution_counts_an_outer_product_per_position() {
     let sizes = net.sizes();
     assert_eq!(sizes, [16, 8, 3]);
     let (x, y) = batch(1, 16, 3, B as usize);
-    let mut dyads = Dyads::new(&sizes, B as usize);
+    let mut dyads = Dyads::new(sizes, B as usize);
     settle(&mut net, &mut dyads, &x, &y, &Dynamics::dp_top(0.5, 0.1, 2));
     let before = net.counts;
     let mut sgd = Optimizer::for_network(OptimizerKind::Sgd, 1e-2, 0.0, 0.0, &net);
