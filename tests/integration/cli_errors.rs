@@ -156,6 +156,24 @@ fn plain_sgd_with_weight_decay_is_refused_naming_both_fields() {
 }
 
 #[test]
+fn bias_decay_without_weight_decay_is_refused_naming_both_fields() {
+    let out = run_with(
+        "bias-decay",
+        &GOOD.replace(
+            "learning_rate: 0.05",
+            "learning_rate: 0.05, decay_biases: true",
+        ),
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains("training.decay_biases"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("weight_decay"), "{}", out.stderr);
+}
+
+#[test]
 fn pulse_coincidence_with_a_digital_optimiser_is_refused_naming_both_fields() {
     let hw = tests::root().join("device-models/ecram-tang2018.ron");
     for optimizer in ["Sgd, momentum: 0.9", "Adam"] {

@@ -20,6 +20,7 @@ fn the_paper_vgg16_experiment_is_their_configuration_and_runs_on_generated_data(
     assert_eq!(t.optimizer, OptimizerKind::Sgd);
     assert_eq!((t.momentum, t.weight_decay), (0.9, 5e-4));
     assert_eq!(t.validation, Some(0.1));
+    assert!(t.decay_biases);
     assert_eq!(exp.seeds.len(), 3);
     assert_eq!(lab::runner::points(&exp).unwrap().len(), 2 * 3 * 3);
 

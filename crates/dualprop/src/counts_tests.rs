@@ -220,3 +220,28 @@ fn a_convolution_counts_an_outer_product_per_position() {
     let parameters = 2 * 9 + 2 + 3 * 8 + 3;
     assert_eq!(d.digital_ops, outer + 3 * parameters);
 }
+
+/// Weight decay reaches the biases only when asked (optax's unmasked `add_decayed_weights`, as the
+/// authors' CNN code): with a zero gradient one SGD step scales every bias by exactly 1 − η·λ, and
+/// the decay costs 2 operations per bias more.
+#[test]
+fn bias_decay_pulls_the_biases_only_when_asked() {
+    let (lr, decay) = (0.5f32, 0.25f32);
+    for on in [false, true] {
+        let mut net = network(&SIZES, Activation::Relu, Loss::Mse, 1);
+        for (k, layer) in net.layers.iter_mut().enumerate() {
+            layer.bias.fill(1.0 + k as f32);
+        }
+        let before = net.counts;
+        let mut sgd =
+            Optimizer::new(OptimizerKind::Sgd, lr, 0.0, decay, &SIZES).with_bias_decay(on);
+        sgd.step(&mut net, &Gradients::zeros(&SIZES));
+        let factor = if on { 1.0 - lr * decay } else { 1.0 };
+        for (k, layer) in net.layers.iter().enumerate() {
+            assert!(layer.bias.iter().all(|&b| b == (1.0 + k as f32) * factor));
+        }
+        let d = net.counts.since(&before);
+        let decayed = 32 + 24 + if on { NEURONS } else { 0 };
+        assert_eq!(d.digital_ops, 3 * (32 + 24 + NEURONS) + 2 * decayed);
+    }
+}

@@ -120,15 +120,25 @@ pub fn max_pool(s: &ConvShape, conv: &[f32], pooled: &mut [f32], route: &mut [u3
                     ((2 * py + 1) * wc + 2 * px) * c,
                     ((2 * py + 1) * wc + 2 * px + 1) * c,
                 ];
+                // Channel slices of equal length and selects instead of branches: the bounds
+                // checks leave the loop and it vectorises (the comparisons are data-dependent, so
+                // branches mispredict about half the time). Strict `>` keeps the first of equal
+                // maxima, as before.
+                let [x0, x1, x2, x3] = corners.map(|k| &x[k..k + c]);
+                let (po, ro) = (&mut p[o..o + c], &mut r[o..o + c]);
                 for ch in 0..c {
-                    let mut best = corners[0] + ch;
-                    for &corner in &corners[1..] {
-                        if x[corner + ch] > x[best] {
-                            best = corner + ch;
-                        }
+                    let (mut v, mut at) = (x0[ch], corners[0]);
+                    for (xi, k) in [
+                        (x1[ch], corners[1]),
+                        (x2[ch], corners[2]),
+                        (x3[ch], corners[3]),
+                    ] {
+                        let take = xi > v;
+                        v = if take { xi } else { v };
+                        at = if take { k } else { at };
                     }
-                    p[o + ch] = x[best];
-                    r[o + ch] = best as u32;
+                    po[ch] = v;
+                    ro[ch] = (at + ch) as u32;
                 }
             }
         }

@@ -32,6 +32,9 @@ pub struct Optimizer {
     lr: f32,
     momentum: f32,
     weight_decay: f32,
+    /// Whether the weight decay also pulls the biases toward 0 (optax's `add_decayed_weights`
+    /// without a mask, as the authors' CNN code) rather than the weights only (PyTorch's habit).
+    decay_biases: bool,
     step: i32,
     first_w: Vec<DMatrix<f32>>,
     first_b: Vec<DVector<f32>>,
@@ -91,6 +94,7 @@ impl Optimizer {
             lr,
             momentum,
             weight_decay,
+            decay_biases: false,
             step: 0,
             first_w: zeros.weights.clone(),
             first_b: zeros.biases.clone(),
@@ -101,6 +105,12 @@ impl Optimizer {
             factor: Vec::new(),
             work: Workspaces::default(),
         }
+    }
+
+    /// Let the weight decay act on the biases too (off by default: weights only).
+    pub fn with_bias_decay(mut self, decay_biases: bool) -> Self {
+        self.decay_biases = decay_biases;
+        self
     }
 
     /// The kind of rule.
@@ -241,7 +251,8 @@ impl Optimizer {
                 layer.bias.len(),
             );
             let decay = if self.kind != OptimizerKind::PlainSgd && self.weight_decay != 0.0 {
-                2 * weights as u64
+                let decayed = weights + if self.decay_biases { biases } else { 0 };
+                2 * decayed as u64
             } else {
                 0
             };
@@ -253,6 +264,9 @@ impl Optimizer {
             } else {
                 self.weight_decay
             };
+            // Only when asked: adding 0·b would turn a gradient of −0 into +0.
+            let bias_decay = self.decay_biases && decay != 0.0;
+            let bias_gradient = |g: f32, b: f32| if bias_decay { g + decay * b } else { g };
             let current = (decay != 0.0).then(|| layer.array.weights());
             let decayed = current.as_ref().map(|w| (decay, w.as_slice()));
             let (g, dw) = (grads.weights[k].as_slice(), self.delta_w[k].as_mut_slice());
@@ -281,7 +295,7 @@ impl Optimizer {
                         .zip(grads.biases[k].iter())
                         .zip(layer.bias.iter_mut())
                     {
-                        *b += sgd(v, *g);
+                        *b += sgd(v, bias_gradient(*g, *b));
                     }
                 }
                 OptimizerKind::Adam => {
@@ -307,7 +321,7 @@ impl Optimizer {
                         .zip(grads.biases[k].iter())
                         .zip(layer.bias.iter_mut())
                     {
-                        *b += adam(m, v, *g);
+                        *b += adam(m, v, bias_gradient(*g, *b));
                     }
                 }
             }

@@ -281,7 +281,8 @@ pub fn train(
         t.momentum,
         t.weight_decay,
         &net,
-    );
+    )
+    .with_bias_decay(t.decay_biases);
     let mut dyads = Dyads::new(&sizes, t.batch_size);
     let mut backprop = Backprop::new(&sizes, t.batch_size);
     let mut grads = Gradients::for_network(&net);

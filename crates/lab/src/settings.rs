@@ -29,6 +29,12 @@ pub fn no_silent_settings(exp: &Experiment) -> Result<(), FieldError> {
             ));
         }
     }
+    if t.decay_biases && t.weight_decay == 0.0 {
+        return Err(FieldError::new(
+            "training.decay_biases",
+            "must be false without training.weight_decay (got weight_decay 0): there is no decay to apply to the biases; set weight_decay, or leave decay_biases out",
+        ));
+    }
     if t.augment == Some(true) && !exp.dataset.is_image() {
         return Err(FieldError::new(
             "training.augment",

@@ -302,6 +302,11 @@ pub struct TrainingSpec {
     /// L2 weight decay ≥ 0 (default 0).
     #[serde(default)]
     pub weight_decay: f32,
+    /// Whether `weight_decay` also pulls the biases toward 0, as optax's unmasked
+    /// `add_decayed_weights` in the authors' CNN code (default false: the weights only, as
+    /// PyTorch's habit); needs `weight_decay` > 0.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub decay_biases: bool,
     /// Blow-up rule: a run whose mean training loss after an epoch exceeds this factor times its
     /// epoch-0 value stops there and is recorded as diverged (`blow-up`). A ratio (no unit),
     /// finite and > 1; default `Some(100.0)`; `None` turns the rule off (only NaN or infinity

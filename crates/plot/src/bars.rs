@@ -14,8 +14,10 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::PlotError;
 use super::axis::{self, Axis};
 use super::colour::palette;
-use super::figure::{CAPTION_BAND, CAPTION_PT, CELL, TITLE_BAND, TITLE_PT, grid};
-use super::output::{self, DrawResult, Drawing, FONT, Format, Options, Scale};
+use super::figure::{CELL, grid};
+use super::output::{
+    self, CAPTION_BAND, CAPTION_PT, DrawResult, Drawing, FONT, Format, Options, Scale, TITLE_BAND,
+};
 
 /// Margins, the space for the y tick labels and axis name, and the panel title band, in points:
 /// as in a line panel, so that bar and line figures printed side by side line up.
@@ -259,13 +261,8 @@ impl Drawing for BarsDrawing<'_> {
         format: Format,
         scale: Scale,
     ) -> DrawResult<DB> {
-        let (top, mut body) = root.split_vertically(scale.px(TITLE_BAND));
-        output::title(&top, &self.bars.title, scale.f(TITLE_PT), format)?;
-        for line in &self.layout.captions {
-            let (band, rest) = body.split_vertically(scale.px(CAPTION_BAND));
-            output::title(&band, line, scale.f(CAPTION_PT), format)?;
-            body = rest;
-        }
+        let mut body =
+            output::heading(root, &self.bars.title, &self.layout.captions, format, scale)?;
         if !self.layout.legend.is_empty() {
             let rows = self.layout.legend.len() as f64;
             let (band, rest) = body.split_vertically(scale.px(LEGEND_ROW * rows + LEGEND_PAD));

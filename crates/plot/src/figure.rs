@@ -9,18 +9,14 @@ pub use plotters::style::RGBColor as Colour;
 
 use super::PlotError;
 use super::axis::{self, Axis};
-use super::output::{self, DrawResult, Drawing, Format, Options, Scale};
+use super::output::{
+    self, CAPTION_BAND, CAPTION_PT, DrawResult, Drawing, Format, Options, Scale, TITLE_BAND,
+};
 use super::panel::{self, Plan};
 
 /// Size of one panel in points: 3.5 in wide, a single journal column; two panels side by side fill
 /// a double column (7 in).
 pub(crate) const CELL: (f64, f64) = (252.0, 190.0);
-/// Figure title (points) and the height of its band.
-pub(crate) const TITLE_PT: f64 = 10.0;
-pub(crate) const TITLE_BAND: f64 = 17.0;
-/// Caption under the title (what the bands mean, what was averaged), and its band per line.
-pub(crate) const CAPTION_PT: f64 = 7.5;
-pub(crate) const CAPTION_BAND: f64 = 11.0;
 /// Panels per row: more would shrink a panel below a single column when printed.
 const MAX_COLUMNS: usize = 2;
 
@@ -235,13 +231,7 @@ impl Drawing for FigureDrawing<'_> {
         format: Format,
         scale: Scale,
     ) -> DrawResult<DB> {
-        let (top, mut body) = root.split_vertically(scale.px(TITLE_BAND));
-        output::title(&top, self.title, scale.f(TITLE_PT), format)?;
-        for line in &self.captions {
-            let (band, rest) = body.split_vertically(scale.px(CAPTION_BAND));
-            output::title(&band, line, scale.f(CAPTION_PT), format)?;
-            body = rest;
-        }
+        let body = output::heading(root, self.title, &self.captions, format, scale)?;
         let (cols, rows) = self.grid;
         let cells = body.split_evenly((rows, cols));
         for ((p, plan), area) in self.panels.iter().zip(&self.plans).zip(&cells) {

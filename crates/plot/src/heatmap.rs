@@ -9,17 +9,15 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::PlotError;
 use super::axis::{self, Axis};
 use super::colour::{prefers_black_text, viridis};
-use super::output::{self, DrawResult, Drawing, FONT, Format, Options, Scale};
+use super::output::{
+    self, CAPTION_BAND, CAPTION_PT, DrawResult, Drawing, FONT, Format, Options, Scale, TITLE_BAND,
+};
 
 /// Height of the title and caption bands, width of the colour bar column and margins, in points.
-const TITLE_BAND: f64 = 17.0;
-const CAPTION_BAND: f64 = 11.0;
 const BAR_COLUMN: f64 = 78.0;
 const MARGIN: f64 = 6.0;
 const X_LABEL_AREA: f64 = 26.0;
 /// Font sizes in points at the printed size.
-const TITLE_PT: f64 = 10.0;
-const CAPTION_PT: f64 = 7.5;
 const AXIS_NAME_PT: f64 = 8.5;
 const TICK_PT: f64 = 7.5;
 const BAR_NAME_PT: f64 = 8.0;
@@ -155,13 +153,7 @@ impl Drawing for HeatmapDrawing<'_> {
         format: Format,
         scale: Scale,
     ) -> DrawResult<DB> {
-        let (top, mut body) = root.split_vertically(scale.px(TITLE_BAND));
-        output::title(&top, &self.map.title, scale.f(TITLE_PT), format)?;
-        for line in &self.captions {
-            let (band, rest) = body.split_vertically(scale.px(CAPTION_BAND));
-            output::title(&band, line, scale.f(CAPTION_PT), format)?;
-            body = rest;
-        }
+        let body = output::heading(root, &self.map.title, &self.captions, format, scale)?;
         let (w, _) = body.dim_in_pixel();
         let (cells, bar) = body.split_horizontally(w.saturating_sub(scale.px(BAR_COLUMN)));
         self.draw_cells(&cells, format, scale)?;

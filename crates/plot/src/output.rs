@@ -187,6 +187,31 @@ pub(crate) fn title<DB: DrawingBackend>(
     area.draw(&Text::new(text, ((w / 2) as i32, y as i32), style))
 }
 
+/// Figure title (points) and the height of its band.
+pub(crate) const TITLE_PT: f64 = 10.0;
+pub(crate) const TITLE_BAND: f64 = 17.0;
+/// Caption under the title (what the bands mean, what was averaged), and its band per line.
+pub(crate) const CAPTION_PT: f64 = 7.5;
+pub(crate) const CAPTION_BAND: f64 = 11.0;
+
+/// Draws a figure's title and its caption lines at the top of `root`; returns the area below them.
+pub(crate) fn heading<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    text: &str,
+    captions: &[String],
+    format: Format,
+    scale: Scale,
+) -> Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let (top, mut body) = root.split_vertically(scale.px(TITLE_BAND));
+    title(&top, text, scale.f(TITLE_PT), format)?;
+    for line in captions {
+        let (band, rest) = body.split_vertically(scale.px(CAPTION_BAND));
+        title(&band, line, scale.f(CAPTION_PT), format)?;
+        body = rest;
+    }
+    Ok(body)
+}
+
 /// Something that can draw itself on any plotters backend; one value is drawn once per output format.
 pub(crate) trait Drawing {
     /// Draws on `root`, which is already filled white, for the file `format` at `scale` pixels per point.
