@@ -7,6 +7,7 @@ mod cifar_training;
 mod cli_conventions;
 mod cli_errors;
 mod cli_run;
+mod conv_metrics;
 mod costs;
 mod divergence;
 mod format_reference;

@@ -181,17 +181,23 @@ pub(crate) fn factors<'w, C: Crossbar>(
     w
 }
 
-/// ‖conv‖₂ of a convolution block's linear map (one sample, no pooling) by `iterations` steps of
-/// power iteration through its array reads, starting from the unit vector `v` (input units × 1).
+/// ‖conv‖₂ of a convolution block's linear map (one sample, no pooling) by power iteration through
+/// its array reads, starting from the unit vector `v` (input units × 1): `iterations` steps, or
+/// fewer once a step changes the estimate of ‖conv‖₂² by at most `tolerance` relatively.
+///
+/// Damped DP runs a fixed budget (`None`), as an on-chip estimate would; the Lipschitz diagnostics
+/// iterate to a tolerance.
 pub(crate) fn spectral_norm_by_reads<C: Crossbar>(
     array: &mut C,
     s: &ConvShape,
     work: &mut Workspaces,
     i: usize,
     iterations: usize,
+    tolerance: Option<f32>,
     v: &mut DMatrix<f32>,
 ) -> f32 {
     let w = work.get(i, s, 1);
+    let mut previous = 0.0f32;
     for _ in 0..iterations {
         im2col(s, v.as_slice(), w.patches.as_mut_slice());
         array.read(&w.patches, &mut w.conv);
@@ -202,6 +208,10 @@ pub(crate) fn spectral_norm_by_reads<C: Crossbar>(
             return 0.0;
         }
         *v /= norm;
+        if tolerance.is_some_and(|t| (norm - previous).abs() <= t * norm) {
+            break;
+        }
+        previous = norm;
     }
     im2col(s, v.as_slice(), w.patches.as_mut_slice());
     array.read(&w.patches, &mut w.conv);

@@ -417,7 +417,8 @@ fn conv_spectral_norm_is_the_largest_singular_value() {
     let exact = dense.svd(false, false).singular_values.max();
     let mut v = DMatrix::zeros(n, 1);
     crate::damping::start_vector(&mut v);
-    let gamma = crate::conv::spectral_norm_by_reads(&mut array, &s, &mut work, 1, 200, &mut v);
+    let gamma =
+        crate::conv::spectral_norm_by_reads(&mut array, &s, &mut work, 1, 200, None, &mut v);
     approx::assert_relative_eq!(gamma, exact, max_relative = 1e-4);
 }
 

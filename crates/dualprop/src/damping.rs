@@ -93,6 +93,7 @@ pub(crate) fn resolve<C: Crossbar>(net: &mut Network<C>, dyads: &mut Dyads, damp
                     &mut dyads.power_conv,
                     k,
                     damping.power_iterations,
+                    None,
                     v,
                 )
             }

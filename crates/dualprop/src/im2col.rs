@@ -179,3 +179,28 @@ pub fn unpool(s: &ConvShape, pooled: &[f32], route: &[u32], conv: &mut [f32]) {
             .for_each(|(x, pr)| unpool_sample(x, pr));
     }
 }
+
+/// pooled ← `conv` (B samples of a signal at the convolution's positions) taken along `route`: the
+/// element each pooled unit took when the routing was recorded. This is the linear map max-pooling
+/// is at the samples it routed, the one a Jacobian or a tangent passes through; [`unpool`] is its
+/// transpose.
+pub fn pool_along(s: &ConvShape, conv: &[f32], route: &[u32], pooled: &mut [f32]) {
+    let (hc, wc) = s.conv_size();
+    let (in_len, out_len) = (hc * wc * s.channels, s.output().units());
+    let gather = |p: &mut [f32], (x, r): (&[f32], &[u32])| {
+        for (v, &i) in p.iter_mut().zip(r) {
+            *v = x[i as usize];
+        }
+    };
+    if pooled.len() >= PARALLEL_MIN && rayon::current_num_threads() > 1 {
+        pooled
+            .par_chunks_mut(out_len)
+            .zip(conv.par_chunks(in_len).zip(route.par_chunks(out_len)))
+            .for_each(|(p, xr)| gather(p, xr));
+    } else {
+        pooled
+            .chunks_mut(out_len)
+            .zip(conv.chunks(in_len).zip(route.chunks(out_len)))
+            .for_each(|(p, xr)| gather(p, xr));
+    }
+}

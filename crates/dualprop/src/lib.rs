@@ -76,6 +76,8 @@ pub use schedule::Schedule;
 pub use settle::{Settled, settle};
 
 #[cfg(test)]
+mod conv_diagnostics_tests;
+#[cfg(test)]
 mod conv_tests;
 #[cfg(test)]
 mod convergence_tests;

@@ -25,9 +25,12 @@ pub enum MetricSpec {
         #[serde(default = "default_probe")]
         probe: usize,
     },
-    /// Lipschitz estimates: `lipschitz_layer_product` (Πₖ‖Wₖ‖₂), `lipschitz_weight_product`
-    /// (‖W_L⋯W₁‖₂, the paper's proxy) and `lipschitz_jacobian` (largest input-Jacobian spectral norm
-    /// over the first `samples` test inputs).
+    /// Lipschitz estimates on the weights as a perfect read sees them: `lipschitz_layer_product`
+    /// (Πₖ‖Aₖ‖₂, Aₖ block k's weight matrix or its convolution operator on one image),
+    /// `lipschitz_weight_product` (‖A_L⋯A₁‖₂, the paper's proxy; with max-pooling, which is not
+    /// linear, the product of the norms of the stretches between poolings) and `lipschitz_jacobian`
+    /// (largest input-Jacobian spectral norm over the first `samples` test inputs, through each
+    /// input's pooling routing).
     Lipschitz {
         /// Test inputs searched for the largest Jacobian norm (default 1000).
         #[serde(default = "default_samples")]
@@ -239,7 +242,9 @@ pub fn measure(
                 out.insert("settle_passes".into(), tally.passes / n);
                 out.insert("settle_residual".into(), tally.residual / n);
                 out.insert("settle_unconverged".into(), tally.unconverged as f64 / n);
-                if tally.time > 0.0 {
+                // Asked of the algorithm, not of the tally: epoch 0 settles nothing, and its row
+                // still belongs to a circuit-mode run.
+                if algorithm.circuit.is_some() {
                     out.insert("settle_time".into(), tally.time / n);
                 }
             }
