@@ -50,6 +50,59 @@ fn same_padding_follows_xla() {
     assert_eq!(s.padding(), (1, 1));
 }
 
+/// Every patch entry is the input it names, written out from the definition: column b·P + p, row
+/// (dy·k + dx)·C + c holds channel c of input pixel (oy·s + dy − pad_top, ox·s + dx − pad_left) of
+/// sample b, or 0 outside the image (whole kernel rows are copied at once where they fit).
+#[test]
+fn im2col_copies_each_patch_entry_from_its_definition() {
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    for s in [
+        shape(6, 5, 3, 4, 3, 1),
+        shape(7, 8, 2, 4, 3, 2),
+        shape(5, 5, 1, 2, 5, 1),
+        shape(9, 6, 2, 3, 4, 3),
+        shape(28, 28, 1, 32, 3, 1),
+    ] {
+        let b = 2;
+        let images = normal(&mut rng, s.input.units() * b);
+        let mut patches = vec![f32::NAN; s.patch() * s.positions() * b];
+        im2col(&s, &images, &mut patches);
+        let (ho, wo) = s.conv_size();
+        let (pt, pl) = s.padding();
+        let (k, c, (h, w)) = (s.kernel, s.input.channels, (s.input.height, s.input.width));
+        for n in 0..b {
+            for oy in 0..ho {
+                for ox in 0..wo {
+                    let column = n * ho * wo + oy * wo + ox;
+                    for dy in 0..k {
+                        for dx in 0..k {
+                            for ch in 0..c {
+                                let iy = (oy * s.stride + dy) as isize - pt as isize;
+                                let ix = (ox * s.stride + dx) as isize - pl as isize;
+                                let inside =
+                                    (0..h as isize).contains(&iy) && (0..w as isize).contains(&ix);
+                                let expected = if inside {
+                                    images[n * s.input.units()
+                                        + ((iy as usize) * w + ix as usize) * c
+                                        + ch]
+                                } else {
+                                    0.0
+                                };
+                                let got = patches[column * s.patch() + (dy * k + dx) * c + ch];
+                                assert_eq!(
+                                    got.to_bits(),
+                                    expected.to_bits(),
+                                    "{s:?} n{n} ({oy},{ox}) ({dy},{dx}) c{ch}"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn col2im_is_the_adjoint_of_im2col() {
     let mut rng = ChaCha8Rng::seed_from_u64(1);

@@ -57,8 +57,18 @@ pub fn im2col(s: &ConvShape, images: &[f32], patches: &mut [f32]) {
                 for ox in 0..wo {
                     let col = &mut out[(oy * wo + ox) * patch..][..patch];
                     for dy in 0..k {
+                        let row = &mut col[dy * k * c..][..k * c];
+                        // A kernel row inside the image is one run of k·C inputs: one copy
+                        // instead of k (with C = 1, k copies of a single value each).
+                        if let (Some(first), Some(last)) =
+                            (source(s, oy, ox, dy, 0), source(s, oy, ox, dy, k - 1))
+                            && last == first + k - 1
+                        {
+                            row.copy_from_slice(&img[first * c..][..k * c]);
+                            continue;
+                        }
                         for dx in 0..k {
-                            let dst = &mut col[(dy * k + dx) * c..][..c];
+                            let dst = &mut row[dx * c..][..c];
                             match source(s, oy, ox, dy, dx) {
                                 Some(pix) => dst.copy_from_slice(&img[pix * c..][..c]),
                                 None => dst.fill(0.0),
