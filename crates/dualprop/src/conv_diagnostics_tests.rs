@@ -4,13 +4,12 @@
 
 use crate::block::{Block, BlockSpec, ConvShape, Image};
 use crate::diagnostics::relative_error;
-use crate::im2col::im2col;
 use crate::lipschitz::{
     jacobian_norm, jacobian_with, layer_norm_product, lipschitz, weight_product_norm,
     weight_product_with,
 };
 use crate::network::Init;
-use crate::test_support::batch;
+use crate::test_support::{batch, pool_margin};
 use crate::{Activation, Backprop, Gradients, Loss, Network};
 use crossbar::{Crossbar, IdealArray};
 use nalgebra::DMatrix;
@@ -172,41 +171,6 @@ fn weight_product_composes_the_linear_stretches() {
         );
         approx::assert_relative_eq!(weight_product_norm(&net), exact, max_relative = POWER);
     }
-}
-
-/// The smallest gap between the largest and the second largest element of any pooling window of
-/// the first block, over the columns of `x`.
-fn pool_margin(net: &Network<IdealArray>, x: &DMatrix<f32>) -> f32 {
-    let Block::Conv(s) = net.blocks()[0] else {
-        return f32::INFINITY;
-    };
-    if !s.pool {
-        return f32::INFINITY;
-    }
-    let b = x.ncols();
-    let mut patches = DMatrix::zeros(s.patch(), s.positions() * b);
-    im2col(&s, x.as_slice(), patches.as_mut_slice());
-    let conv = net.layers[0].array.weights() * patches;
-    let (hc, wc) = s.conv_size();
-    let mut margin = f32::INFINITY;
-    for n in 0..b {
-        for py in 0..hc / 2 {
-            for px in 0..wc / 2 {
-                for c in 0..s.channels {
-                    let mut v: Vec<f32> = [(0, 0), (0, 1), (1, 0), (1, 1)]
-                        .iter()
-                        .map(|&(dy, dx)| {
-                            conv.as_slice()
-                                [(n * hc * wc + (2 * py + dy) * wc + 2 * px + dx) * s.channels + c]
-                        })
-                        .collect();
-                    v.sort_by(|a, b| b.total_cmp(a));
-                    margin = margin.min(v[0] - v[1]);
-                }
-            }
-        }
-    }
-    margin
 }
 
 /// The input Jacobian of one sample by central differences of the network's output, in f64.

@@ -5,7 +5,7 @@ use crate::block::{BlockSpec, ConvShape, Image, resolve};
 use crate::diagnostics::{alignment, cosine, relative_error};
 use crate::im2col::{col2im, im2col, max_pool, unpool};
 use crate::network::Init;
-use crate::test_support::{local, reference};
+use crate::test_support::{local, pool_margin, reference};
 use crate::{
     Activation, Backprop, Dynamics, Gradients, Loss, Network, Optimizer, OptimizerKind, PoolRouting,
 };
@@ -274,39 +274,6 @@ fn batch(seed: u64, n_in: usize, n_out: usize, b: usize) -> (DMatrix<f32>, DMatr
     crate::test_support::batch(seed, n_in, n_out, b)
 }
 
-/// The smallest gap between the largest and the second largest element of any pooling window of
-/// the first block (a pooled convolution of the input).
-fn pool_margin(net: &mut Network<IdealArray>, x: &DMatrix<f32>) -> f32 {
-    let crate::Block::Conv(s) = net.blocks()[0] else {
-        unreachable!("the architectures start with a convolution")
-    };
-    let b = x.ncols();
-    let mut patches = DMatrix::zeros(s.patch(), s.positions() * b);
-    im2col(&s, x.as_slice(), patches.as_mut_slice());
-    let mut conv = DMatrix::zeros(s.channels, s.positions() * b);
-    net.layers[0].array.read(&patches, &mut conv);
-    let (hc, wc) = s.conv_size();
-    let mut margin = f32::INFINITY;
-    for n in 0..b {
-        for py in 0..hc / 2 {
-            for px in 0..wc / 2 {
-                for c in 0..s.channels {
-                    let mut v: Vec<f32> = [(0, 0), (0, 1), (1, 0), (1, 1)]
-                        .iter()
-                        .map(|&(dy, dx)| {
-                            conv.as_slice()
-                                [(n * hc * wc + (2 * py + dy) * wc + 2 * px + dx) * s.channels + c]
-                        })
-                        .collect();
-                    v.sort_by(|a, b| b.total_cmp(a));
-                    margin = margin.min(v[0] - v[1]);
-                }
-            }
-        }
-    }
-    margin
-}
-
 /// Central differences of the mean loss (f64 on f32 outputs, h = 10⁻³): with tanh the truncation
 /// error is O(h²) ≈ 10⁻⁶ relative, and f32 rounding of a loss of order 1 contributes about
 /// 10⁻⁷/(2h) = 5·10⁻⁵ per derivative against gradients of order 10⁻², well inside the 1 % bound.
@@ -329,7 +296,7 @@ fn backprop_through_convolutions_matches_finite_differences() {
         );
         let (x, y) = (20..40)
             .map(|seed| batch(seed, input.units(), out, 2))
-            .find(|(x, _)| pool_margin(&mut net, x) > 2.0 * h * x.amax())
+            .find(|(x, _)| pool_margin(&net, x) > 2.0 * h * x.amax())
             .expect("a batch without near-ties among 20 seeds");
         let bp = reference(&mut net, &x, &y);
         for k in 0..net.depth() {

@@ -1,7 +1,7 @@
 //! Shared fixtures of the unit tests: seeded batches and networks, the backprop reference.
 
 use crate::{Activation, Backprop, Dyads, Dynamics, Gradients, Loss, Network, estimate};
-use crossbar::IdealArray;
+use crossbar::{Crossbar, IdealArray};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -39,4 +39,40 @@ pub fn local(
     let mut est = Gradients::for_network(net);
     let s = estimate(net, &mut dyads, x, y, dynamics, &mut est);
     (est, dyads, s)
+}
+
+/// The smallest gap between the largest and the second largest element of any pooling window of
+/// the first block, over the columns of `x` (infinite when the first block is no pooled
+/// convolution): finite differences step across no window's maximum when it exceeds their reach.
+pub fn pool_margin(net: &Network<IdealArray>, x: &DMatrix<f32>) -> f32 {
+    let crate::Block::Conv(s) = net.blocks()[0] else {
+        return f32::INFINITY;
+    };
+    if !s.pool {
+        return f32::INFINITY;
+    }
+    let b = x.ncols();
+    let mut patches = DMatrix::zeros(s.patch(), s.positions() * b);
+    crate::im2col::im2col(&s, x.as_slice(), patches.as_mut_slice());
+    let conv = net.layers[0].array.weights() * patches;
+    let (hc, wc) = s.conv_size();
+    let mut margin = f32::INFINITY;
+    for n in 0..b {
+        for py in 0..hc / 2 {
+            for px in 0..wc / 2 {
+                for c in 0..s.channels {
+                    let mut v: Vec<f32> = [(0, 0), (0, 1), (1, 0), (1, 1)]
+                        .iter()
+                        .map(|&(dy, dx)| {
+                            conv.as_slice()
+                                [(n * hc * wc + (2 * py + dy) * wc + 2 * px + dx) * s.channels + c]
+                        })
+                        .collect();
+                    v.sort_by(|a, b| b.total_cmp(a));
+                    margin = margin.min(v[0] - v[1]);
+                }
+            }
+        }
+    }
+    margin
 }
