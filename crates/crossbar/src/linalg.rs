@@ -154,10 +154,13 @@ pub(crate) fn gemm_on(
         (0..pieces).for_each(piece);
     } else {
         use rayon::prelude::*;
-        (0..pieces)
-            .into_par_iter()
-            .with_min_len(pieces.div_ceil(threads))
-            .for_each(piece);
+        // One contiguous run of pieces per thread, each run a task of its own. (A minimum length
+        // of ⌈pieces/threads⌉ instead left every odd number of pieces on one thread: rayon halves
+        // a range only while both halves keep the minimum.)
+        let runs = threads.min(pieces);
+        (0..runs).into_par_iter().for_each(|r| {
+            (r * pieces / runs..(r + 1) * pieces / runs).for_each(piece);
+        });
     }
 }
 

@@ -247,7 +247,8 @@ impl ReadPipeline {
         let mut scaled = std::mem::take(&mut self.scaled);
         // Columns are independent (each has its own streams), so they are spread over rayon's
         // pool in contiguous runs; the bits do not depend on how.
-        let min_len = batch.div_ceil(rayon::current_num_threads()).max(1);
+        // Floor, not ceiling: rayon halves a range only while each half keeps the minimum.
+        let min_len = (batch / rayon::current_num_threads()).max(1);
         let this = &*self;
         let in_rngs: Vec<Fast> = scaled
             .as_mut_slice()
