@@ -18,8 +18,19 @@ fn every_experiment_file_loads() {
 
 #[test]
 fn the_paper_mlp_golden_is_the_paper_experiment_shortened() {
-    let full = lab::load::experiment(&root().join("experiments/paper-mlp-fmnist.ron")).unwrap();
-    let short_path = root().join("tests/golden/paper-mlp-fmnist-short.ron");
+    assert_shortened("paper-mlp-fmnist");
+}
+
+#[test]
+fn the_cnn_golden_is_the_cnn_experiment_shortened() {
+    assert_shortened("cnn-fmnist");
+}
+
+/// tests/golden/<stem>-short.ron differs from experiments/<stem>.ron only in its name, data subset,
+/// epochs, seeds and swept values, and sweeps only values the experiment runs.
+fn assert_shortened(stem: &str) {
+    let full = lab::load::experiment(&root().join(format!("experiments/{stem}.ron"))).unwrap();
+    let short_path = root().join(format!("tests/golden/{stem}-short.ron"));
     let mut short = lab::load::experiment(&short_path).unwrap();
     // Every swept value of the short run is one the experiment runs.
     for axis in &short.sweep.0 {

@@ -162,6 +162,19 @@ pub fn blocks(spec: &NetworkSpec) -> Vec<dualprop::Block> {
     }
 }
 
+/// Multiply-adds per sample of one read of every array: Σₖ nₖ·nₖ₋₁ for a dense network, and for a
+/// convolution block C_out·C_in·k² per output position (bench::flops::block_macs).
+pub fn macs_per_read(spec: &NetworkSpec) -> f64 {
+    let blocks = blocks(spec);
+    if blocks.is_empty() {
+        return spec.layers.windows(2).map(|w| (w[0] * w[1]) as f64).sum();
+    }
+    crate::bench::flops::block_macs(&blocks, &spec.layers)
+        .iter()
+        .map(|(m, _)| m)
+        .sum()
+}
+
 /// The network an experiment describes (`layers`, or `blocks` on `input`) on `hardware`; see
 /// [`realise`].
 pub fn realise_spec(

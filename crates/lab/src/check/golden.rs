@@ -132,7 +132,8 @@ fn cap_images(e: &mut Experiment, train: usize, test: usize) -> bool {
     true
 }
 
-/// Estimated work of a run: points × seeds × epochs × samples × weights × (passes + 2).
+/// Estimated work of a run: points × seeds × epochs × samples × multiply-adds of one read of every
+/// array × (passes + 2).
 fn cost(exp: &Experiment) -> f64 {
     let samples = match &exp.dataset {
         DatasetSpec::Digits => 1347.0,
@@ -143,12 +144,7 @@ fn cost(exp: &Experiment) -> f64 {
         }
         DatasetSpec::Synthetic(s) => s.train as f64,
     };
-    let weights: f64 = exp
-        .network
-        .layers
-        .windows(2)
-        .map(|w| (w[0] * w[1]) as f64)
-        .sum();
+    let weights = crate::network::macs_per_read(&exp.network);
     let passes = exp.algorithm.passes as f64 + 2.0;
     (exp.sweep.len() * exp.seeds.len()) as f64
         * exp.training.epochs as f64
