@@ -56,6 +56,18 @@ pub trait Crossbar: Send {
     fn counts(&self) -> OpCounts {
         OpCounts::default()
     }
+    /// Whether a forward read depends only on the weights and its input: no read noise, no state
+    /// the read itself changes. A caller may then keep the result of a read and, for the same input
+    /// and unchanged weights, use it again instead of reading (counting the read with
+    /// [`Crossbar::count_repeated_read`]).
+    fn reads_deterministically(&self) -> bool {
+        false
+    }
+    /// Count a forward read of `batch` columns whose result the caller kept from an identical read
+    /// (see [`Crossbar::reads_deterministically`]), as the hardware would have done it.
+    fn count_repeated_read(&mut self, batch: usize) {
+        let _ = batch;
+    }
 }
 
 impl<C: Crossbar + ?Sized> Crossbar for Box<C> {
@@ -85,5 +97,11 @@ impl<C: Crossbar + ?Sized> Crossbar for Box<C> {
     }
     fn counts(&self) -> OpCounts {
         (**self).counts()
+    }
+    fn reads_deterministically(&self) -> bool {
+        (**self).reads_deterministically()
+    }
+    fn count_repeated_read(&mut self, batch: usize) {
+        (**self).count_repeated_read(batch)
     }
 }

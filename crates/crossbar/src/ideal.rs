@@ -60,6 +60,13 @@ impl Crossbar for IdealArray {
     fn counts(&self) -> OpCounts {
         self.counts
     }
+    fn reads_deterministically(&self) -> bool {
+        true
+    }
+    fn count_repeated_read(&mut self, batch: usize) {
+        let (rows, cols) = self.w.shape();
+        self.counts.read(rows, cols, batch, true, false);
+    }
 }
 
 #[cfg(test)]

@@ -496,6 +496,19 @@ impl<C: Crossbar> Network<C> {
         add_bias(drive, &layer.bias);
     }
 
+    /// Whether the first layer's drive may be kept between reads of the same input: a dense block
+    /// on an array that reads deterministically (a convolution block also keeps its patches and
+    /// routing from the read, so it always reads).
+    pub(crate) fn input_drive_kept(&self) -> bool {
+        self.blocks[0].conv().is_none() && self.layers[0].array.reads_deterministically()
+    }
+
+    /// Count the read of layer `k`'s drive for `batch` samples that [`Network::input_drive_kept`]
+    /// spared.
+    pub(crate) fn count_repeated_drive(&mut self, k: usize, batch: usize) {
+        self.layers[k - 1].array.count_repeated_read(batch);
+    }
+
     /// eₖ = (the transpose of block k+1)·δₖ₊₁ into `dyads.feedback` (layer `k` < L, 1-based), with
     /// a pooled block's routing at conv(s⁺ₖ) or conv(s̄ₖ) as [`Network::pool_routing`] says.
     pub(crate) fn read_feedback(&mut self, dyads: &mut Dyads, k: usize) {

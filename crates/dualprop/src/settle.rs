@@ -216,6 +216,11 @@ fn update_layer<C: Crossbar>(
     let st = &dyads.stamps;
     let skip = dynamics.skip_unchanged;
     let need_drive = !skip || st.seen_below[i] != st.stamp[k - 1];
+    // The input does not change while settling: on an array that reads deterministically the
+    // lowest hidden layer's drive, read in the free phase, is the same bits every time, so it is
+    // kept and the read only counted.
+    let keep_drive =
+        k == 1 && k < depth && st.seen_below[0] == st.stamp[0] && net.input_drive_kept();
     // A pooled block above routes the top-down signal at this layer's own state, which may have moved.
     let need_feedback =
         k < depth && (!skip || st.seen_above[i] != st.stamp[k + 1] || net.feedback_routed_at(k));
@@ -226,7 +231,11 @@ fn update_layer<C: Crossbar>(
     }
     let (neurons, batch) = (dyads.plus[i].nrows(), dyads.batch());
     if need_drive {
-        net.read_drive(dyads, k);
+        if keep_drive {
+            net.count_repeated_drive(k, batch);
+        } else {
+            net.read_drive(dyads, k);
+        }
         net.counts.elementwise(neurons, batch, 1);
     }
     net.counts.dyad_layer(neurons, batch);
