@@ -496,15 +496,14 @@ impl<C: Crossbar> Network<C> {
         add_bias(drive, &layer.bias);
     }
 
-    /// Whether the first layer's drive may be kept between reads of the same input: a dense block
-    /// on an array that reads deterministically (a convolution block also keeps its patches and
-    /// routing from the read, so it always reads).
-    pub(crate) fn input_drive_kept(&self) -> bool {
-        self.blocks[0].conv().is_none() && self.layers[0].array.reads_deterministically()
+    /// Whether layer `k`'s drive may be kept between reads of the same input: a dense block on an
+    /// array that reads deterministically (a convolution block also keeps its patches and routing
+    /// from the read, so it always reads).
+    pub(crate) fn drive_kept(&self, k: usize) -> bool {
+        self.blocks[k - 1].conv().is_none() && self.layers[k - 1].array.reads_deterministically()
     }
 
-    /// Count the read of layer `k`'s drive for `batch` samples that [`Network::input_drive_kept`]
-    /// spared.
+    /// Count the read of layer `k`'s drive for `batch` samples that [`Network::drive_kept`] spared.
     pub(crate) fn count_repeated_drive(&mut self, k: usize, batch: usize) {
         self.layers[k - 1].array.count_repeated_read(batch);
     }

@@ -216,11 +216,10 @@ fn update_layer<C: Crossbar>(
     let st = &dyads.stamps;
     let skip = dynamics.skip_unchanged;
     let need_drive = !skip || st.seen_below[i] != st.stamp[k - 1];
-    // The input does not change while settling: on an array that reads deterministically the
-    // lowest hidden layer's drive, read in the free phase, is the same bits every time, so it is
-    // kept and the read only counted.
-    let keep_drive =
-        k == 1 && k < depth && st.seen_below[0] == st.stamp[0] && net.input_drive_kept();
+    // A hidden layer's drive depends only on the state below it: when that has not changed since
+    // the layer's last drive (the input never does), an array that reads deterministically would
+    // give the same bits, so the drive is kept and the read only counted.
+    let keep_drive = k < depth && st.seen_below[i] == st.stamp[k - 1] && net.drive_kept(k);
     // A pooled block above routes the top-down signal at this layer's own state, which may have moved.
     let need_feedback =
         k < depth && (!skip || st.seen_above[i] != st.stamp[k + 1] || net.feedback_routed_at(k));

@@ -150,10 +150,11 @@ fn skipping_unchanged_work_changes_no_bit() {
     }
 }
 
-/// On an array that reads deterministically the lowest layer's drive from the free phase is kept
-/// while settling: the same bits and the same counted operations, with fewer real reads.
+/// On an array that reads deterministically a hidden layer's drive is kept while the state below
+/// it does not change (the input never does): the same bits and the same counted operations, with
+/// fewer real reads.
 #[test]
-fn keeping_the_input_drive_changes_no_bit_and_no_count() {
+fn keeping_unchanged_drives_changes_no_bit_and_no_count() {
     const SIZES: [usize; 4] = [10, 14, 12, 4];
     let (x, y) = batch(2, SIZES[0], SIZES[3], 6);
     let base = network(&SIZES, Activation::Relu, Loss::Mse, 3);
