@@ -207,6 +207,28 @@ fn hidden_columns(
         #[allow(unsafe_code)]
         return unsafe { hidden_avx512(f, p, n, drive, feedback, plus, minus) };
     }
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor supports the instructions the function is compiled for.
+        #[allow(unsafe_code)]
+        return unsafe { hidden_avx2(f, p, n, drive, feedback, plus, minus) };
+    }
+    hidden_loop(f, p, n, drive, feedback, plus, minus, |v| v)
+}
+
+/// The noise-free [`hidden_loop`] compiled for AVX2, for the same reason as [`hidden_avx512`].
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[allow(clippy::too_many_arguments)]
+fn hidden_avx2(
+    f: Activation,
+    p: &NeuronParams,
+    n: usize,
+    drive: &[f32],
+    feedback: &[f32],
+    plus: &mut [f32],
+    minus: &mut [f32],
+) -> Change {
     hidden_loop(f, p, n, drive, feedback, plus, minus, |v| v)
 }
 
@@ -354,8 +376,8 @@ pub(crate) fn mix(
     );
 }
 
-/// [`mix`] on whole columns given as slices (`n` neurons each), with AVX-512 where the processor
-/// has it (the arithmetic is correctly rounded at any vector width).
+/// [`mix`] on whole columns given as slices (`n` neurons each), with AVX-512 or AVX2 where the
+/// processor has it (the arithmetic is correctly rounded at any vector width).
 fn mix_columns(
     p: &NeuronParams,
     n: usize,
@@ -370,6 +392,25 @@ fn mix_columns(
         #[allow(unsafe_code)]
         return unsafe { mix_avx512(p, n, plus, minus, mean, diff) };
     }
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor supports the instructions the function is compiled for.
+        #[allow(unsafe_code)]
+        return unsafe { mix_avx2(p, n, plus, minus, mean, diff) };
+    }
+    mix_loop(p, n, plus, minus, mean, diff);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn mix_avx2(
+    p: &NeuronParams,
+    n: usize,
+    plus: &[f32],
+    minus: &[f32],
+    mean: &mut [f32],
+    diff: &mut [f32],
+) {
     mix_loop(p, n, plus, minus, mean, diff);
 }
 
