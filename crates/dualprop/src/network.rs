@@ -542,7 +542,10 @@ impl<C: Crossbar> Network<C> {
         for k in 1..=self.depth() {
             // One block's convolution buffers at a time: an evaluation chunk of a deep
             // convolutional network would otherwise hold every block's patches at once.
-            let mut work = Workspaces::default();
+            let mut work = match self.blocks[k - 1].conv() {
+                Some(s) => Workspaces::forward_only(k - 1, s, x.ncols()),
+                None => Workspaces::default(),
+            };
             let f = self.activation_of(k);
             let outputs = self.sizes[k];
             let mut a = DMatrix::zeros(outputs, x.ncols());
