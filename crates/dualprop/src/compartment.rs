@@ -201,52 +201,23 @@ fn hidden_columns(
     if noise.is_some() {
         return hidden_loop(f, p, n, drive, feedback, plus, minus, |v| noisy(noise, v));
     }
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the processor supports the instructions the function is compiled for.
-        #[allow(unsafe_code)]
-        return unsafe { hidden_avx512(f, p, n, drive, feedback, plus, minus) };
-    }
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor supports the instructions the function is compiled for.
-        #[allow(unsafe_code)]
-        return unsafe { hidden_avx2(f, p, n, drive, feedback, plus, minus) };
-    }
-    hidden_loop(f, p, n, drive, feedback, plus, minus, |v| v)
+    hidden_plain(f, p, n, drive, feedback, plus, minus)
 }
 
-/// The noise-free [`hidden_loop`] compiled for AVX2, for the same reason as [`hidden_avx512`].
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[allow(clippy::too_many_arguments)]
-fn hidden_avx2(
-    f: Activation,
-    p: &NeuronParams,
-    n: usize,
-    drive: &[f32],
-    feedback: &[f32],
-    plus: &mut [f32],
-    minus: &mut [f32],
-) -> Change {
-    hidden_loop(f, p, n, drive, feedback, plus, minus, |v| v)
-}
-
-/// The noise-free [`hidden_loop`] compiled for AVX-512: every operation in it is correctly
-/// rounded or exact at any vector width, so the bits are those of the scalar loop.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-#[allow(clippy::too_many_arguments)]
-fn hidden_avx512(
-    f: Activation,
-    p: &NeuronParams,
-    n: usize,
-    drive: &[f32],
-    feedback: &[f32],
-    plus: &mut [f32],
-    minus: &mut [f32],
-) -> Change {
-    hidden_loop(f, p, n, drive, feedback, plus, minus, |v| v)
+crate::simd::widest_simd! {
+    /// The noise-free [`hidden_loop`]: every operation in it is correctly rounded or exact at any
+    /// vector width.
+    fn hidden_plain(
+        f: Activation,
+        p: &NeuronParams,
+        n: usize,
+        drive: &[f32],
+        feedback: &[f32],
+        plus: &mut [f32],
+        minus: &mut [f32],
+    ) -> Change {
+        hidden_loop(f, p, n, drive, feedback, plus, minus, |v| v)
+    }
 }
 
 #[inline(always)]
@@ -376,80 +347,32 @@ pub(crate) fn mix(
     );
 }
 
-/// [`mix`] on whole columns given as slices (`n` neurons each), with AVX-512 or AVX2 where the
-/// processor has it (the arithmetic is correctly rounded at any vector width).
-fn mix_columns(
-    p: &NeuronParams,
-    n: usize,
-    plus: &[f32],
-    minus: &[f32],
-    mean: &mut [f32],
-    diff: &mut [f32],
-) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the processor supports the instructions the function is compiled for.
-        #[allow(unsafe_code)]
-        return unsafe { mix_avx512(p, n, plus, minus, mean, diff) };
-    }
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor supports the instructions the function is compiled for.
-        #[allow(unsafe_code)]
-        return unsafe { mix_avx2(p, n, plus, minus, mean, diff) };
-    }
-    mix_loop(p, n, plus, minus, mean, diff);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn mix_avx2(
-    p: &NeuronParams,
-    n: usize,
-    plus: &[f32],
-    minus: &[f32],
-    mean: &mut [f32],
-    diff: &mut [f32],
-) {
-    mix_loop(p, n, plus, minus, mean, diff);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn mix_avx512(
-    p: &NeuronParams,
-    n: usize,
-    plus: &[f32],
-    minus: &[f32],
-    mean: &mut [f32],
-    diff: &mut [f32],
-) {
-    mix_loop(p, n, plus, minus, mean, diff);
-}
-
-#[inline(always)]
-fn mix_loop(
-    p: &NeuronParams,
-    n: usize,
-    plus: &[f32],
-    minus: &[f32],
-    mean: &mut [f32],
-    diff: &mut [f32],
-) {
-    let w = &p.mix.as_slice()[..n];
-    for (((sp, sm), s), d) in plus
-        .chunks_exact(n)
-        .zip(minus.chunks_exact(n))
-        .zip(mean.chunks_exact_mut(n))
-        .zip(diff.chunks_exact_mut(n))
-    {
-        for i in 0..n {
-            s[i] = if sp[i] == sm[i] {
-                sp[i]
-            } else {
-                w[i] * sp[i] + (1.0 - w[i]) * sm[i]
-            };
-            d[i] = sp[i] - sm[i];
+crate::simd::widest_simd! {
+    /// [`mix`] on whole columns given as slices (`n` neurons each); the arithmetic is correctly
+    /// rounded at any vector width.
+    fn mix_columns(
+        p: &NeuronParams,
+        n: usize,
+        plus: &[f32],
+        minus: &[f32],
+        mean: &mut [f32],
+        diff: &mut [f32],
+    ) {
+        let w = &p.mix.as_slice()[..n];
+        for (((sp, sm), s), d) in plus
+            .chunks_exact(n)
+            .zip(minus.chunks_exact(n))
+            .zip(mean.chunks_exact_mut(n))
+            .zip(diff.chunks_exact_mut(n))
+        {
+            for i in 0..n {
+                s[i] = if sp[i] == sm[i] {
+                    sp[i]
+                } else {
+                    w[i] * sp[i] + (1.0 - w[i]) * sm[i]
+                };
+                d[i] = sp[i] - sm[i];
+            }
         }
     }
 }

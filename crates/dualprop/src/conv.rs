@@ -46,15 +46,18 @@ pub(crate) struct ConvWork {
 impl ConvWork {
     fn new(s: &ConvShape, batch: usize) -> Self {
         let cols = s.positions() * batch;
-        let pooled = s.output().units() * batch;
         Self {
-            batch,
-            patches: DMatrix::zeros(s.patch(), cols),
-            conv: DMatrix::zeros(s.channels, cols),
             dconv: DMatrix::zeros(s.channels, cols),
             dpatches: DMatrix::zeros(s.patch(), cols),
-            route: vec![0; if s.pool { pooled } else { 0 }],
-            scratch: vec![0.0; if s.pool { pooled } else { 0 }],
+            scratch: vec![
+                0.0;
+                if s.pool {
+                    s.output().units() * batch
+                } else {
+                    0
+                }
+            ],
+            ..Self::forward_only(s, batch)
         }
     }
 }

@@ -56,6 +56,7 @@ pub mod optimizer;
 pub mod periphery;
 pub mod schedule;
 pub mod settle;
+mod simd;
 
 pub use activation::Activation;
 pub use algorithm::{Algorithm, AlgorithmError, AlgorithmKind, DampingOptions, DpOptions};

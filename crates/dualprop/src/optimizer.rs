@@ -348,95 +348,44 @@ fn count_digital_gradient<C: Crossbar>(net: &mut Network<C>, batch: usize) {
     net.counts.digital_ops += ops;
 }
 
-/// out[i] = rule(first[i], second[i], g[i] + λ·w[i]) over equal-length slices, written as plain
-/// indexed loops so that the compiler vectorises them (the division and square root of Adam
-/// dominate the step otherwise), with AVX-512 or AVX2 where the processor has it. Division and square root
-/// are correctly rounded at any width and nothing is contracted into FMAs, so every width gives the
-/// same bits.
-fn elementwise(
-    first: &mut [f32],
-    second: Option<&mut [f32]>,
-    g: &[f32],
-    decay: Option<(f32, &[f32])>,
-    out: &mut [f32],
-    rule: impl Fn(&mut f32, Option<&mut f32>, f32) -> f32,
-) {
-    #[cfg(target_arch = "x86_64")]
-    #[allow(unsafe_code)]
-    if std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the processor supports the instructions the function is compiled for.
-        unsafe { elementwise_avx512(first, second, g, decay, out, rule) };
-        return;
-    }
-    #[cfg(target_arch = "x86_64")]
-    #[allow(unsafe_code)]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor supports the instructions the function is compiled for.
-        unsafe { elementwise_avx2(first, second, g, decay, out, rule) };
-        return;
-    }
-    elementwise_loops(first, second, g, decay, out, rule);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn elementwise_avx2(
-    first: &mut [f32],
-    second: Option<&mut [f32]>,
-    g: &[f32],
-    decay: Option<(f32, &[f32])>,
-    out: &mut [f32],
-    rule: impl Fn(&mut f32, Option<&mut f32>, f32) -> f32,
-) {
-    elementwise_loops(first, second, g, decay, out, rule);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn elementwise_avx512(
-    first: &mut [f32],
-    second: Option<&mut [f32]>,
-    g: &[f32],
-    decay: Option<(f32, &[f32])>,
-    out: &mut [f32],
-    rule: impl Fn(&mut f32, Option<&mut f32>, f32) -> f32,
-) {
-    elementwise_loops(first, second, g, decay, out, rule);
-}
-
-#[inline(always)]
-fn elementwise_loops(
-    first: &mut [f32],
-    second: Option<&mut [f32]>,
-    g: &[f32],
-    decay: Option<(f32, &[f32])>,
-    out: &mut [f32],
-    rule: impl Fn(&mut f32, Option<&mut f32>, f32) -> f32,
-) {
-    let n = g.len();
-    let (first, out) = (&mut first[..n], &mut out[..n]);
-    match (second, decay) {
-        (Some(second), None) => {
-            let second = &mut second[..n];
-            for i in 0..n {
-                out[i] = rule(&mut first[i], Some(&mut second[i]), g[i]);
+crate::simd::widest_simd! {
+    /// out[i] = rule(first[i], second[i], g[i] + λ·w[i]) over equal-length slices, written as
+    /// plain indexed loops so that the compiler vectorises them (the division and square root of
+    /// Adam dominate the step otherwise). Division and square root are correctly rounded at any
+    /// width and nothing is contracted into FMAs, so every width gives the same bits.
+    fn elementwise(
+        first: &mut [f32],
+        second: Option<&mut [f32]>,
+        g: &[f32],
+        decay: Option<(f32, &[f32])>,
+        out: &mut [f32],
+        rule: impl Fn(&mut f32, Option<&mut f32>, f32) -> f32,
+    ) {
+        let n = g.len();
+        let (first, out) = (&mut first[..n], &mut out[..n]);
+        match (second, decay) {
+            (Some(second), None) => {
+                let second = &mut second[..n];
+                for i in 0..n {
+                    out[i] = rule(&mut first[i], Some(&mut second[i]), g[i]);
+                }
             }
-        }
-        (Some(second), Some((lambda, w))) => {
-            let (second, w) = (&mut second[..n], &w[..n]);
-            for i in 0..n {
-                out[i] = rule(&mut first[i], Some(&mut second[i]), g[i] + lambda * w[i]);
+            (Some(second), Some((lambda, w))) => {
+                let (second, w) = (&mut second[..n], &w[..n]);
+                for i in 0..n {
+                    out[i] = rule(&mut first[i], Some(&mut second[i]), g[i] + lambda * w[i]);
+                }
             }
-        }
-        (None, None) => {
-            for i in 0..n {
-                out[i] = rule(&mut first[i], None, g[i]);
+            (None, None) => {
+                for i in 0..n {
+                    out[i] = rule(&mut first[i], None, g[i]);
+                }
             }
-        }
-        (None, Some((lambda, w))) => {
-            let w = &w[..n];
-            for i in 0..n {
-                out[i] = rule(&mut first[i], None, g[i] + lambda * w[i]);
+            (None, Some((lambda, w))) => {
+                let w = &w[..n];
+                for i in 0..n {
+                    out[i] = rule(&mut first[i], None, g[i] + lambda * w[i]);
+                }
             }
         }
     }

@@ -90,6 +90,16 @@ impl Iterator for PassOrder {
 }
 
 impl Schedule {
+    /// Every schedule, in declaration order.
+    pub const ALL: [Schedule; 6] = [
+        Schedule::Forward,
+        Schedule::ForwardBackward,
+        Schedule::Backward,
+        Schedule::OddEven,
+        Schedule::EvenOdd,
+        Schedule::Rounds,
+    ];
+
     /// The layers (1-based) updated in pass `pass` (0-based) of a network with `depth` layers.
     pub fn pass(self, depth: usize, pass: usize) -> PassOrder {
         let l = depth;
@@ -162,14 +172,7 @@ mod tests {
 
     #[test]
     fn every_pass_visits_every_layer() {
-        for s in [
-            Schedule::Forward,
-            Schedule::ForwardBackward,
-            Schedule::Backward,
-            Schedule::OddEven,
-            Schedule::EvenOdd,
-            Schedule::Rounds,
-        ] {
+        for s in Schedule::ALL {
             for depth in 1..6 {
                 for pass in 0..3 {
                     let mut seen = order(s, depth, pass);

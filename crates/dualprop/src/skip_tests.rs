@@ -100,15 +100,7 @@ fn skipping_unchanged_work_changes_no_bit() {
             ..Dynamics::dp(0.7, 0.2, 30)
         },
     ];
-    let schedules = [
-        Schedule::Forward,
-        Schedule::ForwardBackward,
-        Schedule::Backward,
-        Schedule::OddEven,
-        Schedule::EvenOdd,
-        Schedule::Rounds,
-    ];
-    for schedule in schedules {
+    for schedule in Schedule::ALL {
         for d in &variants {
             let full = Dynamics {
                 schedule,
@@ -158,20 +150,12 @@ fn keeping_unchanged_drives_changes_no_bit_and_no_count() {
     const SIZES: [usize; 4] = [10, 14, 12, 4];
     let (x, y) = batch(2, SIZES[0], SIZES[3], 6);
     let base = network(&SIZES, Activation::Relu, Loss::Mse, 3);
-    let schedules = [
-        Schedule::Forward,
-        Schedule::ForwardBackward,
-        Schedule::Backward,
-        Schedule::OddEven,
-        Schedule::EvenOdd,
-        Schedule::Rounds,
-    ];
     let variants = [
         Dynamics::dp_top(0.0, 0.2, 5),
         Dynamics::dp(0.5, 0.2, 5),
         Dynamics::damped_dp(1.0, 0.2, 5, true),
     ];
-    for schedule in schedules {
+    for schedule in Schedule::ALL {
         for d in &variants {
             let d = Dynamics {
                 schedule,

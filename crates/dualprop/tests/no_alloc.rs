@@ -106,14 +106,7 @@ fn settling_and_the_local_rule_do_not_allocate() {
         t_max: 50.0,
     };
     let mut variants = Vec::new();
-    for schedule in [
-        Schedule::Forward,
-        Schedule::ForwardBackward,
-        Schedule::Backward,
-        Schedule::OddEven,
-        Schedule::EvenOdd,
-        Schedule::Rounds,
-    ] {
+    for schedule in Schedule::ALL {
         for skip_unchanged in [false, true] {
             variants.push(Dynamics {
                 schedule,
