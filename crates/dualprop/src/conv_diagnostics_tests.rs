@@ -9,51 +9,21 @@ use crate::lipschitz::{
     weight_product_with,
 };
 use crate::network::Init;
-use crate::test_support::{batch, pool_margin};
+use crate::test_support::{batch, conv, conv_architectures, image, pool_margin};
 use crate::{Activation, Backprop, Gradients, Loss, Network};
 use crossbar::{Crossbar, IdealArray};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-fn conv(channels: usize, stride: usize, pool: bool) -> BlockSpec {
-    BlockSpec::Conv {
-        channels,
-        kernel: 3,
-        stride,
-        pool,
-    }
-}
-
-fn image(side: usize, channels: usize) -> Image {
-    Image {
-        height: side,
-        width: side,
-        channels,
-    }
-}
-
-/// Pooled and unpooled convolutions, strides 1 and 2, one or two dense blocks after them.
+/// The shared architectures and one without pooling at all.
 fn architectures() -> Vec<(Image, Vec<BlockSpec>)> {
-    vec![
-        (
-            image(6, 2),
-            vec![conv(3, 1, true), conv(4, 2, false), BlockSpec::Dense(5)],
-        ),
-        (
-            image(8, 1),
-            vec![
-                conv(3, 2, true),
-                conv(2, 1, false),
-                BlockSpec::Dense(6),
-                BlockSpec::Dense(4),
-            ],
-        ),
-        (
-            image(5, 2),
-            vec![conv(3, 1, false), conv(2, 2, false), BlockSpec::Dense(4)],
-        ),
-    ]
+    let mut all = conv_architectures();
+    all.push((
+        image(5, 2),
+        vec![conv(3, 1, false), conv(2, 2, false), BlockSpec::Dense(4)],
+    ));
+    all
 }
 
 fn conv_net(input: Image, blocks: &[BlockSpec], act: Activation, seed: u64) -> Network<IdealArray> {

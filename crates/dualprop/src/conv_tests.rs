@@ -229,36 +229,6 @@ fn max_pool_takes_the_window_maximum_and_unpool_is_its_transpose() {
     assert!((dot(&pv, &d) - dot(&v, &back)).abs() < 1e-9);
 }
 
-/// Two small architectures covering pooled and unpooled convolutions at strides 1 and 2.
-fn architectures() -> Vec<(Image, Vec<BlockSpec>)> {
-    let conv = |channels, stride, pool| BlockSpec::Conv {
-        channels,
-        kernel: 3,
-        stride,
-        pool,
-    };
-    let image = |h, c| Image {
-        height: h,
-        width: h,
-        channels: c,
-    };
-    vec![
-        (
-            image(6, 2),
-            vec![conv(3, 1, true), conv(4, 2, false), BlockSpec::Dense(5)],
-        ),
-        (
-            image(8, 1),
-            vec![
-                conv(3, 2, true),
-                conv(2, 1, false),
-                BlockSpec::Dense(6),
-                BlockSpec::Dense(4),
-            ],
-        ),
-    ]
-}
-
 fn conv_net(
     input: Image,
     blocks: &[BlockSpec],
@@ -282,7 +252,10 @@ fn batch(seed: u64, n_in: usize, n_out: usize, b: usize) -> (DMatrix<f32>, DMatr
 #[test]
 fn backprop_through_convolutions_matches_finite_differences() {
     let h = 1e-3f32;
-    for (t, (input, blocks)) in architectures().into_iter().enumerate() {
+    for (t, (input, blocks)) in crate::test_support::conv_architectures()
+        .into_iter()
+        .enumerate()
+    {
         let out = match blocks.last() {
             Some(BlockSpec::Dense(n)) => *n,
             _ => unreachable!(),

@@ -1,5 +1,6 @@
 //! Shared fixtures of the unit tests: seeded batches and networks, the backprop reference.
 
+use crate::block::{BlockSpec, Image};
 use crate::{Activation, Backprop, Dyads, Dynamics, Gradients, Loss, Network, estimate};
 use crossbar::{Crossbar, IdealArray};
 use nalgebra::DMatrix;
@@ -75,4 +76,43 @@ pub fn pool_margin(net: &Network<IdealArray>, x: &DMatrix<f32>) -> f32 {
         }
     }
     margin
+}
+
+/// A 3×3 convolution block with `channels` outputs.
+pub fn conv(channels: usize, stride: usize, pool: bool) -> BlockSpec {
+    BlockSpec::Conv {
+        channels,
+        kernel: 3,
+        stride,
+        pool,
+    }
+}
+
+/// A square image of `side` pixels and `channels` channels.
+pub fn image(side: usize, channels: usize) -> Image {
+    Image {
+        height: side,
+        width: side,
+        channels,
+    }
+}
+
+/// Two small architectures covering pooled and unpooled convolutions at strides 1 and 2, with one
+/// or two dense blocks after them.
+pub fn conv_architectures() -> Vec<(Image, Vec<BlockSpec>)> {
+    vec![
+        (
+            image(6, 2),
+            vec![conv(3, 1, true), conv(4, 2, false), BlockSpec::Dense(5)],
+        ),
+        (
+            image(8, 1),
+            vec![
+                conv(3, 2, true),
+                conv(2, 1, false),
+                BlockSpec::Dense(6),
+                BlockSpec::Dense(4),
+            ],
+        ),
+    ]
 }
