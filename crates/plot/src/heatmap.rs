@@ -324,11 +324,15 @@ impl HeatmapDrawing<'_> {
                 .color(&BLACK)
                 .pos(Pos::new(HPos::Left, VPos::Center));
             let drop = format.centre_drop(size) as i32;
-            area.draw(&Text::new(
-                "no run / all diverged",
-                (x1 + scale.i(2.0), y + drop),
-                style,
-            ))?;
+            // Two lines: on one, the text is wider than the colour bar's column.
+            let half = (0.6 * size) as i32;
+            for (line, dy) in [("no run or", -half), ("all diverged", half)] {
+                area.draw(&Text::new(
+                    line,
+                    (x1 + scale.i(2.0), y + dy + drop),
+                    style.clone(),
+                ))?;
+            }
         }
         Ok(())
     }

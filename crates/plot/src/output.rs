@@ -203,13 +203,30 @@ pub(crate) fn heading<DB: DrawingBackend>(
     scale: Scale,
 ) -> Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
     let (top, mut body) = root.split_vertically(scale.px(TITLE_BAND));
-    title(&top, text, scale.f(TITLE_PT), format)?;
+    title(
+        &top,
+        text,
+        title_size(text, top.dim_in_pixel().0, scale),
+        format,
+    )?;
     for line in captions {
         let (band, rest) = body.split_vertically(scale.px(CAPTION_BAND));
         title(&band, line, scale.f(CAPTION_PT), format)?;
         body = rest;
     }
     Ok(body)
+}
+
+/// The title's font size in pixels: `TITLE_PT`, shrunk (down to `CAPTION_PT`) so that a long title
+/// still fits a narrow figure's width, less a margin of 6 pt each side.
+fn title_size(text: &str, width_px: u32, scale: Scale) -> f64 {
+    let full = scale.f(TITLE_PT);
+    let room = f64::from(width_px) - scale.f(12.0);
+    let font = (FONT, full).into_font();
+    match font.box_size(text) {
+        Ok((w, _)) if f64::from(w) > room => (full * room / f64::from(w)).max(scale.f(CAPTION_PT)),
+        _ => full,
+    }
 }
 
 /// Something that can draw itself on any plotters backend; one value is drawn once per output format.

@@ -391,6 +391,37 @@ fn heatmap_constant_nan_and_single_cells_draw() {
 }
 
 #[test]
+fn a_title_wider_than_the_figure_is_shrunk_to_fit_but_not_below_the_caption() {
+    let dir = out_dir("heatmap-title");
+    let first_font_size = |stem: &Path| -> f64 {
+        let svg = svg_text(stem);
+        let at = svg.find("font-size=\"").expect("font size") + "font-size=\"".len();
+        svg[at..][..svg[at..].find('"').expect("end")]
+            .parse()
+            .expect("number")
+    };
+    let size_for = |name: &str, title: &str| {
+        let mut map = alpha_beta();
+        map.x_ticks.truncate(3);
+        map.values.iter_mut().for_each(|r| r.truncate(3));
+        map.title = title.into();
+        map.caption = "caption".into();
+        heatmap(&dir.join(name), &map, &opts()).expect(name);
+        first_font_size(&dir.join(name))
+    };
+    let short = size_for("short", "short");
+    let long = size_for("long", &"a long title ".repeat(6));
+    let endless = size_for("endless", &"a long title ".repeat(40));
+    // A 3-column heatmap is 258 pt wide: 78 characters at 10 pt do not fit in 246 pt.
+    assert!(long < short, "{long} vs {short}");
+    // Shrinking stops at the caption's 7.5 pt.
+    assert!(
+        (endless / short - 7.5 / 10.0).abs() < 1e-9,
+        "{endless} vs {short}"
+    );
+}
+
+#[test]
 fn heatmap_shape_errors_name_the_file() {
     let stem = out_dir("heatmap-errors").join("bad");
     let mut map = alpha_beta();

@@ -157,26 +157,28 @@ pub(crate) fn heatmaps(
     let mut shown = vec![x, y];
     shown.extend(&panel_axes);
     let caption = format!(
-        "cells: mean over {}, diverged runs left out; ✗ k/n: k of n runs diverged",
+        "cells: mean, under it ± std, over {}, diverged runs left out; ✗ k/n: k of n runs diverged",
         over(ctx, &shown)
     );
     let mut written = Vec::new();
     for (i, pc) in combos(ctx, &panel_axes)?.iter().enumerate() {
         let mut values = Vec::new();
-        let mut notes = Vec::new();
+        // Per cell: the std (when two or more runs count) and the divergence note, written once the
+        // decimals are known.
+        let mut spreads = Vec::new();
         for yv in ys {
-            let (mut row, mut row_notes) = (Vec::new(), Vec::new());
+            let (mut row, mut row_spreads) = (Vec::new(), Vec::new());
             for xv in xs {
                 let axes: Vec<&str> = [x, y].iter().chain(&panel_axes).copied().collect();
                 let combo: Vec<&Value> = [xv, yv].into_iter().chain(pc.iter().copied()).collect();
                 let finals = Finals::of(&select(ctx.records, &axes, &combo), metric);
-                row.push(
-                    (!finals.values.is_empty()).then(|| label.scale(mean_std(&finals.values).0)),
-                );
-                row_notes.push(finals.note().unwrap_or_default());
+                let (mean, std) = mean_std(&finals.values);
+                row.push((!finals.values.is_empty()).then(|| label.scale(mean)));
+                let std = (finals.values.len() > 1).then(|| label.scale(std));
+                row_spreads.push((std, finals.note()));
             }
             values.push(row);
-            notes.push(row_notes);
+            spreads.push(row_spreads);
         }
         let largest = values
             .iter()
@@ -190,6 +192,21 @@ pub(crate) fn heatmaps(
         } else {
             3
         };
+        let notes = spreads
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .map(|(std, diverged)| {
+                        let std = std.map(|s| format!("± {s:.decimals$}"));
+                        [std, diverged.clone()]
+                            .into_iter()
+                            .flatten()
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    })
+                    .collect()
+            })
+            .collect();
         let setting = describe(ctx, &panel_axes, pc);
         let suffix = if setting.is_empty() {
             String::new()

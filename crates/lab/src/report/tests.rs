@@ -223,9 +223,23 @@ fn every_plot_kind_names_axes_units_and_divergence() {
 
     let map = texts(&out.join("heatmap-test_acc-algorithm_alpha-algorithm_kind-1"));
     no_raw(&map, "heatmap");
-    for part in ["(Li-ECRAM)", "DP⊤", "✗ 1/3", "final test accuracy (%)"] {
+    for part in [
+        "(Li-ECRAM)",
+        "DP⊤",
+        "✗ 1/3",
+        "final test accuracy (%)",
+        "± std",
+    ] {
         assert!(has(&map, part), "heatmap lacks {part:?}: {map:?}");
     }
+    // Seeds 0, 1, 2 end 0.96875 points apart: std 0.97 in every whole cell. The diverged cell keeps
+    // seeds 0 and 2, 1.9375 apart: std 1.9375/√2 = 1.37.
+    assert_eq!(map.iter().filter(|t| *t == "± 1.0").count(), 5, "{map:?}");
+    assert_eq!(
+        map.iter().filter(|t| *t == "± 1.4 ✗ 1/3").count(),
+        1,
+        "{map:?}"
+    );
 
     let ret = texts(&out.join("retention"));
     for part in [
