@@ -63,8 +63,9 @@ fn dependencies_flow_one_way() {
 
 /// The crossbar items dualprop may name (docs/ARCHITECTURE.md): the `Crossbar` trait and what
 /// its methods take and return, the ideal array (the exact reference and `Network::ideal`), the
-/// neuron-circuit mismatch samples, and the one matrix product.
-const DUALPROP_SEES_OF_CROSSBAR: [&str; 7] = [
+/// neuron-circuit mismatch samples, the one matrix product, and the macro that compiles an
+/// elementwise kernel for the widest vector unit.
+const DUALPROP_SEES_OF_CROSSBAR: [&str; 8] = [
     "Crossbar",
     "Update",
     "UpdateReport",
@@ -72,6 +73,7 @@ const DUALPROP_SEES_OF_CROSSBAR: [&str; 7] = [
     "NeuronMismatch",
     "linalg::gemm",
     "linalg::Op",
+    "widest_simd",
 ];
 
 #[test]

@@ -57,6 +57,7 @@ mod population;
 mod read;
 pub mod response;
 mod rng;
+mod simd;
 pub mod spec;
 mod state;
 mod update;

@@ -26,7 +26,7 @@ fn step(res: f64, bound: f64) -> f32 {
 /// `v.round_ties_even()` without a libm call (the baseline x86-64 target has no rounding
 /// instruction): below 2²³ adding and subtracting 2²³ rounds to an integer in the current
 /// (nearest-even) mode; from 2²³ on every f32 is an integer already. NaN passes through.
-#[inline]
+#[inline(always)]
 pub(crate) fn rint(v: f32) -> f32 {
     const TWO_23: f32 = 8_388_608.0;
     let a = v.abs();
@@ -34,6 +34,43 @@ pub(crate) fn rint(v: f32) -> f32 {
         ((a + TWO_23) - TWO_23).copysign(v)
     } else {
         v
+    }
+}
+
+crate::widest_simd! {
+    /// DAC: `out` ← `x`·`s` quantised to `step` (none if 0) and clipped to ±`bound`.
+    fn quantize_input(x: &[f32], s: f32, step: f32, bound: f32, out: &mut [f32]) {
+        if step > 0.0 {
+            for (o, &v) in out.iter_mut().zip(x) {
+                *o = (rint(v * s / step) * step).max(-bound).min(bound);
+            }
+        } else {
+            for (o, &v) in out.iter_mut().zip(x) {
+                *o = (v * s).max(-bound).min(bound);
+            }
+        }
+    }
+}
+
+crate::widest_simd! {
+    /// ADC: `y` quantised to `step` (none if 0) and clipped to ±`bound`; true if any value was
+    /// beyond the bound.
+    fn quantize_output(y: &mut [f32], step: f32, bound: f32) -> bool {
+        let mut saturated = false;
+        if step > 0.0 {
+            for v in y.iter_mut() {
+                let q = rint(*v / step) * step;
+                saturated |= q > bound || q < -bound;
+                *v = q.max(-bound).min(bound);
+            }
+        } else {
+            for v in y.iter_mut() {
+                let q = *v;
+                saturated |= q > bound || q < -bound;
+                *v = q.max(-bound).min(bound);
+            }
+        }
+        saturated
     }
 }
 
@@ -148,16 +185,7 @@ impl ReadPipeline {
 
     /// DAC: scale by `s`, quantise, clip, add input noise.
     fn convert_input(&self, x: &[f32], s: f32, out: &mut [f32], rng: &mut Fast) {
-        let (step, bound) = (self.inp_step, self.inp_bound);
-        if step > 0.0 {
-            for (o, &v) in out.iter_mut().zip(x) {
-                *o = (rint(v * s / step) * step).max(-bound).min(bound);
-            }
-        } else {
-            for (o, &v) in out.iter_mut().zip(x) {
-                *o = (v * s).max(-bound).min(bound);
-            }
-        }
+        quantize_input(x, s, self.inp_step, self.inp_bound, out);
         if self.inp_noise > 0.0 {
             for o in out.iter_mut() {
                 *o += self.inp_noise * rng.normal();
@@ -201,22 +229,7 @@ impl ReadPipeline {
                 *v += sigma * xi;
             }
         }
-        let (step, bound) = (self.out_step, self.out_bound);
-        let mut saturated = false;
-        if step > 0.0 {
-            for v in y.iter_mut() {
-                let q = rint(*v / step) * step;
-                saturated |= q > bound || q < -bound;
-                *v = q.max(-bound).min(bound);
-            }
-        } else {
-            for v in y.iter_mut() {
-                let q = *v;
-                saturated |= q > bound || q < -bound;
-                *v = q.max(-bound).min(bound);
-            }
-        }
-        !saturated
+        !quantize_output(y, self.out_step, self.out_bound)
     }
 
     /// y ← scale·op(W)·x through the converters, for every column of x; returns the number of
