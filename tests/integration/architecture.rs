@@ -65,10 +65,13 @@ fn dependencies_flow_one_way() {
 /// its methods take and return, the ideal array (the exact reference and `Network::ideal`), the
 /// neuron-circuit mismatch samples, the one matrix product, and the macro that compiles an
 /// elementwise kernel for the widest vector unit.
-const DUALPROP_SEES_OF_CROSSBAR: [&str; 8] = [
+const DUALPROP_SEES_OF_CROSSBAR: [&str; 11] = [
     "Crossbar",
     "Update",
     "UpdateReport",
+    "SnapshotWriter",
+    "SnapshotReader",
+    "SnapshotError",
     "IdealArray",
     "NeuronMismatch",
     "linalg::gemm",

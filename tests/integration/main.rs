@@ -3,6 +3,7 @@
 mod architecture;
 mod bench;
 mod check;
+mod checkpoints;
 mod cifar_training;
 mod cli_conventions;
 mod cli_errors;

@@ -135,6 +135,7 @@ fn plan_runs_per_shard_are_the_runs_the_runner_trains() {
                     index: s.shard.index,
                     count,
                 }),
+                checkpoint_every: None,
             };
             let stopped = runner::run(&exp, &grid, &data, &opts, &observer);
             assert!(matches!(stopped, Err(lab::LabError::Interrupted)));

@@ -122,6 +122,7 @@ fn a_killed_run_resumes_to_the_uninterrupted_result() {
         fresh: false,
         threads: Some(2),
         shard: None,
+        checkpoint_every: None,
     };
     let err = lab::runner::run(&exp, &grid, &data, &opts, &observer).unwrap_err();
     assert!(matches!(err, lab::LabError::Interrupted), "{err}");

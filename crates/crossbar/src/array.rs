@@ -1,6 +1,7 @@
 //! The `Crossbar` trait: what a learning rule may do with a synapse array.
 
 use crate::counts::OpCounts;
+use crate::snapshot::{SnapshotError, SnapshotReader, SnapshotWriter};
 use nalgebra::DMatrix;
 
 /// A weight update handed to an array by the learning rule.
@@ -68,6 +69,12 @@ pub trait Crossbar: Send {
     fn count_repeated_read(&mut self, batch: usize) {
         let _ = batch;
     }
+    /// Append everything training changes in the array (device values, the positions of its noise
+    /// streams, its counts) to `out`. An array built again from the same description and seed and
+    /// given this state by [`Crossbar::restore`] continues bit for bit as this one would.
+    fn save(&self, out: &mut SnapshotWriter);
+    /// Take the state [`Crossbar::save`] wrote; an error when it does not fit this array.
+    fn restore(&mut self, input: &mut SnapshotReader<'_>) -> Result<(), SnapshotError>;
 }
 
 impl<C: Crossbar + ?Sized> Crossbar for Box<C> {
@@ -103,5 +110,11 @@ impl<C: Crossbar + ?Sized> Crossbar for Box<C> {
     }
     fn count_repeated_read(&mut self, batch: usize) {
         (**self).count_repeated_read(batch)
+    }
+    fn save(&self, out: &mut SnapshotWriter) {
+        (**self).save(out)
+    }
+    fn restore(&mut self, input: &mut SnapshotReader<'_>) -> Result<(), SnapshotError> {
+        (**self).restore(input)
     }
 }

@@ -4,6 +4,7 @@
 //! run are exact however settling ended (early stop, skipped reads, bound-management repeats).
 //! Counting is plain integer additions outside the inner loops: it never changes a result.
 
+use crate::snapshot::{SnapshotError, SnapshotReader, SnapshotWriter};
 use serde::{Deserialize, Serialize};
 use std::ops::{Add, AddAssign, Sub};
 
@@ -48,6 +49,76 @@ pub struct OpCounts {
 }
 
 impl OpCounts {
+    /// Append every count to a snapshot (see [`crate::snapshot`]).
+    pub fn save(&self, out: &mut SnapshotWriter) {
+        out.tag("counts");
+        for v in self.fields() {
+            out.u64(v);
+        }
+    }
+
+    /// Take the counts [`OpCounts::save`] wrote.
+    pub fn restore(&mut self, input: &mut SnapshotReader<'_>) -> Result<(), SnapshotError> {
+        input.tag("counts")?;
+        let mut v = [0u64; 13];
+        for x in &mut v {
+            *x = input.u64()?;
+        }
+        let bits = |input: &SnapshotReader<'_>, b: u64| {
+            u32::try_from(b).map_err(|_| input.error(format!("{b} converter bits")))
+        };
+        *self = Self {
+            reads_forward: v[0],
+            reads_transposed: v[1],
+            cell_ops: v[2],
+            dac_conversions: v[3],
+            adc_conversions: v[4],
+            dac_bits: bits(input, v[5])?,
+            adc_bits: bits(input, v[6])?,
+            bm_repeats: v[7],
+            pulses_up: v[8],
+            pulses_down: v[9],
+            pulse_slots: v[10],
+            devices_touched: v[11],
+            updates: v[12],
+        };
+        Ok(())
+    }
+
+    /// Every field, in declaration order (destructured, so a new field cannot be forgotten here).
+    fn fields(&self) -> [u64; 13] {
+        let Self {
+            reads_forward,
+            reads_transposed,
+            cell_ops,
+            dac_conversions,
+            adc_conversions,
+            dac_bits,
+            adc_bits,
+            bm_repeats,
+            pulses_up,
+            pulses_down,
+            pulse_slots,
+            devices_touched,
+            updates,
+        } = *self;
+        [
+            reads_forward,
+            reads_transposed,
+            cell_ops,
+            dac_conversions,
+            adc_conversions,
+            u64::from(dac_bits),
+            u64::from(adc_bits),
+            bm_repeats,
+            pulses_up,
+            pulses_down,
+            pulse_slots,
+            devices_touched,
+            updates,
+        ]
+    }
+
     /// All vector reads, forward and transposed (bound-management repeats not included).
     pub fn reads(&self) -> u64 {
         self.reads_forward + self.reads_transposed

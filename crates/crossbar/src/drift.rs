@@ -6,6 +6,7 @@
 //! s = (g_max − g_min)/max|v|; each conductance is programmed, drifts and is read independently,
 //! and the drifted weight is (G⁺ − G⁻)/s.
 
+use crate::snapshot::{SnapshotError, SnapshotReader, SnapshotWriter};
 use crate::spec::check;
 use crate::spec::{Compensation, Drift, PcmLike, SpecError};
 use rand::Rng;
@@ -126,6 +127,56 @@ impl ProgrammedArray {
             out.reference = Some((sum / v.len().max(1) as f64 / f64::from(s)) as f32);
         }
         out
+    }
+
+    /// Append the programmed pairs to a snapshot.
+    pub fn save(&self, out: &mut SnapshotWriter) {
+        out.tag("programmed pairs");
+        out.f32(self.s);
+        for pairs in [&self.plus, &self.minus] {
+            out.u64(pairs.len() as u64);
+            for p in pairs {
+                out.f32(p.g_prog);
+                out.f32(p.nu);
+            }
+        }
+        out.bool(self.reference.is_some());
+        out.f32(self.reference.unwrap_or(0.0));
+    }
+
+    /// The programmed pairs [`ProgrammedArray::save`] wrote, for `devices` devices of `spec`.
+    pub fn restore(
+        spec: &PcmLike,
+        devices: usize,
+        input: &mut SnapshotReader<'_>,
+    ) -> Result<Self, SnapshotError> {
+        input.tag("programmed pairs")?;
+        let s = input.f32()?;
+        let mut sides = [Vec::new(), Vec::new()];
+        for side in &mut sides {
+            let n = input.usize()?;
+            if n != devices {
+                return Err(input.error(format!(
+                    "{n} programmed conductances where the array has {devices} devices"
+                )));
+            }
+            side.reserve(n);
+            for _ in 0..n {
+                let g_prog = input.f32()?;
+                let nu = input.f32()?;
+                side.push(Programmed { g_prog, nu });
+            }
+        }
+        let [plus, minus] = sides;
+        let compensated = input.bool()?;
+        let reference = input.f32()?;
+        Ok(Self {
+            spec: spec.clone(),
+            s,
+            plus,
+            minus,
+            reference: compensated.then_some(reference),
+        })
     }
 
     /// Drifted weights at `t_inference` into `out`, and the output compensation factor.

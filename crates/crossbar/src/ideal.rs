@@ -3,6 +3,7 @@
 use crate::array::{Crossbar, Update, UpdateReport};
 use crate::counts::{OpCounts, PulseTally};
 use crate::linalg::{Op, gemm};
+use crate::snapshot::{SnapshotError, SnapshotReader, SnapshotWriter};
 use nalgebra::DMatrix;
 
 /// Exact f32 weights with noise-free reads and updates.
@@ -66,6 +67,16 @@ impl Crossbar for IdealArray {
     fn count_repeated_read(&mut self, batch: usize) {
         let (rows, cols) = self.w.shape();
         self.counts.read(rows, cols, batch, true, false);
+    }
+    fn save(&self, out: &mut SnapshotWriter) {
+        out.tag("ideal array");
+        out.matrix(&self.w);
+        self.counts.save(out);
+    }
+    fn restore(&mut self, input: &mut SnapshotReader<'_>) -> Result<(), SnapshotError> {
+        input.tag("ideal array")?;
+        input.matrix_into(&mut self.w, "the weights")?;
+        self.counts.restore(input)
     }
 }
 

@@ -6,6 +6,7 @@
 
 use crate::device::Pulser;
 use crate::population::Population;
+use crate::snapshot::{SnapshotError, SnapshotReader, SnapshotWriter};
 use nalgebra::DMatrix;
 use rand::Rng;
 
@@ -54,6 +55,30 @@ impl DeviceState {
             reference,
             center,
             write_sigma,
+        }
+    }
+
+    /// Append the persistent and read values to a snapshot (the rest is fixed at construction).
+    pub fn save(&self, out: &mut SnapshotWriter) {
+        out.tag("device values");
+        out.matrix(&self.w);
+        out.bool(self.read.is_some());
+        if let Some(read) = &self.read {
+            out.matrix(read);
+        }
+    }
+
+    /// Take the values [`DeviceState::save`] wrote into a state of the same shape and kind.
+    pub fn restore(&mut self, input: &mut SnapshotReader<'_>) -> Result<(), SnapshotError> {
+        input.tag("device values")?;
+        input.matrix_into(&mut self.w, "the device values")?;
+        let separate = input.bool()?;
+        match (&mut self.read, separate) {
+            (Some(read), true) => input.matrix_into(read, "the read values"),
+            (None, false) => Ok(()),
+            _ => Err(input.error(
+                "the read values are kept apart from the device values in one array and not the other",
+            )),
         }
     }
 

@@ -12,6 +12,7 @@
 //! (1 per element) and an optimiser's per-parameter rule ([`optimizer_ops`]).
 
 use crate::optimizer::OptimizerKind;
+use crossbar::{SnapshotError, SnapshotReader, SnapshotWriter};
 
 /// Digital operations per output element of the nudge: the loss gradient and its scaling by β.
 pub const NUDGE_OPS: u64 = 2;
@@ -54,6 +55,50 @@ pub struct NetCounts {
 }
 
 impl NetCounts {
+    /// Append every count to a snapshot.
+    pub fn save(&self, out: &mut SnapshotWriter) {
+        let Self {
+            compartment_updates,
+            settle_passes,
+            settle_time_constants,
+            digital_ops,
+            memory_written,
+            memory_read,
+            derivative_evals,
+        } = *self;
+        out.tag("network counts");
+        for v in [
+            compartment_updates,
+            settle_passes,
+            digital_ops,
+            memory_written,
+            memory_read,
+            derivative_evals,
+        ] {
+            out.u64(v);
+        }
+        out.f64(settle_time_constants);
+    }
+
+    /// Take the counts [`NetCounts::save`] wrote.
+    pub fn restore(&mut self, input: &mut SnapshotReader<'_>) -> Result<(), SnapshotError> {
+        input.tag("network counts")?;
+        let mut v = [0u64; 6];
+        for x in &mut v {
+            *x = input.u64()?;
+        }
+        *self = Self {
+            compartment_updates: v[0],
+            settle_passes: v[1],
+            digital_ops: v[2],
+            memory_written: v[3],
+            memory_read: v[4],
+            derivative_evals: v[5],
+            settle_time_constants: input.f64()?,
+        };
+        Ok(())
+    }
+
     /// One layer update of `neurons` dyads for `batch` samples (both compartments).
     pub(crate) fn dyad_layer(&mut self, neurons: usize, batch: usize) {
         self.compartment_updates += 2 * (neurons * batch) as u64;

@@ -7,7 +7,9 @@ use crate::counts::NetCounts;
 use crate::dyads::Dyads;
 use crate::loss::Loss;
 use crate::periphery::{Periphery, respond};
-use crossbar::{Crossbar, IdealArray, NeuronMismatch};
+use crossbar::{
+    Crossbar, IdealArray, NeuronMismatch, SnapshotError, SnapshotReader, SnapshotWriter,
+};
 use nalgebra::{DMatrix, DVector};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -423,6 +425,48 @@ impl<C: Crossbar> Network<C> {
     /// The neuron-circuit mismatch, if any layer has some.
     pub fn periphery(&self) -> Option<&Periphery> {
         self.periphery.as_ref()
+    }
+
+    /// Append everything training changes (each array's state, the biases, the compartment noise
+    /// stream, the counts) to a snapshot. A network realised again from the same description and
+    /// seed continues bit for bit after [`Network::restore`].
+    pub fn save(&self, out: &mut SnapshotWriter) {
+        out.tag("network");
+        out.u64(self.layers.len() as u64);
+        for layer in &self.layers {
+            layer.array.save(out);
+            out.vector(&layer.bias);
+        }
+        out.bool(self.periphery.is_some());
+        if let Some(p) = &self.periphery {
+            out.rng(&p.noise);
+        }
+        self.counts.save(out);
+    }
+
+    /// Take the state [`Network::save`] wrote, into a network of the same shape and hardware.
+    pub fn restore(&mut self, input: &mut SnapshotReader<'_>) -> Result<(), SnapshotError> {
+        input.tag("network")?;
+        let layers = input.usize()?;
+        if layers != self.layers.len() {
+            return Err(input.error(format!(
+                "{layers} layers where the network has {}",
+                self.layers.len()
+            )));
+        }
+        for layer in &mut self.layers {
+            layer.array.restore(input)?;
+            input.vector_into(&mut layer.bias, "a bias")?;
+        }
+        let mismatched = input.bool()?;
+        match (&mut self.periphery, mismatched) {
+            (Some(p), true) => p.noise = input.rng()?,
+            (None, false) => {}
+            _ => {
+                return Err(input.error("neuron mismatch in one network and not the other"));
+            }
+        }
+        self.counts.restore(input)
     }
 
     pub(crate) fn periphery_mut(&mut self) -> Option<&mut Periphery> {

@@ -8,7 +8,7 @@ use crate::counts::{BYTES_PER_VALUE, optimizer_ops};
 use crate::dyads::Dyads;
 use crate::learn::local_gradients_with;
 use crate::network::Network;
-use crossbar::{Crossbar, Update};
+use crossbar::{Crossbar, SnapshotError, SnapshotReader, SnapshotWriter, Update};
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 
@@ -116,6 +116,36 @@ impl Optimizer {
     /// The kind of rule.
     pub fn kind(&self) -> OptimizerKind {
         self.kind
+    }
+
+    /// Append what the steps so far changed (step count, learning rate, momentum and moment
+    /// estimates) to a snapshot; the rest is fixed at construction or rebuilt by every step.
+    pub fn save(&self, out: &mut SnapshotWriter) {
+        out.tag("optimizer");
+        out.u64(u64::from(self.step.unsigned_abs()));
+        out.f32(self.lr);
+        for m in self.first_w.iter().chain(&self.second_w) {
+            out.matrix(m);
+        }
+        for v in self.first_b.iter().chain(&self.second_b) {
+            out.vector(v);
+        }
+    }
+
+    /// Take the state [`Optimizer::save`] wrote, into an optimiser built for the same network.
+    pub fn restore(&mut self, input: &mut SnapshotReader<'_>) -> Result<(), SnapshotError> {
+        input.tag("optimizer")?;
+        let step = input.u64()?;
+        self.step = i32::try_from(step)
+            .map_err(|_| input.error(format!("{step} optimiser steps are more than it counts")))?;
+        self.lr = input.f32()?;
+        for m in self.first_w.iter_mut().chain(&mut self.second_w) {
+            input.matrix_into(m, "a moment estimate of the weights")?;
+        }
+        for v in self.first_b.iter_mut().chain(&mut self.second_b) {
+            input.vector_into(v, "a moment estimate of the biases")?;
+        }
+        Ok(())
     }
 
     /// Set the learning rate η of the next steps (a schedule's value for the coming step); the

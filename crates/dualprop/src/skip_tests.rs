@@ -49,6 +49,15 @@ impl Crossbar for Counting {
     fn count_repeated_read(&mut self, batch: usize) {
         self.inner.count_repeated_read(batch)
     }
+    fn save(&self, out: &mut crossbar::SnapshotWriter) {
+        self.inner.save(out)
+    }
+    fn restore(
+        &mut self,
+        input: &mut crossbar::SnapshotReader<'_>,
+    ) -> Result<(), crossbar::SnapshotError> {
+        self.inner.restore(input)
+    }
 }
 
 fn counting(net: &Network<IdealArray>) -> Network<Counting> {

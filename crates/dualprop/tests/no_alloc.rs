@@ -71,6 +71,15 @@ impl Crossbar for Reads {
     fn program(&mut self, weights: &DMatrix<f32>) {
         self.0.program(weights)
     }
+    fn save(&self, out: &mut crossbar::SnapshotWriter) {
+        self.0.save(out)
+    }
+    fn restore(
+        &mut self,
+        input: &mut crossbar::SnapshotReader<'_>,
+    ) -> Result<(), crossbar::SnapshotError> {
+        self.0.restore(input)
+    }
 }
 
 #[test]

@@ -25,6 +25,7 @@ pub fn dispatch(cli: Cli, out: &mut (dyn Write + Send)) -> Result<u8> {
             fresh,
             threads,
             shard,
+            checkpoint_minutes,
             quiet,
         } => {
             let shard = shard.map(|s| Shard::parse(&s)).transpose()?;
@@ -33,6 +34,7 @@ pub fn dispatch(cli: Cli, out: &mut (dyn Write + Send)) -> Result<u8> {
                 fresh,
                 threads,
                 shard,
+                checkpoint_every: checkpoint_minutes.0,
             };
             run_experiment(&experiment, out_dir, opts, quiet, out)
         }

@@ -119,6 +119,33 @@ pub fn threads(text: &str) -> Result<usize, String> {
     }
 }
 
+/// Default of `run --checkpoint-minutes`: a run that takes longer than this between epochs loses
+/// at most this much work when it is stopped, and short runs write no checkpoint at all.
+pub const CHECKPOINT_MINUTES: &str = "10";
+
+/// How often runs write checkpoints; `None`: never.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CheckpointEvery(pub Option<std::time::Duration>);
+
+/// Parse `--checkpoint-minutes`: minutes in [0, 10⁶] between checkpoints, or `never`.
+pub fn checkpoint_minutes(text: &str) -> Result<CheckpointEvery, String> {
+    if text == "never" {
+        return Ok(CheckpointEvery(None));
+    }
+    let m: f64 = text
+        .parse()
+        .map_err(|_| format!("must be a number of minutes or `never` (got {text:?})"))?;
+    if (0.0..=1e6).contains(&m) {
+        Ok(CheckpointEvery(Some(std::time::Duration::from_secs_f64(
+            60.0 * m,
+        ))))
+    } else {
+        Err(format!(
+            "must be in [0, 1000000] minutes or `never` (got {text})"
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -82,6 +82,16 @@ impl RunObserver for Terminal<'_> {
         let _ = self.bar.set(bar);
     }
 
+    fn resumed(&self, point: usize, seed: u64, epoch: usize, done: usize) {
+        if let Some(bar) = self.bar.get() {
+            bar.inc(done as u64);
+        }
+        self.line(format!(
+            "{} continues from its checkpoint after epoch {epoch}",
+            self.run_name(point, seed)
+        ));
+    }
+
     fn batch(&self, _point: usize, _seed: u64) {
         if let Some(bar) = self.bar.get() {
             bar.inc(1);

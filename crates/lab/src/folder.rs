@@ -4,7 +4,8 @@
 //! holds an `experiment.ron` that reads as an experiment, or when it is new (absent, or holding
 //! nothing but a lock file, leftovers of interrupted writes and an empty `runs/`). Anything else is
 //! refused. Within its own folder it removes only record files named `runs/point{P}-seed{S}.json`,
-//! the tables it rebuilds and its own temporary files.
+//! checkpoints named `runs/point{P}-seed{S}.checkpoint`, the tables it rebuilds and its own
+//! temporary files.
 
 use crate::error::{LabError, Result};
 use crate::results;
@@ -117,13 +118,15 @@ pub fn remove_stale_temporaries(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Forget the results of `dir`: its run records (only files named as records) and the tables
-/// rebuilt from them. Other files are left where they are.
+/// Forget the results of `dir`: its run records and checkpoints (only files named as such) and
+/// the tables rebuilt from them. Other files are left where they are.
 fn discard_results(dir: &Path) -> Result<()> {
     let runs = results::records_dir(dir);
     if runs.is_dir() {
         for (name, path) in file_names(&runs)? {
-            if results::parse_record_name(&name).is_some() && path.is_file() {
+            let ours = results::parse_record_name(&name).is_some()
+                || crate::checkpoint::parse_file_name(&name).is_some();
+            if ours && path.is_file() {
                 std::fs::remove_file(&path).map_err(io(&path))?;
             }
         }
@@ -137,15 +140,15 @@ fn discard_results(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// True when `dir` holds at least one file named as a run record.
+/// True when `dir` holds at least one file named as a run record or a run's checkpoint.
 fn has_records(dir: &Path) -> Result<bool> {
     let runs = results::records_dir(dir);
     if !runs.is_dir() {
         return Ok(false);
     }
-    Ok(file_names(&runs)?
-        .iter()
-        .any(|(n, _)| results::parse_record_name(n).is_some()))
+    Ok(file_names(&runs)?.iter().any(|(n, _)| {
+        results::parse_record_name(n).is_some() || crate::checkpoint::parse_file_name(n).is_some()
+    }))
 }
 
 /// What of an experiment determines its records: everything but its name, the figures it asks

@@ -1,5 +1,6 @@
 //! One training run: build the network, train it epoch by epoch, measure it.
 
+use crate::checkpoint::{self, Checkpoints, RunState};
 use crate::dataset::{Dataset, Split};
 use crate::error::{LabError, Result};
 use crate::metrics::{EpochTally, MetricSpec, Probe, input_range};
@@ -100,6 +101,9 @@ pub trait Observer: Sync {
     fn batch(&self, _done: usize, _total: usize) {}
     /// An epoch finished and was measured.
     fn epoch(&self, _metrics: &EpochMetrics) {}
+    /// The run continues from a checkpoint written after epoch `epoch`, with `done` of its
+    /// mini-batches behind it.
+    fn resumed(&self, _epoch: usize, _done: usize) {}
     /// Asked between mini-batches: true abandons the run (its results are not recorded).
     fn should_stop(&self) -> bool {
         false
@@ -271,6 +275,19 @@ pub fn train(
     replicate: u64,
     observer: &dyn Observer,
 ) -> Result<RunOutcome> {
+    train_with(exp, data, replicate, observer, None)
+}
+
+/// [`train`], continuing from the checkpoint in `checkpoints` if there is one and writing one
+/// between epochs as often as it says (see [`crate::checkpoint`]). The outcome is bit for bit
+/// that of [`train`]; the caller removes the checkpoint once the outcome is recorded.
+pub fn train_with(
+    exp: &Experiment,
+    data: &Dataset,
+    replicate: u64,
+    observer: &dyn Observer,
+    checkpoints: Option<&Checkpoints>,
+) -> Result<RunOutcome> {
     let mut net = build_network(exp, replicate)?;
     let sizes = exp.network.layers.clone();
     let t = &exp.training;
@@ -298,15 +315,37 @@ pub fn train(
     let mut step = 0;
 
     let mut tally = EpochTally::default();
-    let first = measure_epoch(&mut net, data, n_train, 0, exp, &probe, &tally);
-    observer.epoch(&first);
-    let mut epochs = vec![first];
+    let resumed = match checkpoints {
+        Some(c) => {
+            let mut state = RunState {
+                net: &mut net,
+                optimizer: &mut optimizer,
+                shuffle: &mut shuffle,
+                order: &mut order,
+            };
+            c.load(&mut state, t.epochs)?
+        }
+        None => None,
+    };
+    let (mut epochs, first_epoch) = match resumed {
+        Some(r) => {
+            (shuffle, order, step) = (r.shuffle, r.order, r.step);
+            observer.resumed(r.epoch, r.epoch * batches);
+            (r.epochs, r.epoch + 1)
+        }
+        None => {
+            let first = measure_epoch(&mut net, data, n_train, 0, exp, &probe, &tally);
+            observer.epoch(&first);
+            (vec![first], 1)
+        }
+    };
     if let Some(undefined) = alg.undefined_output() {
         let reason = format!("the exact MSE output is undefined, nothing can settle: {undefined}");
         // The exact output's fixed point lies at infinity: settling would produce no finite state.
         return Ok(diverged(epochs, 1, 0, DivergenceKind::NonFinite, reason));
     }
-    for epoch in 1..=t.epochs {
+    let mut schedule = checkpoints.map(|c| checkpoint::Schedule::start(c.every));
+    for epoch in first_epoch..=t.epochs {
         order.shuffle(&mut shuffle);
         if augment.is_some() {
             crops = Crop::draws(&mut augment_stream(exp.seed, replicate, epoch), n_train);
@@ -385,6 +424,18 @@ pub fn train(
         if let Some(reason) = blow_up(&epochs, t.blow_up) {
             let kind = DivergenceKind::BlowUp;
             return Ok(diverged(epochs, epoch, last_batch, kind, reason));
+        }
+        if let (Some(c), Some(due)) = (checkpoints, schedule.as_mut())
+            && epoch < t.epochs
+            && due.due()
+        {
+            let state = RunState {
+                net: &mut net,
+                optimizer: &mut optimizer,
+                shuffle: &mut shuffle,
+                order: &mut order,
+            };
+            c.save(&state, epoch, step, &epochs)?;
         }
     }
     let retention = match &exp.retention {

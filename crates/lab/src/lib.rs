@@ -20,6 +20,7 @@
 //!     fresh: false,
 //!     threads: None,
 //!     shard: None,
+//!     checkpoint_every: None,
 //! };
 //! let records = runner::run(&exp, &grid, &data, &opts, &runner::Quiet)?;
 //! report::draw(&opts.out, &exp, &records)?;
@@ -31,6 +32,7 @@ pub mod bench;
 pub mod budget;
 pub mod builtin;
 pub mod check;
+pub mod checkpoint;
 pub mod cost;
 pub mod dataset;
 pub mod device;

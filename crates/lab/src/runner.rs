@@ -1,5 +1,6 @@
 //! Running an experiment: every (point, replicate seed) pair, resumably, into a results folder.
 
+use crate::checkpoint::{self, Checkpoints};
 use crate::dataset::Dataset;
 use crate::error::{LabError, Result};
 use crate::field::FieldError;
@@ -104,6 +105,10 @@ pub struct RunOptions {
     pub threads: Option<usize>,
     /// Run only this share of the grid.
     pub shard: Option<Shard>,
+    /// Write a checkpoint of every run in flight after an epoch once this much time passed since
+    /// its last one (zero: after every epoch), and continue runs from their checkpoints; `None`
+    /// neither writes nor reads checkpoints.
+    pub checkpoint_every: Option<std::time::Duration>,
 }
 
 /// Progress of a whole experiment; every method has an empty default.
@@ -114,6 +119,9 @@ pub trait RunObserver: Sync {
     fn batch(&self, _point: usize, _seed: u64) {}
     /// An epoch of run (point, seed) was measured.
     fn epoch(&self, _point: usize, _seed: u64, _metrics: &EpochMetrics) {}
+    /// Run (point, seed) continues from its checkpoint after epoch `epoch`, with `done`
+    /// mini-batches behind it.
+    fn resumed(&self, _point: usize, _seed: u64, _epoch: usize, _done: usize) {}
     /// A run finished and its record is on disk.
     fn finished(&self, _record: &RunRecord) {}
     /// Asked between mini-batches: true stops every run in flight, as if the process were killed.
@@ -134,6 +142,9 @@ impl Observer for RunProgress<'_> {
     }
     fn epoch(&self, metrics: &EpochMetrics) {
         self.inner.epoch(self.point, self.seed, metrics);
+    }
+    fn resumed(&self, epoch: usize, done: usize) {
+        self.inner.resumed(self.point, self.seed, epoch, done);
     }
     fn should_stop(&self) -> bool {
         self.inner.should_stop()
@@ -241,6 +252,7 @@ pub fn run(
                     .iter()
                     .find(|r| r.seed == seed && keys.get(&r.point) == Some(key))
                     .cloned();
+                let mut finished_checkpoint = None;
                 let template = match earlier {
                     Some(record) => record,
                     None => {
@@ -252,7 +264,20 @@ pub fn run(
                             seed,
                             inner: observer,
                         };
-                        let outcome = job::train(&first.experiment, data, seed, &progress)?;
+                        let checkpoints = opts.checkpoint_every.map(|every| Checkpoints {
+                            path: results::records_dir(&opts.out)
+                                .join(checkpoint::file_name(first.index, seed)),
+                            key: format!("{key}\nreplicate seed {seed}"),
+                            every,
+                        });
+                        let outcome = job::train_with(
+                            &first.experiment,
+                            data,
+                            seed,
+                            &progress,
+                            checkpoints.as_ref(),
+                        )?;
+                        finished_checkpoint = checkpoints;
                         RunRecord {
                             schema: results::SCHEMA,
                             point: first.index,
@@ -278,6 +303,10 @@ pub fn run(
                     results::write_tables(&opts.out, &all, &axes, complete, wall_time())?;
                     drop(all);
                     observer.finished(&record);
+                }
+                // Only once every record of the run is on disk.
+                if let Some(c) = finished_checkpoint {
+                    c.remove()?;
                 }
                 Ok(())
             })

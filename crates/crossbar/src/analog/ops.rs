@@ -6,6 +6,7 @@ use crate::counts::{OpCounts, PulseTally};
 use crate::device;
 use crate::drift::ProgrammedArray;
 use crate::linalg::{Op, gemm};
+use crate::snapshot::{SnapshotError, SnapshotReader, SnapshotWriter};
 use crate::update::{self, Target};
 use nalgebra::DMatrix;
 use rand::Rng;
@@ -259,5 +260,56 @@ impl Crossbar for AnalogArray {
         let mut m = DMatrix::zeros(self.rows, self.cols);
         let comp = programmed.age(t, m.as_mut_slice(), &mut self.rng_drift);
         self.aged = Some((m, comp));
+    }
+    fn save(&self, out: &mut SnapshotWriter) {
+        out.tag("analog array");
+        self.state.save(out);
+        for rng in [
+            &self.rng_update,
+            &self.rng_write,
+            &self.rng_read,
+            &self.rng_drift,
+            &self.rng_post,
+        ] {
+            out.rng(rng);
+        }
+        out.bool(self.programmed.is_some());
+        if let Some(p) = &self.programmed {
+            p.save(out);
+        }
+        out.bool(self.aged.is_some());
+        if let Some((m, comp)) = &self.aged {
+            out.matrix(m);
+            out.f32(*comp);
+        }
+        self.counts.save(out);
+    }
+    fn restore(&mut self, input: &mut SnapshotReader<'_>) -> Result<(), SnapshotError> {
+        input.tag("analog array")?;
+        self.state.restore(input)?;
+        for rng in [
+            &mut self.rng_update,
+            &mut self.rng_write,
+            &mut self.rng_read,
+            &mut self.rng_drift,
+            &mut self.rng_post,
+        ] {
+            *rng = input.rng()?;
+        }
+        self.programmed = None;
+        if input.bool()? {
+            let Some(spec) = self.drift.as_ref() else {
+                return Err(input.error("programmed conductances for an array without drift"));
+            };
+            let devices = self.rows * self.cols;
+            self.programmed = Some(ProgrammedArray::restore(spec, devices, input)?);
+        }
+        self.aged = None;
+        if input.bool()? {
+            let mut m = DMatrix::zeros(self.rows, self.cols);
+            input.matrix_into(&mut m, "the aged weights")?;
+            self.aged = Some((m, input.f32()?));
+        }
+        self.counts.restore(input)
     }
 }

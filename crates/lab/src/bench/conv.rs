@@ -233,6 +233,15 @@ mod tests {
         fn program(&mut self, weights: &DMatrix<f32>) {
             self.array.program(weights);
         }
+        fn save(&self, out: &mut crossbar::SnapshotWriter) {
+            self.array.save(out)
+        }
+        fn restore(
+            &mut self,
+            input: &mut crossbar::SnapshotReader<'_>,
+        ) -> Result<(), crossbar::SnapshotError> {
+            self.array.restore(input)
+        }
     }
 
     /// The FLOP formula of a convolutional DP⊤ step is what the step's array reads and updates

@@ -71,6 +71,7 @@ fn sweep_in(scratch: &Path, threads: usize, repeats: usize, epochs: usize) -> Re
             fresh: true,
             threads: Some(threads),
             shard: None,
+            checkpoint_every: None,
         };
         let started = Instant::now();
         let records = runner::run(&exp, &grid, &data, &opts, &Quiet)?;

@@ -178,6 +178,7 @@ pub fn run(
             fresh: opts.fresh && round == 0,
             threads: opts.threads,
             shard: None,
+            checkpoint_every: None,
         };
         let records = runner::run(&stored, &grid, data, &run_opts, observer)?;
         if round == 0 {

@@ -1,0 +1,261 @@
+//! Checkpoints of a run between epochs, so that a run stopped by a job's time limit, a signal or a
+//! crash continues from its last finished epoch instead of from the start.
+//!
+//! A checkpoint holds what training changed: the arrays' device values, noise-stream positions and
+//! counts, the biases, the optimiser's moments, the shuffled order with its stream, the step count
+//! and the metrics measured so far. Everything else (the network's devices, the data, the probe
+//! images) is realised again from the experiment and the seed, as at the start of a run, so the
+//! continued run is bit for bit the run that was never stopped. The file also carries the run's
+//! configuration (the runner's run key), and one written for another configuration is refused.
+
+use crate::error::{LabError, Result};
+use crate::job::{EpochMetrics, Net};
+use crossbar::{SnapshotError, SnapshotReader, SnapshotWriter};
+use dualprop::optimizer::Optimizer;
+use rand_chacha::ChaCha8Rng;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// First bytes of every checkpoint file.
+const MAGIC: &[u8] = b"dyadsim run checkpoint\n";
+/// Layout version: bumped whenever what is saved or its order changes.
+const VERSION: u64 = 1;
+
+/// The file name of the checkpoint of run (point, seed), beside its record in `runs/`.
+pub fn file_name(point: usize, seed: u64) -> String {
+    format!("point{point:05}-seed{seed}.checkpoint")
+}
+
+/// The (point, seed) a file name claims, when it follows [`file_name`]'s scheme.
+pub fn parse_file_name(name: &str) -> Option<(usize, u64)> {
+    let stem = name.strip_suffix(".checkpoint")?;
+    crate::results::parse_record_name(&format!("{stem}.json"))
+}
+
+/// Where a run keeps its checkpoint and how often it writes one.
+#[derive(Clone, Debug)]
+pub struct Checkpoints {
+    /// The checkpoint file.
+    pub path: PathBuf,
+    /// What the run is (the runner's run key): a checkpoint of anything else is refused.
+    pub key: String,
+    /// Write a checkpoint after an epoch once this much time has passed since the run (or its
+    /// last checkpoint) started; zero writes one after every epoch.
+    pub every: Duration,
+}
+
+/// What a run had done when its checkpoint was written.
+pub struct Resumed {
+    /// The last finished epoch.
+    pub epoch: usize,
+    /// Mini-batch steps taken (the learning-rate schedule's position).
+    pub step: usize,
+    /// The shuffle stream after the last epoch's shuffle.
+    pub shuffle: ChaCha8Rng,
+    /// The training order the next shuffle starts from.
+    pub order: Vec<usize>,
+    /// Metrics of epochs 0 to `epoch`.
+    pub epochs: Vec<EpochMetrics>,
+}
+
+/// The state of a run between two epochs, borrowed from the training loop.
+pub struct RunState<'a> {
+    /// The network (its arrays, biases and counts).
+    pub net: &'a mut Net,
+    /// The optimiser.
+    pub optimizer: &'a mut Optimizer,
+    /// The shuffle stream.
+    pub shuffle: &'a mut ChaCha8Rng,
+    /// The training order.
+    pub order: &'a mut Vec<usize>,
+}
+
+/// When the next checkpoint is due.
+pub struct Schedule {
+    every: Duration,
+    since: Instant,
+}
+
+impl Schedule {
+    /// A schedule counting from now.
+    pub fn start(every: Duration) -> Self {
+        Self {
+            every,
+            since: Instant::now(),
+        }
+    }
+
+    /// True when enough time passed since the start or the last checkpoint; restarts the count.
+    pub fn due(&mut self) -> bool {
+        let due = self.since.elapsed() >= self.every;
+        if due {
+            self.since = Instant::now();
+        }
+        due
+    }
+}
+
+impl Checkpoints {
+    /// Write the checkpoint of a run after epoch `epoch` (atomically: the previous checkpoint
+    /// stays until the new one is complete).
+    pub fn save(
+        &self,
+        state: &RunState<'_>,
+        epoch: usize,
+        step: usize,
+        epochs: &[EpochMetrics],
+    ) -> Result<()> {
+        let metrics = serde_json::to_vec(epochs).map_err(|e| LabError::Encode {
+            path: self.path.clone(),
+            message: e.to_string(),
+        })?;
+        let mut out = SnapshotWriter::new();
+        out.bytes(MAGIC);
+        out.u64(VERSION);
+        out.bytes(self.key.as_bytes());
+        out.tag("run");
+        out.u64(epoch as u64);
+        out.u64(step as u64);
+        out.rng(state.shuffle);
+        out.u64(state.order.len() as u64);
+        for &i in state.order.iter() {
+            out.u64(i as u64);
+        }
+        out.bytes(&metrics);
+        state.net.save(&mut out);
+        state.optimizer.save(&mut out);
+        crate::results::write_atomic(&self.path, &out.into_bytes())
+    }
+
+    /// Restore the run's state from its checkpoint into `state`, built as at the start of the run;
+    /// `None` when there is no checkpoint.
+    pub fn load(&self, state: &mut RunState<'_>, epochs: usize) -> Result<Option<Resumed>> {
+        let bytes = match std::fs::read(&self.path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(LabError::Io {
+                    path: self.path.clone(),
+                    source,
+                });
+            }
+        };
+        let bad = |message: String| LabError::Data {
+            path: self.path.clone(),
+            message: format!(
+                "{message}; delete this checkpoint to run that run again from its start"
+            ),
+        };
+        let corrupt =
+            |e: SnapshotError| bad(format!("not a checkpoint this run can continue from ({e})"));
+        let mut input = SnapshotReader::new(&bytes);
+        if input.bytes_value().ok() != Some(MAGIC) {
+            return Err(bad("not a dyadsim checkpoint".into()));
+        }
+        let version = input.u64().map_err(corrupt)?;
+        if version != VERSION {
+            return Err(bad(format!(
+                "written in checkpoint format {version}, which this dyadsim ({VERSION}) does not read"
+            )));
+        }
+        if input.bytes_value().map_err(corrupt)? != self.key.as_bytes() {
+            return Err(bad(
+                "written for another configuration of this run (the experiment changed since)"
+                    .into(),
+            ));
+        }
+        let resumed = restore(&mut input, state, epochs).map_err(corrupt)?;
+        input.finish().map_err(corrupt)?;
+        Ok(Some(resumed))
+    }
+
+    /// Remove the checkpoint once the run's record is written.
+    pub fn remove(&self) -> Result<()> {
+        match std::fs::remove_file(&self.path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(source) => Err(LabError::Io {
+                path: self.path.clone(),
+                source,
+            }),
+        }
+    }
+}
+
+fn restore(
+    input: &mut SnapshotReader<'_>,
+    state: &mut RunState<'_>,
+    planned: usize,
+) -> std::result::Result<Resumed, SnapshotError> {
+    input.tag("run")?;
+    let epoch = input.usize()?;
+    if epoch == 0 || epoch >= planned {
+        return Err(input.error(format!(
+            "saved after epoch {epoch}, where the run trains epochs 1 to {planned}"
+        )));
+    }
+    let step = input.usize()?;
+    let shuffle = input.rng()?;
+    let n = input.usize()?;
+    if n != state.order.len() {
+        return Err(input.error(format!(
+            "an order of {n} training images where the run trains {}",
+            state.order.len()
+        )));
+    }
+    let mut order = Vec::with_capacity(n);
+    let mut seen = vec![false; n];
+    for _ in 0..n {
+        let i = input.usize()?;
+        if i >= n || std::mem::replace(&mut seen[i], true) {
+            return Err(input.error(format!(
+                "the training order is not a permutation of 0..{n} (at {i})"
+            )));
+        }
+        order.push(i);
+    }
+    let metrics = input.bytes_value()?;
+    let epochs: Vec<EpochMetrics> = serde_json::from_slice(metrics)
+        .map_err(|e| input.error(format!("the metrics do not read: {e}")))?;
+    if epochs.len() != epoch + 1 {
+        return Err(input.error(format!(
+            "{} epochs of metrics for a run saved after epoch {epoch}",
+            epochs.len()
+        )));
+    }
+    state.net.restore(input)?;
+    state.optimizer.restore(input)?;
+    Ok(Resumed {
+        epoch,
+        step,
+        shuffle,
+        order,
+        epochs,
+    })
+}
+
+/// The checkpoint files in `runs`, by the (point, seed) their names claim.
+pub fn files_in(runs: &Path) -> Result<Vec<((usize, u64), PathBuf)>> {
+    if !runs.is_dir() {
+        return Ok(Vec::new());
+    }
+    let io = |source| LabError::Io {
+        path: runs.to_owned(),
+        source,
+    };
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(runs).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if let Some(run) = parse_file_name(&name)
+            && path.is_file()
+        {
+            out.push((run, path));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
