@@ -132,6 +132,11 @@ const METRICS: &[(&str, &str, bool)] = &[
     ("train_loss", "train loss", false),
     ("val_acc", "validation accuracy", true),
     ("val_loss", "validation loss", false),
+    (
+        "best_validation_test_acc",
+        "test accuracy at the best validation epoch",
+        true,
+    ),
     ("diverged", "seeds diverged", true),
     ("settle_passes", "settling passes per batch", false),
     ("settle_residual", "settling residual", false),

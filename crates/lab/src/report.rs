@@ -40,6 +40,9 @@ pub fn final_metric(r: &RunRecord, metric: &str) -> Option<f64> {
     if r.divergence.is_some() {
         return None;
     }
+    if metric == crate::validation::BEST_VALIDATION_TEST_ACC {
+        return crate::validation::best_epoch(&r.epochs).map(|b| b.test_acc);
+    }
     r.last()
         .and_then(|m| epoch_metric(m, metric))
         .filter(|v| v.is_finite())
@@ -268,7 +271,13 @@ pub fn validate_plots(exp: &Experiment) -> std::result::Result<(), FieldError> {
         .chain(
             exp.training
                 .validation
-                .map(|_| [crate::validation::VAL_LOSS, crate::validation::VAL_ACC])
+                .map(|_| {
+                    [
+                        crate::validation::VAL_LOSS,
+                        crate::validation::VAL_ACC,
+                        crate::validation::BEST_VALIDATION_TEST_ACC,
+                    ]
+                })
                 .into_iter()
                 .flatten()
                 .map(String::from),
@@ -350,7 +359,11 @@ fn check_metric(records: &[RunRecord], metric: &str) -> Result<()> {
     let recorded = records
         .iter()
         .flat_map(|r| r.epochs.iter())
-        .any(|m| m.extra.contains_key(metric));
+        .any(|m| m.extra.contains_key(metric))
+        || (metric == crate::validation::BEST_VALIDATION_TEST_ACC
+            && records
+                .iter()
+                .any(|r| crate::validation::best_epoch(&r.epochs).is_some()));
     if BASE_METRICS.contains(&metric) || metric == "diverged" || recorded || records.is_empty() {
         Ok(())
     } else {

@@ -13,6 +13,9 @@ use serde::Serialize;
 pub const VAL_LOSS: &str = "val_loss";
 /// metrics.csv column of the validation accuracy.
 pub const VAL_ACC: &str = "val_acc";
+/// The final metric of figures: the test accuracy of the best-validation epoch (summary.json's
+/// `best_validation` and `best_validation_test_acc`), the number the paper reports.
+pub const BEST_VALIDATION_TEST_ACC: &str = "best_validation_test_acc";
 
 /// Training samples kept for training when `fraction` of `n` is held out: the boundary n·(1 − f)
 /// rounded to the nearest sample (as TFDS rounds percent slices); all `n` without validation.

@@ -57,8 +57,60 @@ pub struct Heatmap {
 /// cells of 22–40 × 20 pt beside the axes and colour bar, at least one column (3.5 in) wide and
 /// at most two (7 in).
 pub fn heatmap_size(cols: usize, rows: usize, caption_lines: usize) -> (f64, f64) {
-    let fixed = 60.0 + BAR_COLUMN;
-    let cell_w = ((504.0 - fixed) / cols.max(1) as f64).clamp(22.0, 40.0);
+    heatmap_size_fitting(cols, rows, caption_lines, Labels::default())
+}
+
+/// The widest tick labels of a heatmap, in points.
+#[derive(Clone, Copy, Debug)]
+struct Labels {
+    /// Widest row label.
+    row: f64,
+    /// Widest column label plus a gap: the narrowest cell that keeps labels apart.
+    cell: f64,
+}
+
+impl Default for Labels {
+    /// Short labels (numbers): what [`heatmap_size`] assumes.
+    fn default() -> Self {
+        Self {
+            row: 28.0,
+            cell: 0.0,
+        }
+    }
+}
+
+impl Labels {
+    fn of(map: &Heatmap) -> Self {
+        // Measured at 10× so that whole-pixel rounding does not distort small text.
+        let font = (FONT, 10.0 * TICK_PT).into_font();
+        let widest = |ticks: &[String]| {
+            ticks
+                .iter()
+                .filter_map(|t| font.box_size(t).ok())
+                .map(|(w, _)| f64::from(w) / 10.0)
+                .fold(0.0, f64::max)
+        };
+        Self {
+            row: widest(&map.y_ticks).max(Self::default().row),
+            cell: widest(&map.x_ticks) + 6.0,
+        }
+    }
+}
+
+/// [`heatmap_size`] for labels as wide as `labels`: the row labels' column grows with them, and
+/// cells are at least `labels.cell` wide where the two-column width allows, so that column labels
+/// (algorithm names, hardware files) do not run into each other.
+fn heatmap_size_fitting(
+    cols: usize,
+    rows: usize,
+    caption_lines: usize,
+    labels: Labels,
+) -> (f64, f64) {
+    // Margins, the row axis name and its labels, the colour bar.
+    let fixed = 32.0 + labels.row + BAR_COLUMN;
+    let min_cell = labels.cell;
+    let widest = (504.0 - fixed) / cols.max(1) as f64;
+    let cell_w = widest.clamp(22.0, 40.0).max(min_cell.min(widest));
     let w = (fixed + cell_w * cols as f64).clamp(252.0, 504.0);
     let h =
         (TITLE_BAND + 50.0 + 20.0 * rows as f64).max(190.0) + CAPTION_BAND * caption_lines as f64;
@@ -98,11 +150,14 @@ pub fn heatmap(stem: &Path, map: &Heatmap, opts: &Options) -> Result<(), PlotErr
     }
     let finite = map.values.iter().flatten().flatten().copied();
     let range = axis::span(finite, false, 0.0);
-    let width = heatmap_size(cols, rows, 0).0;
+    // Text is measured below (labels, caption), which needs the font.
+    output::ensure_font(stem)?;
+    let labels = Labels::of(map);
+    let width = heatmap_size_fitting(cols, rows, 0, labels).0;
     let captions = output::wrap(&map.caption, width - 12.0, CAPTION_PT);
     output::write_both(
         stem,
-        heatmap_size(cols, rows, captions.len()),
+        heatmap_size_fitting(cols, rows, captions.len(), labels),
         &HeatmapDrawing {
             map,
             range,

@@ -349,6 +349,40 @@ fn heatmap_writes_png_and_svg() {
 }
 
 #[test]
+fn heatmap_cells_widen_to_keep_long_labels_apart() {
+    // Four algorithm names against two hardware files: at the default cell width the names ran
+    // into each other and the long row labels squeezed the cells.
+    let stem = out_dir("heatmap").join("long-labels");
+    let map = Heatmap {
+        title: "long labels".into(),
+        x_label: "algorithm".into(),
+        y_label: "hardware".into(),
+        x_ticks: ["DP⊤ α=0", "DP⊤ α=½", "DP⊤ α=1", "backprop"]
+            .map(String::from)
+            .to_vec(),
+        y_ticks: ["ideal", "ecram-tang2018-rounding"]
+            .map(String::from)
+            .to_vec(),
+        values: vec![vec![Some(0.92); 4]; 2],
+        decimals: 1,
+        ..Heatmap::default()
+    };
+    heatmap(&stem, &map, &opts()).expect("heatmap");
+    let (w, _) = png_size(&with_suffix(&stem, "png"));
+    let (default_w, _) = pixels(heatmap_size(4, 2, 0), 200);
+    // The longest row label is ~84 pt at 7.5 pt, 56 more than the default assumes; the cells
+    // stay 40 pt, wider than each column label.
+    assert!(
+        w >= default_w + pixels((50.0, 0.0), 200).0,
+        "{w} vs {default_w}"
+    );
+    assert!(
+        w <= pixels((504.0, 0.0), 200).0,
+        "wider than two columns: {w}"
+    );
+}
+
+#[test]
 fn heatmap_constant_nan_and_single_cells_draw() {
     let dir = out_dir("heatmap-odd");
     let one = |v: Option<f64>| Heatmap {

@@ -96,7 +96,7 @@ pub(crate) fn final_vs_axis(
             y_label: if share {
                 label.axis()
             } else {
-                format!("final {}", label.axis())
+                format!("{}{}", last_or_best(metric), label.axis())
             },
             curves,
             y_range: if share {
@@ -120,8 +120,9 @@ pub(crate) fn final_vs_axis(
     } else {
         (
             format!(
-                "{}: final {} vs {}",
+                "{}: {}{} vs {}",
                 ctx.exp.name,
+                last_or_best(metric),
                 label.name,
                 ctx.labels.axis(x)
             ),
@@ -214,14 +215,19 @@ pub(crate) fn heatmaps(
             format!(" ({setting})")
         };
         let map = Heatmap {
-            title: format!("{}: final {}{suffix}", ctx.exp.name, label.name),
+            title: format!(
+                "{}: {}{}{suffix}",
+                ctx.exp.name,
+                last_or_best(metric),
+                label.name
+            ),
             caption: caption.clone(),
             x_label: ctx.labels.axis(x),
             y_label: ctx.labels.axis(y),
             x_ticks: xs.iter().map(|v| ctx.labels.value(x, v)).collect(),
             y_ticks: ys.iter().map(|v| ctx.labels.value(y, v)).collect(),
             values,
-            value_label: format!("final {}", label.axis()),
+            value_label: format!("{}{}", last_or_best(metric), label.axis()),
             decimals,
             notes,
         };
@@ -234,4 +240,14 @@ pub(crate) fn heatmaps(
         written.push(stem);
     }
     Ok(written)
+}
+
+/// "final " before a metric taken at the last epoch; nothing before one that names its epoch
+/// itself (the test accuracy at the best validation epoch).
+fn last_or_best(metric: &str) -> &'static str {
+    if metric == crate::validation::BEST_VALIDATION_TEST_ACC {
+        ""
+    } else {
+        "final "
+    }
 }

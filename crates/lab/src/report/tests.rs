@@ -518,3 +518,54 @@ fn energy_breakdowns_are_checked_at_load_with_their_position() {
     );
     energy_experiment(&numeric_x).expect("numeric x");
 }
+
+#[test]
+fn the_best_validation_test_accuracy_is_a_final_metric_of_figures() {
+    use crate::validation::{BEST_VALIDATION_TEST_ACC, VAL_ACC};
+    let with_val = |e: usize, val: f64, test: f64| {
+        let mut m = epoch(e, test, 1.0);
+        m.extra.insert(VAL_ACC.to_owned(), val);
+        m
+    };
+    let record = RunRecord {
+        schema: crate::results::SCHEMA,
+        point: 0,
+        seed: 0,
+        params: BTreeMap::new(),
+        // The best validation epoch (2) is not the last (3): its test accuracy is the one shown.
+        epochs: vec![
+            with_val(0, 0.1, 0.1),
+            with_val(1, 0.8, 0.79),
+            with_val(2, 0.9, 0.88),
+            with_val(3, 0.85, 0.9),
+        ],
+        divergence: None,
+        retention: Vec::new(),
+    };
+    assert_eq!(final_metric(&record, BEST_VALIDATION_TEST_ACC), Some(0.88));
+    assert_eq!(final_metric(&record, "test_acc"), Some(0.9));
+    check_metric(std::slice::from_ref(&record), BEST_VALIDATION_TEST_ACC).unwrap();
+    let mut plain = record.clone();
+    plain.epochs.iter_mut().for_each(|m| m.extra.clear());
+    assert_eq!(final_metric(&plain, BEST_VALIDATION_TEST_ACC), None);
+    assert!(check_metric(&[plain], BEST_VALIDATION_TEST_ACC).is_err());
+    // Named in a plot only where the experiment validates.
+    let with = SPEC.replace(
+        "training: (epochs: 4,",
+        "training: (validation: 0.1, epochs: 4,",
+    );
+    let heat = r#"Heatmap(x: "algorithm.alpha", y: "algorithm.kind", metric: "best_validation_test_acc", panels: Some("hardware")),"#;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/figures-test.ron");
+    let load = |text: &str| {
+        crate::load::experiment_from_str(
+            &text.replace(
+                "Retention(lines",
+                &format!("{heat}\n        Retention(lines"),
+            ),
+            &path,
+        )
+    };
+    assert!(load(&with).is_ok());
+    let err = load(SPEC).unwrap_err().to_string();
+    assert!(err.contains("best_validation_test_acc"), "{err}");
+}
