@@ -11,19 +11,52 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tests::{dyadsim, root, scratch};
 
-/// Stops the run at the first mini-batch after epoch `after` was measured.
+/// Stops the run at the first mini-batch after epoch `after` was measured, or after `batches`
+/// mini-batches.
 struct StopAfter {
     after: usize,
+    batches: usize,
     measured: AtomicUsize,
+    done: AtomicUsize,
+}
+
+impl StopAfter {
+    fn epoch(after: usize) -> Self {
+        Self {
+            after,
+            batches: usize::MAX,
+            measured: AtomicUsize::new(0),
+            done: AtomicUsize::new(0),
+        }
+    }
+
+    fn batches(batches: usize) -> Self {
+        Self {
+            batches,
+            ..Self::epoch(usize::MAX)
+        }
+    }
 }
 
 impl Observer for StopAfter {
+    fn batch(&self, done: usize, _total: usize) {
+        self.done.store(done, Ordering::SeqCst);
+    }
     fn epoch(&self, m: &EpochMetrics) {
         self.measured.store(m.epoch, Ordering::SeqCst);
     }
     fn should_stop(&self) -> bool {
         self.measured.load(Ordering::SeqCst) >= self.after
+            || self.done.load(Ordering::SeqCst) >= self.batches
     }
+}
+
+/// Where a test stops a run: after an epoch (checkpoints after every epoch) or in the middle of
+/// one (a checkpoint at every mini-batch).
+#[derive(Clone, Copy, Debug)]
+enum Stop {
+    AfterEpoch(usize),
+    AfterBatches(usize),
 }
 
 /// Point `point` of a shipped experiment (or of `text`), shortened to `epochs` epochs.
@@ -48,40 +81,34 @@ fn shown(o: &RunOutcome) -> String {
     format!("{o:?}")
 }
 
-/// Train `exp` straight through, then stopped after each epoch in `stops` and continued.
-fn continues_bit_for_bit(name: &str, exp: &Experiment, stops: &[usize]) {
+/// Train `exp` straight through, then stopped at each of `stops` and continued.
+fn continues_bit_for_bit(name: &str, exp: &Experiment, stops: &[Stop]) {
     let dir = scratch(&format!("checkpoint-{name}"));
     let data = lab::dataset::load(&exp.dataset, &root().join("experiments")).unwrap();
     let straight = shown(&train(exp, &data, 0, &Silent).unwrap());
-    for &after in stops {
-        let c = Checkpoints {
-            path: dir.join(file_name(0, after as u64)),
-            key: format!("{name} run"),
-            every: Duration::ZERO,
+    for (i, &at) in stops.iter().enumerate() {
+        let (stop, every) = match at {
+            Stop::AfterEpoch(e) => (StopAfter::epoch(e), Duration::ZERO),
+            Stop::AfterBatches(b) => (StopAfter::batches(b), Duration::from_nanos(1)),
         };
-        let stop = StopAfter {
-            after,
-            measured: AtomicUsize::new(0),
+        let c = Checkpoints {
+            path: dir.join(file_name(0, i as u64)),
+            key: format!("{name} run"),
+            every,
         };
         let err = train_with(exp, &data, 0, &stop, Some(&c)).unwrap_err();
         assert!(matches!(err, lab::LabError::Interrupted), "{name}: {err}");
-        assert!(
-            c.path.is_file(),
-            "{name}: no checkpoint after epoch {after}"
-        );
-        let resumed = StopAfter {
-            after: usize::MAX,
-            measured: AtomicUsize::new(0),
-        };
+        assert!(c.path.is_file(), "{name}: no checkpoint at {at:?}");
+        let resumed = StopAfter::epoch(usize::MAX);
         let continued = train_with(exp, &data, 0, &resumed, Some(&c)).unwrap();
         assert_eq!(
             resumed.measured.load(Ordering::SeqCst),
             exp.training.epochs,
-            "{name}: the continued run measures only the epochs after {after}"
+            "{name}: the continued run measures the epochs from where it stopped"
         );
         assert!(
             shown(&continued) == straight,
-            "{name}: the run continued after epoch {after} differs from the run never stopped"
+            "{name}: the run continued from {at:?} differs from the run never stopped"
         );
     }
 }
@@ -90,7 +117,15 @@ fn continues_bit_for_bit(name: &str, exp: &Experiment, stops: &[usize]) {
 fn pulsed_devices_with_write_noise_and_variation_continue_bit_for_bit() {
     // write_noise_std 30, dw_min_dtod 0.5: every stream of a pulsed array is drawn from.
     let exp = point(None, "device-noise-convergence.ron", 4, 3);
-    continues_bit_for_bit("pulsed", &exp, &[1, 2]);
+    continues_bit_for_bit(
+        "pulsed",
+        &exp,
+        &[
+            Stop::AfterEpoch(1),
+            Stop::AfterEpoch(2),
+            Stop::AfterBatches(50),
+        ],
+    );
 }
 
 #[test]
@@ -103,14 +138,14 @@ fn neuron_mismatch_continues_bit_for_bit() {
         );
     assert!(text.contains("compartment_noise"));
     let exp = point(Some(&text), "periphery-mismatch.ron", 7, 3);
-    continues_bit_for_bit("mismatch", &exp, &[1]);
+    continues_bit_for_bit("mismatch", &exp, &[Stop::AfterBatches(20)]);
 }
 
 #[test]
 fn drift_after_training_continues_bit_for_bit() {
     let exp = point(None, "drift-retention.ron", 0, 2);
     assert!(exp.retention.is_some());
-    continues_bit_for_bit("drift", &exp, &[1]);
+    continues_bit_for_bit("drift", &exp, &[Stop::AfterEpoch(1)]);
 }
 
 #[test]
@@ -138,7 +173,11 @@ fn convolutions_on_noisy_arrays_with_adam_a_schedule_and_validation_continue_bit
 )"#;
     for p in [0, 1] {
         let exp = point(Some(text), "conv-checkpoint.ron", p, 3);
-        continues_bit_for_bit(&format!("conv{p}"), &exp, &[2]);
+        continues_bit_for_bit(
+            &format!("conv{p}"),
+            &exp,
+            &[Stop::AfterEpoch(2), Stop::AfterBatches(25)],
+        );
     }
 }
 
@@ -154,7 +193,11 @@ fn circuit_mode_continues_bit_for_bit() {
     hardware: Hardware(periphery: (compartment_noise: 0.01)),
 )"#;
     let exp = point(Some(text), "circuit-checkpoint.ron", 0, 2);
-    continues_bit_for_bit("circuit", &exp, &[1]);
+    continues_bit_for_bit(
+        "circuit",
+        &exp,
+        &[Stop::AfterEpoch(1), Stop::AfterBatches(13)],
+    );
 }
 
 /// A checkpoint written for one run.
@@ -166,10 +209,7 @@ fn written_checkpoint(dir: &Path) -> (Experiment, lab::dataset::Dataset, Checkpo
         key: "quickstart".into(),
         every: Duration::ZERO,
     };
-    let stop = StopAfter {
-        after: 1,
-        measured: AtomicUsize::new(0),
-    };
+    let stop = StopAfter::epoch(1);
     assert!(train_with(&exp, &data, 0, &stop, Some(&c)).is_err());
     (exp, data, c)
 }
@@ -240,10 +280,7 @@ fn the_runner_continues_from_a_checkpoint_and_removes_it_with_the_record_written
         ),
         every: Duration::ZERO,
     };
-    let stop = StopAfter {
-        after: 1,
-        measured: AtomicUsize::new(0),
-    };
+    let stop = StopAfter::epoch(1);
     assert!(train_with(&p.experiment, &data, 0, &stop, Some(&c)).is_err());
     let r = dyadsim(&["run", exp_s, "--out", out, "--checkpoint-minutes", "0"]);
     assert_eq!(r.code, 0, "{r:?}");

@@ -32,9 +32,9 @@ pub enum Command {
         /// Slurm job array: --shard $SLURM_ARRAY_TASK_ID/n with sbatch --array=0-(n-1).
         #[arg(long, value_name = "i/n")]
         shard: Option<String>,
-        /// Write a checkpoint of each run in flight after an epoch once this many minutes passed
-        /// since its last one (0: after every epoch; `never`: none), into runs/ beside the
-        /// records; a run with a checkpoint continues from it, bit for bit.
+        /// Write a checkpoint of each run in flight at the first mini-batch boundary once this many
+        /// minutes passed since its last one (0: after every epoch; `never`: none), into runs/
+        /// beside the records; a run with a checkpoint continues from it, bit for bit.
         #[arg(long, value_name = "MINUTES|never", default_value = crate::flags::CHECKPOINT_MINUTES, value_parser = crate::flags::checkpoint_minutes)]
         checkpoint_minutes: crate::flags::CheckpointEvery,
         /// Print only the progress bar and the final table, no line per epoch.

@@ -119,8 +119,8 @@ pub fn threads(text: &str) -> Result<usize, String> {
     }
 }
 
-/// Default of `run --checkpoint-minutes`: a run that takes longer than this between epochs loses
-/// at most this much work when it is stopped, and short runs write no checkpoint at all.
+/// Default of `run --checkpoint-minutes`: a run stopped mid-way loses at most this much work (and
+/// one mini-batch), and runs shorter than this write no checkpoint at all.
 pub const CHECKPOINT_MINUTES: &str = "10";
 
 /// How often runs write checkpoints; `None`: never.

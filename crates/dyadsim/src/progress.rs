@@ -82,12 +82,17 @@ impl RunObserver for Terminal<'_> {
         let _ = self.bar.set(bar);
     }
 
-    fn resumed(&self, point: usize, seed: u64, epoch: usize, done: usize) {
+    fn resumed(&self, point: usize, seed: u64, epoch: usize, batch: usize, done: usize) {
         if let Some(bar) = self.bar.get() {
             bar.inc(done as u64);
         }
+        let at = if batch == 0 {
+            format!("after epoch {}", epoch - 1)
+        } else {
+            format!("at mini-batch {} of epoch {epoch}", batch + 1)
+        };
         self.line(format!(
-            "{} continues from its checkpoint after epoch {epoch}",
+            "{} continues from its checkpoint {at}",
             self.run_name(point, seed)
         ));
     }

@@ -1,15 +1,18 @@
-//! Checkpoints of a run between epochs, so that a run stopped by a job's time limit, a signal or a
-//! crash continues from its last finished epoch instead of from the start.
+//! Checkpoints of a run between mini-batches, so that a run stopped by a job's time limit, a
+//! signal or a crash continues from its last checkpoint instead of from the start.
 //!
 //! A checkpoint holds what training changed: the arrays' device values, noise-stream positions and
-//! counts, the biases, the optimiser's moments, the shuffled order with its stream, the step count
-//! and the metrics measured so far. Everything else (the network's devices, the data, the probe
+//! counts, the biases, the optimiser's moments, the shuffled order with its stream, the step count,
+//! the metrics measured so far and, within an epoch, the epoch's running sums and its counts at
+//! the start. Everything else (the network's devices, the data, the probe
 //! images) is realised again from the experiment and the seed, as at the start of a run, so the
 //! continued run is bit for bit the run that was never stopped. The file also carries the run's
 //! configuration (the runner's run key), and one written for another configuration is refused.
 
+use crate::cost::Counts;
 use crate::error::{LabError, Result};
 use crate::job::{EpochMetrics, Net};
+use crate::metrics::EpochTally;
 use crossbar::{SnapshotError, SnapshotReader, SnapshotWriter};
 use dualprop::optimizer::Optimizer;
 use rand_chacha::ChaCha8Rng;
@@ -39,35 +42,75 @@ pub struct Checkpoints {
     pub path: PathBuf,
     /// What the run is (the runner's run key): a checkpoint of anything else is refused.
     pub key: String,
-    /// Write a checkpoint after an epoch once this much time has passed since the run (or its
-    /// last checkpoint) started; zero writes one after every epoch.
+    /// Write a checkpoint at the first mini-batch boundary once this much time has passed since
+    /// the run (or its last checkpoint) started; zero writes one after every epoch instead.
     pub every: Duration,
+}
+
+/// Where in its training a run stands: at mini-batch `batch` of epoch `epoch` (1-based), with
+/// `batch` = 0 meaning before the epoch shuffled its order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Position {
+    /// The epoch in progress.
+    pub epoch: usize,
+    /// The next mini-batch of that epoch.
+    pub batch: usize,
+}
+
+/// What an epoch in progress has summed so far.
+pub struct EpochSoFar {
+    /// The running sums of the epoch's settling and pulses.
+    pub tally: EpochTally,
+    /// The network's and arrays' counts when the epoch started.
+    pub start: Counts,
 }
 
 /// What a run had done when its checkpoint was written.
 pub struct Resumed {
-    /// The last finished epoch.
-    pub epoch: usize,
+    /// Where it continues.
+    pub at: Position,
     /// Mini-batch steps taken (the learning-rate schedule's position).
     pub step: usize,
-    /// The shuffle stream after the last epoch's shuffle.
+    /// The shuffle stream.
     pub shuffle: ChaCha8Rng,
-    /// The training order the next shuffle starts from.
+    /// The training order (this epoch's when `at.batch` > 0).
     pub order: Vec<usize>,
-    /// Metrics of epochs 0 to `epoch`.
+    /// Metrics of epochs 0 to `at.epoch` − 1.
     pub epochs: Vec<EpochMetrics>,
+    /// The epoch in progress, when `at.batch` > 0.
+    pub so_far: Option<EpochSoFar>,
 }
 
-/// The state of a run between two epochs, borrowed from the training loop.
+/// The state of a run to restore into, built as at the start of the run.
 pub struct RunState<'a> {
     /// The network (its arrays, biases and counts).
     pub net: &'a mut Net,
     /// The optimiser.
     pub optimizer: &'a mut Optimizer,
+    /// The training order, whose length the checkpoint must have.
+    pub order_len: usize,
+    /// Mini-batches per epoch.
+    pub batches: usize,
+}
+
+/// The state of a run to save, borrowed from the training loop.
+pub struct Saved<'a> {
+    /// Where the run stands.
+    pub at: Position,
+    /// Mini-batch steps taken.
+    pub step: usize,
+    /// The network.
+    pub net: &'a Net,
+    /// The optimiser.
+    pub optimizer: &'a Optimizer,
     /// The shuffle stream.
-    pub shuffle: &'a mut ChaCha8Rng,
+    pub shuffle: &'a ChaCha8Rng,
     /// The training order.
-    pub order: &'a mut Vec<usize>,
+    pub order: &'a [usize],
+    /// Metrics of epochs 0 to `at.epoch` − 1.
+    pub epochs: &'a [EpochMetrics],
+    /// The epoch in progress, when `at.batch` > 0.
+    pub so_far: Option<(&'a EpochTally, &'a Counts)>,
 }
 
 /// When the next checkpoint is due.
@@ -85,6 +128,12 @@ impl Schedule {
         }
     }
 
+    /// Whether checkpoints may fall between the mini-batches of an epoch: only with a positive
+    /// interval (zero means one after every epoch).
+    pub fn within_epochs(&self) -> bool {
+        !self.every.is_zero()
+    }
+
     /// True when enough time passed since the start or the last checkpoint; restarts the count.
     pub fn due(&mut self) -> bool {
         let due = self.since.elapsed() >= self.every;
@@ -96,16 +145,10 @@ impl Schedule {
 }
 
 impl Checkpoints {
-    /// Write the checkpoint of a run after epoch `epoch` (atomically: the previous checkpoint
-    /// stays until the new one is complete).
-    pub fn save(
-        &self,
-        state: &RunState<'_>,
-        epoch: usize,
-        step: usize,
-        epochs: &[EpochMetrics],
-    ) -> Result<()> {
-        let metrics = serde_json::to_vec(epochs).map_err(|e| LabError::Encode {
+    /// Write the checkpoint of a run (atomically: the previous checkpoint stays until the new one
+    /// is complete).
+    pub fn save(&self, state: &Saved<'_>) -> Result<()> {
+        let metrics = serde_json::to_vec(state.epochs).map_err(|e| LabError::Encode {
             path: self.path.clone(),
             message: e.to_string(),
         })?;
@@ -114,21 +157,27 @@ impl Checkpoints {
         out.u64(VERSION);
         out.bytes(self.key.as_bytes());
         out.tag("run");
-        out.u64(epoch as u64);
-        out.u64(step as u64);
+        out.u64(state.at.epoch as u64);
+        out.u64(state.at.batch as u64);
+        out.u64(state.step as u64);
         out.rng(state.shuffle);
         out.u64(state.order.len() as u64);
-        for &i in state.order.iter() {
+        for &i in state.order {
             out.u64(i as u64);
         }
         out.bytes(&metrics);
+        if let Some((tally, start)) = state.so_far {
+            save_tally(tally, &mut out);
+            start.arrays.save(&mut out);
+            start.net.save(&mut out);
+        }
         state.net.save(&mut out);
         state.optimizer.save(&mut out);
         crate::results::write_atomic(&self.path, &out.into_bytes())
     }
 
-    /// Restore the run's state from its checkpoint into `state`, built as at the start of the run;
-    /// `None` when there is no checkpoint.
+    /// Restore the run's state from its checkpoint into `state`, built as at the start of a run of
+    /// `epochs` epochs; `None` when there is no checkpoint.
     pub fn load(&self, state: &mut RunState<'_>, epochs: usize) -> Result<Option<Resumed>> {
         let bytes = match std::fs::read(&self.path) {
             Ok(bytes) => bytes,
@@ -189,18 +238,21 @@ fn restore(
 ) -> std::result::Result<Resumed, SnapshotError> {
     input.tag("run")?;
     let epoch = input.usize()?;
-    if epoch == 0 || epoch >= planned {
+    let batch = input.usize()?;
+    if epoch == 0 || epoch > planned || batch >= state.batches.max(1) || (epoch == 1 && batch == 0)
+    {
         return Err(input.error(format!(
-            "saved after epoch {epoch}, where the run trains epochs 1 to {planned}"
+            "saved at mini-batch {batch} of epoch {epoch}, where the run trains {} mini-batches in each of epochs 1 to {planned}",
+            state.batches
         )));
     }
     let step = input.usize()?;
     let shuffle = input.rng()?;
     let n = input.usize()?;
-    if n != state.order.len() {
+    if n != state.order_len {
         return Err(input.error(format!(
             "an order of {n} training images where the run trains {}",
-            state.order.len()
+            state.order_len
         )));
     }
     let mut order = Vec::with_capacity(n);
@@ -217,20 +269,54 @@ fn restore(
     let metrics = input.bytes_value()?;
     let epochs: Vec<EpochMetrics> = serde_json::from_slice(metrics)
         .map_err(|e| input.error(format!("the metrics do not read: {e}")))?;
-    if epochs.len() != epoch + 1 {
+    if epochs.len() != epoch {
         return Err(input.error(format!(
-            "{} epochs of metrics for a run saved after epoch {epoch}",
+            "{} epochs of metrics for a run saved in epoch {epoch}",
             epochs.len()
         )));
     }
+    let so_far = if batch > 0 {
+        let tally = restore_tally(input)?;
+        let mut start = Counts::default();
+        start.arrays.restore(input)?;
+        start.net.restore(input)?;
+        Some(EpochSoFar { tally, start })
+    } else {
+        None
+    };
     state.net.restore(input)?;
     state.optimizer.restore(input)?;
     Ok(Resumed {
-        epoch,
+        at: Position { epoch, batch },
         step,
         shuffle,
         order,
         epochs,
+        so_far,
+    })
+}
+
+/// The running sums of an epoch in progress (its counts and samples are set when it ends).
+fn save_tally(t: &EpochTally, out: &mut SnapshotWriter) {
+    out.tag("epoch so far");
+    out.u64(t.batches as u64);
+    out.f64(t.passes);
+    out.f64(t.residual);
+    out.u64(t.unconverged as u64);
+    out.f64(t.time);
+    out.u64(t.pulses);
+}
+
+fn restore_tally(input: &mut SnapshotReader<'_>) -> std::result::Result<EpochTally, SnapshotError> {
+    input.tag("epoch so far")?;
+    Ok(EpochTally {
+        batches: input.usize()?,
+        passes: input.f64()?,
+        residual: input.f64()?,
+        unconverged: input.usize()?,
+        time: input.f64()?,
+        pulses: input.u64()?,
+        ..EpochTally::default()
     })
 }
 

@@ -1,6 +1,6 @@
 //! One training run: build the network, train it epoch by epoch, measure it.
 
-use crate::checkpoint::{self, Checkpoints, RunState};
+use crate::checkpoint::{self, Checkpoints, Position, RunState, Saved};
 use crate::dataset::{Dataset, Split};
 use crate::error::{LabError, Result};
 use crate::metrics::{EpochTally, MetricSpec, Probe, input_range};
@@ -101,9 +101,9 @@ pub trait Observer: Sync {
     fn batch(&self, _done: usize, _total: usize) {}
     /// An epoch finished and was measured.
     fn epoch(&self, _metrics: &EpochMetrics) {}
-    /// The run continues from a checkpoint written after epoch `epoch`, with `done` of its
-    /// mini-batches behind it.
-    fn resumed(&self, _epoch: usize, _done: usize) {}
+    /// The run continues from a checkpoint at mini-batch `batch` (0-based) of epoch `epoch`, with
+    /// `done` of its mini-batches behind it.
+    fn resumed(&self, _epoch: usize, _batch: usize, _done: usize) {}
     /// Asked between mini-batches: true abandons the run (its results are not recorded).
     fn should_stop(&self) -> bool {
         false
@@ -279,7 +279,7 @@ pub fn train(
 }
 
 /// [`train`], continuing from the checkpoint in `checkpoints` if there is one and writing one
-/// between epochs as often as it says (see [`crate::checkpoint`]). The outcome is bit for bit
+/// between mini-batches as often as it says (see [`crate::checkpoint`]). The outcome is bit for bit
 /// that of [`train`]; the caller removes the checkpoint once the outcome is recorded.
 pub fn train_with(
     exp: &Experiment,
@@ -320,23 +320,25 @@ pub fn train_with(
             let mut state = RunState {
                 net: &mut net,
                 optimizer: &mut optimizer,
-                shuffle: &mut shuffle,
-                order: &mut order,
+                order_len: order.len(),
+                batches,
             };
             c.load(&mut state, t.epochs)?
         }
         None => None,
     };
-    let (mut epochs, first_epoch) = match resumed {
+    let (mut epochs, first_epoch, mut so_far) = match resumed {
         Some(r) => {
             (shuffle, order, step) = (r.shuffle, r.order, r.step);
-            observer.resumed(r.epoch, r.epoch * batches);
-            (r.epochs, r.epoch + 1)
+            let at = r.at;
+            observer.resumed(at.epoch, at.batch, (at.epoch - 1) * batches + at.batch);
+            let so_far = r.so_far.map(|s| (at.batch, s));
+            (r.epochs, at.epoch, so_far)
         }
         None => {
             let first = measure_epoch(&mut net, data, n_train, 0, exp, &probe, &tally);
             observer.epoch(&first);
-            (vec![first], 1)
+            (vec![first], 1, None)
         }
     };
     if let Some(undefined) = alg.undefined_output() {
@@ -346,13 +348,38 @@ pub fn train_with(
     }
     let mut schedule = checkpoints.map(|c| checkpoint::Schedule::start(c.every));
     for epoch in first_epoch..=t.epochs {
-        order.shuffle(&mut shuffle);
+        // An epoch continued from a checkpoint has shuffled its order already.
+        let (first_batch, start) = match so_far.take() {
+            Some((batch, s)) => {
+                tally = s.tally;
+                (batch, s.start)
+            }
+            None => {
+                order.shuffle(&mut shuffle);
+                tally = EpochTally::default();
+                (0, crate::cost::Counts::of(&net))
+            }
+        };
         if augment.is_some() {
             crops = Crop::draws(&mut augment_stream(exp.seed, replicate, epoch), n_train);
         }
-        tally = EpochTally::default();
-        let start = crate::cost::Counts::of(&net);
-        for (batch, idx) in order.chunks(t.batch_size).enumerate() {
+        for (batch, idx) in order.chunks(t.batch_size).enumerate().skip(first_batch) {
+            if let (Some(c), Some(due)) = (checkpoints, schedule.as_mut())
+                && batch > first_batch
+                && due.within_epochs()
+                && due.due()
+            {
+                c.save(&Saved {
+                    at: Position { epoch, batch },
+                    step,
+                    net: &net,
+                    optimizer: &optimizer,
+                    shuffle: &shuffle,
+                    order: &order,
+                    epochs: &epochs,
+                    so_far: Some((&tally, &start)),
+                })?;
+            }
             if observer.should_stop() {
                 return Err(LabError::Interrupted);
             }
@@ -429,13 +456,19 @@ pub fn train_with(
             && epoch < t.epochs
             && due.due()
         {
-            let state = RunState {
-                net: &mut net,
-                optimizer: &mut optimizer,
-                shuffle: &mut shuffle,
-                order: &mut order,
-            };
-            c.save(&state, epoch, step, &epochs)?;
+            c.save(&Saved {
+                at: Position {
+                    epoch: epoch + 1,
+                    batch: 0,
+                },
+                step,
+                net: &net,
+                optimizer: &optimizer,
+                shuffle: &shuffle,
+                order: &order,
+                epochs: &epochs,
+                so_far: None,
+            })?;
         }
     }
     let retention = match &exp.retention {

@@ -105,9 +105,9 @@ pub struct RunOptions {
     pub threads: Option<usize>,
     /// Run only this share of the grid.
     pub shard: Option<Shard>,
-    /// Write a checkpoint of every run in flight after an epoch once this much time passed since
-    /// its last one (zero: after every epoch), and continue runs from their checkpoints; `None`
-    /// neither writes nor reads checkpoints.
+    /// Write a checkpoint of every run in flight at the first mini-batch boundary once this much
+    /// time passed since its last one (zero: after every epoch), and continue runs from their
+    /// checkpoints; `None` neither writes nor reads checkpoints.
     pub checkpoint_every: Option<std::time::Duration>,
 }
 
@@ -119,9 +119,9 @@ pub trait RunObserver: Sync {
     fn batch(&self, _point: usize, _seed: u64) {}
     /// An epoch of run (point, seed) was measured.
     fn epoch(&self, _point: usize, _seed: u64, _metrics: &EpochMetrics) {}
-    /// Run (point, seed) continues from its checkpoint after epoch `epoch`, with `done`
-    /// mini-batches behind it.
-    fn resumed(&self, _point: usize, _seed: u64, _epoch: usize, _done: usize) {}
+    /// Run (point, seed) continues from its checkpoint at mini-batch `batch` (0-based) of epoch
+    /// `epoch`, with `done` mini-batches behind it.
+    fn resumed(&self, _point: usize, _seed: u64, _epoch: usize, _batch: usize, _done: usize) {}
     /// A run finished and its record is on disk.
     fn finished(&self, _record: &RunRecord) {}
     /// Asked between mini-batches: true stops every run in flight, as if the process were killed.
@@ -143,8 +143,9 @@ impl Observer for RunProgress<'_> {
     fn epoch(&self, metrics: &EpochMetrics) {
         self.inner.epoch(self.point, self.seed, metrics);
     }
-    fn resumed(&self, epoch: usize, done: usize) {
-        self.inner.resumed(self.point, self.seed, epoch, done);
+    fn resumed(&self, epoch: usize, batch: usize, done: usize) {
+        self.inner
+            .resumed(self.point, self.seed, epoch, batch, done);
     }
     fn should_stop(&self) -> bool {
         self.inner.should_stop()
