@@ -87,7 +87,10 @@ pub fn default_plots(exp: &Experiment) -> Vec<PlotSpec> {
                 .map(|a| a.path.clone())
         })
         .flatten();
-    let mut plots = vec![PlotSpec::Convergence { axis }];
+    let mut plots = vec![PlotSpec::Convergence {
+        axis,
+        from_epoch: 0,
+    }];
     if exp.retention.is_some() {
         plots.push(PlotSpec::Retention {
             lines: axes.first().map(|a| a.path.clone()),
@@ -130,8 +133,14 @@ pub fn draw(out: &Path, exp: &Experiment, records: &[RunRecord]) -> Result<Vec<P
     let mut written = Vec::new();
     for plot in &plots {
         match plot {
-            PlotSpec::Convergence { axis } => {
-                written.push(convergence(out, exp, records, axis.as_deref())?);
+            PlotSpec::Convergence { axis, from_epoch } => {
+                written.push(convergence(
+                    out,
+                    exp,
+                    records,
+                    axis.as_deref(),
+                    *from_epoch,
+                )?);
             }
             PlotSpec::Heatmap {
                 x,
@@ -299,7 +308,21 @@ pub fn validate_plots(exp: &Experiment) -> std::result::Result<(), FieldError> {
     };
     for plot in &exp.plots {
         match plot {
-            PlotSpec::Convergence { axis: a } => optional("plots.axis", a)?,
+            PlotSpec::Convergence {
+                axis: a,
+                from_epoch,
+            } => {
+                optional("plots.axis", a)?;
+                if *from_epoch > exp.training.epochs {
+                    return Err(FieldError::new(
+                        "plots.from_epoch",
+                        format!(
+                            "must be at most training.epochs = {} (got {from_epoch}): nothing would be drawn",
+                            exp.training.epochs
+                        ),
+                    ));
+                }
+            }
             PlotSpec::Heatmap {
                 x,
                 y,

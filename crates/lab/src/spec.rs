@@ -132,6 +132,10 @@ pub enum PlotSpec {
         /// The sweep axis whose values label the curves.
         #[serde(default)]
         axis: Option<String>,
+        /// The first epoch drawn (default 0, the untrained network); 1 lets the accuracy axis fit
+        /// the trained range instead of stretching down to chance.
+        #[serde(default)]
+        from_epoch: usize,
     },
     /// A final metric over two axes, the values printed in the cells; one figure per value of `panels`.
     Heatmap {

@@ -21,11 +21,12 @@ pub fn convergence(
     exp: &Experiment,
     records: &[RunRecord],
     axis: Option<&str>,
+    from_epoch: usize,
 ) -> Result<PathBuf> {
-    draw(&Context::new(exp, records), out, axis)
+    draw(&Context::new(exp, records), out, axis, from_epoch)
 }
 
-fn draw(ctx: &Context<'_>, out: &Path, axis: Option<&str>) -> Result<PathBuf> {
+fn draw(ctx: &Context<'_>, out: &Path, axis: Option<&str>, from: usize) -> Result<PathBuf> {
     let exp = ctx.exp;
     let paths = exp.sweep.paths();
     let all: Vec<&str> = paths.iter().map(String::as_str).collect();
@@ -71,16 +72,21 @@ fn draw(ctx: &Context<'_>, out: &Path, axis: Option<&str>) -> Result<PathBuf> {
                 for split in ["test", "train"] {
                     let acc_name = format!("{split}_acc");
                     let acc_label = ctx.labels.metric(&acc_name);
-                    acc.push(epoch_curve(split, &runs, &acc_name, &acc_label));
+                    acc.push(epoch_curve(split, &runs, &acc_name, &acc_label, from));
                     let loss_name = format!("{split}_loss");
                     let loss_label = ctx.labels.metric(&loss_name);
-                    loss.push(epoch_curve(split, &runs, &loss_name, &loss_label));
+                    loss.push(epoch_curve(split, &runs, &loss_name, &loss_label, from));
                 }
             } else {
                 let label = describe(ctx, &lines, lc);
-                let mut a = epoch_curve(&label, &runs, "test_acc", &accuracy);
-                let mut l =
-                    epoch_curve(&label, &runs, "test_loss", &ctx.labels.metric("test_loss"));
+                let mut a = epoch_curve(&label, &runs, "test_acc", &accuracy, from);
+                let mut l = epoch_curve(
+                    &label,
+                    &runs,
+                    "test_loss",
+                    &ctx.labels.metric("test_loss"),
+                    from,
+                );
                 if ordered {
                     a = a.with_colour(sequential(i, line_combos.len()));
                     l = l.with_colour(sequential(i, line_combos.len()));
@@ -137,6 +143,9 @@ fn draw(ctx: &Context<'_>, out: &Path, axis: Option<&str>) -> Result<PathBuf> {
         "lines: mean over {}; bands: ± 1 std; ✗: training diverged, the line ends there",
         over(ctx, &shown)
     ));
+    if from > 0 {
+        caption.push_str(&format!("; from epoch {from} on"));
+    }
     let stem = out.join("convergence");
     let what = if single {
         "accuracy and loss"
@@ -153,11 +162,18 @@ fn draw(ctx: &Context<'_>, out: &Path, axis: Option<&str>) -> Result<PathBuf> {
     Ok(stem)
 }
 
-/// Mean ± std over `runs` of one metric per epoch, in the metric's display scale.
+/// Mean ± std over `runs` of one metric per epoch from epoch `from` on, in the metric's display
+/// scale.
 ///
 /// When any run diverged, the line stops at the last epoch every run completed and ends in ✗,
 /// so the mean never silently changes the runs it is taken over.
-fn epoch_curve(label: &str, runs: &[&RunRecord], metric: &str, scale: &MetricLabel) -> Curve {
+fn epoch_curve(
+    label: &str,
+    runs: &[&RunRecord],
+    metric: &str,
+    scale: &MetricLabel,
+    from: usize,
+) -> Curve {
     let diverged = runs.iter().filter(|r| r.divergence.is_some()).count();
     let longest = runs.iter().map(|r| r.epochs.len()).max().unwrap_or(0);
     let end = if diverged > 0 {
@@ -177,7 +193,7 @@ fn epoch_curve(label: &str, runs: &[&RunRecord], metric: &str, scale: &MetricLab
         let Some(epoch) = runs.iter().find_map(|r| r.epochs.get(e)).map(|m| m.epoch) else {
             continue;
         };
-        if values.is_empty() {
+        if values.is_empty() || epoch < from {
             continue;
         }
         let (m, s) = mean_std(&values);

@@ -569,3 +569,28 @@ fn the_best_validation_test_accuracy_is_a_final_metric_of_figures() {
     let err = load(SPEC).unwrap_err().to_string();
     assert!(err.contains("best_validation_test_acc"), "{err}");
 }
+
+#[test]
+fn convergence_from_a_later_epoch_leaves_out_the_untrained_network() {
+    let exp = experiment();
+    let records = records(&exp);
+    let dir = std::env::temp_dir().join(format!("dyadsim-from-epoch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    convergence::convergence(&dir, &exp, &records, Some("algorithm.alpha"), 2).unwrap();
+    let svg = std::fs::read_to_string(dir.join("convergence.svg")).unwrap();
+    assert!(
+        svg.contains("from epoch 2 on"),
+        "the caption says where the lines start"
+    );
+    // Beyond the last epoch nothing would be drawn: refused when the experiment loads.
+    let text = SPEC.replace("Convergence(),", "Convergence(from_epoch: 5),");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/figures-test.ron");
+    let err = crate::load::experiment_from_str(&text, &path)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("from_epoch") && err.contains("at most training.epochs = 4"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
