@@ -1,5 +1,7 @@
 //! Soak test of the built binary: a hardware sweep killed with SIGKILL at seeded random moments
-//! and resumed ends byte-identical to an uninterrupted run, with no temporary file left.
+//! and resumed ends byte-identical to an uninterrupted run, with no temporary file left; and the
+//! same with a checkpoint at almost every mini-batch, so that kills land in checkpoint writes and
+//! runs continue from checkpoints, none of which is left behind.
 //!
 //! It lives with the binary because only a package's own tests are given the path of its binary
 //! (`CARGO_BIN_EXE_dyadsim`), and a kill must hit a real process, not a thread of the test.
@@ -41,13 +43,14 @@ impl SplitMix {
     }
 }
 
-fn start(exp: &Path, out: &Path, fresh: bool) -> Child {
+fn start(exp: &Path, out: &Path, fresh: bool, extra: &[&str]) -> Child {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dyadsim"));
     cmd.arg("run")
         .arg(exp)
         .arg("--out")
         .arg(out)
-        .args(["--threads", "2"]);
+        .args(["--threads", "2"])
+        .args(extra);
     if fresh {
         cmd.arg("--fresh");
     }
@@ -105,6 +108,21 @@ fn results(out: &Path) -> Vec<(PathBuf, Vec<u8>)> {
         .collect()
 }
 
+/// Assert equal results, naming the first file that differs rather than printing bytes.
+fn same(got: &[(PathBuf, Vec<u8>)], want: &[(PathBuf, Vec<u8>)], when: &str) {
+    let names = |r: &[(PathBuf, Vec<u8>)]| r.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>();
+    assert_eq!(names(got), names(want), "{when}: other files");
+    for ((path, a), (_, b)) in got.iter().zip(want) {
+        assert!(
+            a == b,
+            "{when}: {} differs:\n{}\n---- uninterrupted:\n{}",
+            path.display(),
+            String::from_utf8_lossy(a),
+            String::from_utf8_lossy(b)
+        );
+    }
+}
+
 fn temporaries(out: &Path) -> Vec<String> {
     [out.to_owned(), out.join("runs")]
         .iter()
@@ -121,7 +139,19 @@ fn temporaries(out: &Path) -> Vec<String> {
 
 #[test]
 fn a_hardware_sweep_killed_at_random_moments_resumes_byte_identical() {
-    let dir = std::env::temp_dir().join(format!("dyadsim-soak-{}", std::process::id()));
+    soak("plain", &[], 0x50AC);
+}
+
+#[test]
+fn runs_killed_while_checkpointing_continue_byte_identical() {
+    // 0.6 ms between checkpoints: one at nearly every mini-batch boundary.
+    soak("checkpoints", &["--checkpoint-minutes", "0.00001"], 0xC4EC);
+}
+
+/// Kill runs of the sweep started with `extra` flags at moments drawn from `seed`, resume, and
+/// compare with a run never killed.
+fn soak(name: &str, extra: &[&str], seed: u64) {
+    let dir = std::env::temp_dir().join(format!("dyadsim-soak-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../device-models");
     std::fs::create_dir_all(dir.join("device-models")).expect("temp dir is writable");
@@ -135,38 +165,53 @@ fn a_hardware_sweep_killed_at_random_moments_resumes_byte_identical() {
 
     let whole = dir.join("whole");
     let began = Instant::now();
-    finish(start(&exp, &whole, false));
+    finish(start(&exp, &whole, false, &[]));
     // Kill moments spread over the time a whole run takes here, however loaded the machine is.
     let full = began.elapsed();
     let expected = results(&whole);
     assert_eq!(expected.len(), 3 + 8, "three tables, 8 records");
 
     let killed = dir.join("killed");
-    let mut rng = SplitMix(0x50AC);
-    let (mut kills, mut completions) = (0, 0);
+    let mut rng = SplitMix(seed);
+    let (mut kills, mut completions, mut checkpointed) = (0, 0, 0);
     let mut fresh = false;
     while kills < KILLS {
-        let mut child = start(&exp, &killed, fresh);
+        let mut child = start(&exp, &killed, fresh, extra);
         fresh = false;
         std::thread::sleep(full.mul_f64(rng.unit()));
         if child.try_wait().expect("child status").is_some() {
             // It finished before the kill: it must have finished right, then it starts over.
             finish(child);
-            assert_eq!(results(&killed), expected, "after {kills} kills");
+            same(
+                &results(&killed),
+                &expected,
+                &format!("after {kills} kills"),
+            );
             completions += 1;
             fresh = true;
         } else {
             child.kill().expect("SIGKILL");
             child.wait().expect("killed child is reaped");
             kills += 1;
+            let runs = std::fs::read_dir(killed.join("runs")).into_iter().flatten();
+            checkpointed += runs
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".checkpoint"))
+                .count();
         }
     }
-    finish(start(&exp, &killed, false));
-    assert_eq!(
-        results(&killed),
-        expected,
-        "after {kills} kills and {completions} earlier completions"
+    finish(start(&exp, &killed, false, extra));
+    same(
+        &results(&killed),
+        &expected,
+        &format!("after {kills} kills and {completions} earlier completions"),
     );
     assert_eq!(temporaries(&killed), Vec::<String>::new());
+    if !extra.is_empty() {
+        assert!(
+            checkpointed > 0,
+            "no kill left a checkpoint to continue from"
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -200,6 +200,13 @@ pub fn run(
         results::load_records(&opts.out)?
     };
     let done: BTreeSet<(usize, u64)> = existing.iter().map(|r| (r.point, r.seed)).collect();
+    // A run killed after its record was written and before its checkpoint was removed left the
+    // checkpoint behind; it is ours and will never be read.
+    for (run, path) in checkpoint::files_in(&results::records_dir(&opts.out))? {
+        if done.contains(&run) {
+            std::fs::remove_file(&path).map_err(|source| LabError::Io { path, source })?;
+        }
+    }
     let todo: Vec<(&Point, u64)> = grid
         .iter()
         .filter(|p| opts.shard.is_none_or(|s| s.owns(p.index)))
