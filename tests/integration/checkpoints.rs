@@ -244,6 +244,48 @@ fn broken_and_foreign_checkpoints_are_refused_naming_the_file() {
     assert!(err.to_string().contains("rows where"), "{err}");
 }
 
+#[test]
+fn figure_settings_leave_a_checkpoint_valid_and_a_changed_setting_is_named() {
+    let dir = scratch("checkpoint-changed");
+    let exp = point(None, "quickstart.ron", 0, 3);
+    let data = lab::dataset::load(&exp.dataset, &root().join("experiments")).unwrap();
+    let key = |e: &Experiment| format!("{}\nreplicate seed 0", lab::runner::canonical(e).unwrap());
+    let c = Checkpoints {
+        path: dir.join(file_name(0, 0)),
+        key: key(&exp),
+        every: Duration::ZERO,
+    };
+    assert!(train_with(&exp, &data, 0, &StopAfter::epoch(1), Some(&c)).is_err());
+    // Figures added or restyled while the run was stopped: the run continues.
+    let mut restyled = exp.clone();
+    restyled.plots.push(lab::spec::PlotSpec::Convergence {
+        axis: None,
+        from_epoch: 1,
+    });
+    restyled.labels.insert("algorithm.alpha".into(), "α".into());
+    restyled.figures.dpi = 300;
+    assert_eq!(key(&restyled), c.key);
+    let continued = train_with(&restyled, &data, 0, &Silent, Some(&c)).unwrap();
+    let straight = train_with(&exp, &data, 0, &Silent, None).unwrap();
+    assert_eq!(shown(&continued), shown(&straight));
+    // A changed training setting is refused, naming the field.
+    let _ = std::fs::remove_file(&c.path);
+    assert!(train_with(&exp, &data, 0, &StopAfter::epoch(1), Some(&c)).is_err());
+    let mut faster = exp.clone();
+    faster.training.learning_rate *= 2.0;
+    let changed = Checkpoints {
+        key: key(&faster),
+        ..c.clone()
+    };
+    let err = train_with(&faster, &data, 0, &Silent, Some(&changed)).unwrap_err();
+    assert!(
+        err.to_string().contains(
+            "the experiment changed since: training.learning_rate: 0.05 in the checkpoint, 0.1 now)"
+        ),
+        "{err}"
+    );
+}
+
 fn checkpoints_in(runs: &Path) -> Vec<PathBuf> {
     lab::checkpoint::files_in(runs)
         .unwrap()

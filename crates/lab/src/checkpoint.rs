@@ -207,11 +207,14 @@ impl Checkpoints {
                 "written in checkpoint format {version}, which this dyadsim ({VERSION}) does not read"
             )));
         }
-        if input.bytes_value().map_err(corrupt)? != self.key.as_bytes() {
-            return Err(bad(
-                "written for another configuration of this run (the experiment changed since)"
-                    .into(),
-            ));
+        let written = input.bytes_value().map_err(corrupt)?;
+        if written != self.key.as_bytes() {
+            let changed = changed_field(&String::from_utf8_lossy(written), &self.key)
+                .map(|difference| format!(": {difference}"))
+                .unwrap_or_default();
+            return Err(bad(format!(
+                "written for another configuration of this run (the experiment changed since{changed})"
+            )));
         }
         let resumed = restore(&mut input, state, epochs).map_err(corrupt)?;
         input.finish().map_err(corrupt)?;
@@ -344,4 +347,23 @@ pub fn files_in(runs: &Path) -> Result<Vec<((usize, u64), PathBuf)>> {
     }
     out.sort();
     Ok(out)
+}
+
+/// The first field in which the experiment of a checkpoint's run key differs from the current
+/// one, e.g. `training.epochs: 10 in the checkpoint, 12 now`, so a refused checkpoint says what
+/// changed; `None` when a key is not one [`crate::runner::canonical`] wrote.
+fn changed_field(written: &str, current: &str) -> Option<String> {
+    let (written_exp, written_rest) = written.split_once('\n')?;
+    let (current_exp, current_rest) = current.split_once('\n')?;
+    let a: serde_json::Value = serde_json::from_str(written_exp).ok()?;
+    let b: serde_json::Value = serde_json::from_str(current_exp).ok()?;
+    let difference = crate::diff::first(&a, &b).or_else(|| {
+        (written_rest != current_rest)
+            .then(|| format!("{written_rest} in the folder, {current_rest} in the file"))
+    })?;
+    Some(
+        difference
+            .replace("in the folder", "in the checkpoint")
+            .replace("in the file", "now"),
+    )
 }

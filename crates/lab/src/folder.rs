@@ -155,15 +155,20 @@ fn has_records(dir: &Path) -> Result<bool> {
 /// for (and how they are labelled and rendered) and the file it came from, so that editing `plots`,
 /// `labels` or `figures` keeps a folder's results.
 fn results_part(exp: &Experiment) -> serde_json::Value {
-    let exp = Experiment {
+    serde_json::to_value(computed_part(exp)).unwrap_or_default()
+}
+
+/// The experiment without what changes nothing a run computes: its name, its figures (and how
+/// they are labelled and rendered) and the file it came from.
+pub fn computed_part(exp: &Experiment) -> Experiment {
+    Experiment {
         name: String::new(),
         plots: Vec::new(),
         labels: Default::default(),
         figures: Default::default(),
         source: None,
         ..exp.clone()
-    };
-    serde_json::to_value(&exp).unwrap_or_default()
+    }
 }
 
 /// The first field in which `stored` and `exp` would produce different records, e.g.

@@ -332,11 +332,12 @@ pub fn run(
     Ok(all)
 }
 
-/// The experiment with every parameter its algorithm ignores set to its default, as a comparable
-/// key: points with equal keys train the same network from the same streams, so they share a run.
+/// The experiment's [computed part](crate::folder::computed_part) with every parameter its
+/// algorithm ignores set to its default, as a comparable key: points with equal keys train the same network from the
+/// same streams, so they share a run.
 /// A failure to encode is an error, not an empty key (which would merge every point into one run).
 pub fn canonical(exp: &Experiment) -> Result<String> {
-    let mut e = exp.clone();
+    let mut e = crate::folder::computed_part(exp);
     let defaults = Algorithm::default();
     let a = &mut e.algorithm;
     match a.kind {
@@ -353,7 +354,6 @@ pub fn canonical(exp: &Experiment) -> Result<String> {
         AlgorithmKind::Dp | AlgorithmKind::DpTop => a.damping = defaults.damping,
         AlgorithmKind::DampedDp => {}
     }
-    e.source = None;
     serde_json::to_string(&e).map_err(|err| LabError::Encode {
         path: exp.name.clone().into(),
         message: format!("the experiment cannot be encoded as a run key: {err}"),
