@@ -357,13 +357,13 @@ fn changed_field(written: &str, current: &str) -> Option<String> {
     let (current_exp, current_rest) = current.split_once('\n')?;
     let a: serde_json::Value = serde_json::from_str(written_exp).ok()?;
     let b: serde_json::Value = serde_json::from_str(current_exp).ok()?;
-    let difference = crate::diff::first(&a, &b).or_else(|| {
-        (written_rest != current_rest)
-            .then(|| format!("{written_rest} in the folder, {current_rest} in the file"))
-    })?;
-    Some(
-        difference
-            .replace("in the folder", "in the checkpoint")
-            .replace("in the file", "now"),
-    )
+    match crate::diff::first(&a, &b) {
+        Some(difference) => Some(
+            difference
+                .replace("in the folder", "in the checkpoint")
+                .replace("in the file", "now"),
+        ),
+        None => (written_rest != current_rest)
+            .then(|| format!("{written_rest} in the checkpoint, {current_rest} now")),
+    }
 }
