@@ -286,6 +286,64 @@ fn figure_settings_leave_a_checkpoint_valid_and_a_changed_setting_is_named() {
     );
 }
 
+#[test]
+fn a_checkpoint_written_before_a_defaulted_field_existed_continues() {
+    let dir = scratch("checkpoint-upgraded");
+    let mut exp = point(None, "quickstart.ron", 0, 3);
+    exp.seed = 0;
+    let data = lab::dataset::load(&exp.dataset, &root().join("experiments")).unwrap();
+    let key = format!(
+        "{}\nreplicate seed 0",
+        lab::runner::canonical(&exp).unwrap()
+    );
+    // The key as a dyadsim without the `seed` field (whose default is 0) wrote it.
+    let (json, rest) = key.split_once('\n').unwrap();
+    let mut older: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert!(older.as_object_mut().unwrap().remove("seed").is_some());
+    let older = format!("{older}\n{rest}");
+    assert_ne!(older, key);
+    let written = Checkpoints {
+        path: dir.join(file_name(0, 0)),
+        key: older,
+        every: Duration::ZERO,
+    };
+    assert!(train_with(&exp, &data, 0, &StopAfter::epoch(1), Some(&written)).is_err());
+    let now = Checkpoints {
+        key,
+        ..written.clone()
+    };
+    let continued = train_with(&exp, &data, 0, &Silent, Some(&now)).unwrap();
+    let straight = train_with(&exp, &data, 0, &Silent, None).unwrap();
+    assert_eq!(shown(&continued), shown(&straight));
+}
+
+/// Run keys read back as experiments give the same keys, for every shipped experiment's points,
+/// so a checkpoint's key can be brought up to date when fields were added since it was written.
+#[test]
+fn run_keys_read_back_as_the_experiments_they_were_made_from() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(root().join("experiments")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "ron") {
+            continue;
+        }
+        let exp = lab::load::experiment(&path).unwrap();
+        for p in lab::runner::grid(&exp).unwrap() {
+            let key = lab::runner::canonical(&p.experiment).unwrap();
+            let back: Experiment =
+                serde_json::from_str(&key).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert_eq!(
+                lab::runner::canonical(&back).unwrap(),
+                key,
+                "{}",
+                path.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 50, "only {checked} points");
+}
+
 fn checkpoints_in(runs: &Path) -> Vec<PathBuf> {
     lab::checkpoint::files_in(runs)
         .unwrap()

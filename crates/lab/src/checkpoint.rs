@@ -207,9 +207,13 @@ impl Checkpoints {
                 "written in checkpoint format {version}, which this dyadsim ({VERSION}) does not read"
             )));
         }
-        let written = input.bytes_value().map_err(corrupt)?;
-        if written != self.key.as_bytes() {
-            let changed = changed_field(&String::from_utf8_lossy(written), &self.key)
+        let written = String::from_utf8_lossy(input.bytes_value().map_err(corrupt)?);
+        let written = match upgraded(&written) {
+            Some(key) if written != self.key => key,
+            _ => written.into_owned(),
+        };
+        if written != self.key {
+            let changed = changed_field(&written, &self.key)
                 .map(|difference| format!(": {difference}"))
                 .unwrap_or_default();
             return Err(bad(format!(
@@ -347,6 +351,18 @@ pub fn files_in(runs: &Path) -> Result<Vec<((usize, u64), PathBuf)>> {
     }
     out.sort();
     Ok(out)
+}
+
+/// A run key as this dyadsim writes it, from one an earlier version wrote: fields added since
+/// take their defaults, so a newer dyadsim continues a checkpoint whose experiment it would run
+/// the same way. `None` when the key is not one [`crate::runner::canonical`] wrote.
+fn upgraded(written: &str) -> Option<String> {
+    let (experiment, rest) = written.split_once('\n')?;
+    let experiment: crate::spec::Experiment = serde_json::from_str(experiment).ok()?;
+    Some(format!(
+        "{}\n{rest}",
+        crate::runner::canonical(&experiment).ok()?
+    ))
 }
 
 /// The first field in which the experiment of a checkpoint's run key differs from the current
