@@ -594,3 +594,13 @@ fn convergence_from_a_later_epoch_leaves_out_the_untrained_network() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn heatmap_cells_get_a_decimal_more_only_when_different_values_would_read_alike() {
+    use super::finals::distinguishing_decimals as decimals;
+    assert_eq!(decimals([91.93, 91.88, 92.62].into_iter(), 1), 2);
+    assert_eq!(decimals([91.9, 92.6, 91.9].into_iter(), 1), 1);
+    assert_eq!(decimals([91.93, 92.62].into_iter(), 1), 1);
+    assert_eq!(decimals([0.123, 0.1234].into_iter(), 3), 4);
+    assert_eq!(decimals(std::iter::empty(), 2), 2);
+}
