@@ -89,6 +89,15 @@ fn every_metric_is_finite_on_a_convolutional_network() {
     let out = dir.join("out");
     let o = dyadsim(&["run", exp.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert_eq!(o.code, 0, "{o:?}");
+    // The first line names the swept algorithms and the blocks, not the base algorithm.
+    assert!(
+        o.stdout.starts_with(
+            "conv-metrics: schedule, circuit, backprop on 8×8×1 → conv 4 3×3 + pool → \
+             conv 6 3×3 stride 2 → 16 → 10, "
+        ),
+        "{o:?}"
+    );
+    assert!(o.stdout.contains("\n6 points × 1 seed = 6 runs\n"), "{o:?}");
     let mut reader = csv::Reader::from_path(out.join("metrics.csv")).unwrap();
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
     let rows: Vec<Vec<String>> = reader

@@ -220,7 +220,7 @@ fn run_experiment(
     let out = out_dir.unwrap_or_else(|| Path::new("runs").join(&exp.name));
     writeln!(
         w,
-        "{}: {} on {} ({} train / {} test), results in {}",
+        "{}: {}, {} ({} train / {} test), results in {}",
         exp.name,
         describe(&exp),
         data.name,
@@ -233,10 +233,10 @@ fn run_experiment(
     let _lock = lab::lock::lock(&out, &format!("dyadsim run {}", path.display()))?;
     writeln!(
         w,
-        "{} points × {} seeds = {} runs{}",
-        grid.len(),
-        exp.seeds.len(),
-        grid.len() * exp.seeds.len(),
+        "{} × {} = {}{}",
+        count(grid.len(), "point"),
+        count(exp.seeds.len(), "seed"),
+        count(grid.len() * exp.seeds.len(), "run"),
         opts.shard
             .map(|s| format!(
                 " (shard {}/{}: points ≡ {} mod {})",
@@ -328,12 +328,66 @@ fn final_table(records: &[lab::results::RunRecord]) -> String {
     text
 }
 
+/// `1 run`, `8 runs`.
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// What a run trains, for its first line: the algorithm (or the algorithms its sweep names) on the
+/// network, as blocks on the input image for a convolutional one.
 fn describe(exp: &lab::Experiment) -> String {
-    let a = &exp.algorithm;
-    format!(
-        "{:?} (α = {}, β = {}, K = {}) on {:?}",
-        a.kind, a.alpha, a.beta, a.passes, exp.network.layers
-    )
+    let labels = lab::labels::Labels::new(exp);
+    let swept = |path: &str| exp.sweep.0.iter().find(|a| a.path == path);
+    let algorithm = match swept("algorithm") {
+        Some(axis) => axis
+            .values
+            .iter()
+            .map(|v| labels.value("algorithm", v))
+            .collect::<Vec<_>>()
+            .join(", "),
+        None => {
+            let a = &exp.algorithm;
+            let kind = labels.value(
+                "algorithm.kind",
+                &serde_json::to_value(a.kind).unwrap_or_default(),
+            );
+            format!("{kind} (α = {}, β = {}, K = {})", a.alpha, a.beta, a.passes)
+        }
+    };
+    format!("{algorithm} on {}", describe_network(&exp.network))
+}
+
+/// `784-512-10` for a dense network; `28×28×1 → conv 32 3×3 + pool → … → 256 → 10` for blocks.
+fn describe_network(n: &lab::spec::NetworkSpec) -> String {
+    let Some((h, w, c)) = n.input.filter(|_| !n.blocks.is_empty()) else {
+        return n
+            .layers
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join("-");
+    };
+    let mut parts = vec![format!("{h}×{w}×{c}")];
+    for b in &n.blocks {
+        parts.push(match *b {
+            lab::spec::BlockSpec::Dense(units) => units.to_string(),
+            lab::spec::BlockSpec::Conv {
+                channels,
+                kernel,
+                stride,
+                pool,
+            } => {
+                let stride = if stride == 1 {
+                    String::new()
+                } else {
+                    format!(" stride {stride}")
+                };
+                let pool = if pool { " + pool" } else { "" };
+                format!("conv {channels} {kernel}×{kernel}{stride}{pool}")
+            }
+        });
+    }
+    parts.join(" → ")
 }
 
 fn run_gradcheck(args: &GradcheckArgs, w: &mut (dyn Write + Send)) -> Result<u8> {

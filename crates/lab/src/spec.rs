@@ -11,10 +11,9 @@ use crate::metrics::MetricSpec;
 use crate::sweep::Sweep;
 use dualprop::network::Init;
 pub use dualprop::{
-    Activation, Algorithm, AlgorithmKind, Circuit, Loss, NudgeAt, OptimizerKind, OutputMode,
-    Schedule,
+    Activation, Algorithm, AlgorithmKind, BlockSpec, Circuit, Loss, NudgeAt, OptimizerKind,
+    OutputMode, PoolRouting, Schedule,
 };
-use dualprop::{BlockSpec, PoolRouting};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
