@@ -333,8 +333,8 @@ pub fn run(
 }
 
 /// The experiment's [computed part](crate::folder::computed_part) with every parameter its
-/// algorithm ignores set to its default, as a comparable key: points with equal keys train the same network from the
-/// same streams, so they share a run.
+/// algorithm ignores set to its default, as a comparable key: points with equal keys train the
+/// same network from the same streams, so they share a run, and a checkpoint carries it.
 /// A failure to encode is an error, not an empty key (which would merge every point into one run).
 pub fn canonical(exp: &Experiment) -> Result<String> {
     let mut e = crate::folder::computed_part(exp);
