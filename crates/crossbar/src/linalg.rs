@@ -121,33 +121,42 @@ pub(crate) fn gemm_on(
         } else {
             (0, start as isize * csb, start as isize * m as isize)
         };
-        // SAFETY: the shapes and strides computed above describe exactly the three owned buffers,
-        // and the offsets stay inside them; `c` is borrowed mutably, so it cannot alias `a` or `b`,
-        // and the pieces write disjoint parts of it. The crate computes
-        // dst ← α·dst + β·lhs·rhs, reading dst only when `read_dst`; our beta is its α.
-        #[allow(unsafe_code)]
-        unsafe {
-            gemm::gemm(
-                rows,
-                cols,
-                k,
-                (pc as *mut f32).offset(off_c),
-                m as isize,
-                1,
-                beta != 0.0,
-                (pa as *const f32).offset(off_a),
-                csa,
-                rsa,
-                (pb as *const f32).offset(off_b),
-                csb,
-                rsb,
-                beta,
-                alpha,
-                false,
-                false,
-                false,
-                gemm::Parallelism::None,
-            );
+        let block = k_block(rows, cols, k, (csa, rsa), (csb, rsb));
+        let mut depth = 0;
+        while depth < k {
+            let depth_len = block.min(k - depth);
+            let first = depth == 0;
+            // SAFETY: the shapes and strides computed above describe exactly the three owned
+            // buffers, and the offsets stay inside them; `c` is borrowed mutably, so it cannot
+            // alias `a` or `b`, and the pieces write disjoint parts of it. The crate computes
+            // dst ← α·dst + β·lhs·rhs, reading dst only when `read_dst`; our beta is its α for
+            // the first block of the inner dimension, and later blocks add to what it left, as
+            // the crate's own k-blocking does (α = 1, read).
+            #[allow(unsafe_code)]
+            unsafe {
+                gemm::gemm(
+                    rows,
+                    cols,
+                    depth_len,
+                    (pc as *mut f32).offset(off_c),
+                    m as isize,
+                    1,
+                    !first || beta != 0.0,
+                    (pa as *const f32).offset(off_a + depth as isize * csa),
+                    csa,
+                    rsa,
+                    (pb as *const f32).offset(off_b + depth as isize * rsb),
+                    csb,
+                    rsb,
+                    if first { beta } else { 1.0 },
+                    alpha,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                );
+            }
+            depth += depth_len;
         }
     };
     if threads <= 1 || pieces == 1 {
@@ -162,6 +171,32 @@ pub(crate) fn gemm_on(
             (r * pieces / runs..(r + 1) * pieces / runs).for_each(piece);
         });
     }
+}
+
+/// The longest run of the inner dimension that one call of the `gemm` crate may sum.
+///
+/// The crate (0.19) sizes its k-blocking from the L1 data cache it finds at run time
+/// (`kernel_params`: `kc = max(512, f(L1 size, ways)).min(k)`), and every k-block is summed into
+/// C on its own, so the order of the additions, and with it the bits of every element, followed
+/// the machine: a 32 KiB 8-way L1 gives kc = 512, a 48 KiB 12-way one kc = 1024. Its kc is never
+/// below min(k, 512), so a call with k ≤ 512 is one block on every processor; longer sums are cut
+/// here, by the shape alone, into ⌈k/512⌉ equal blocks — the blocking a 32 KiB 8-way L1 gives,
+/// with which every golden of this project was pinned. The crate's other paths (products of at
+/// most 256 elements with unit inner strides, k ≤ 2, matrix–vector products, and both sides of
+/// C at most 64) block by constants of their own and are left to it.
+fn k_block(m: usize, n: usize, k: usize, lhs: (isize, isize), rhs: (isize, isize)) -> usize {
+    const MAX_BLOCK: usize = 512;
+    let ((lhs_cs, lhs_rs), (rhs_cs, rhs_rs)) = (lhs, rhs);
+    // The crate's dispatch in front of `kernel_params`, for a column-major C (rs 1, cs m).
+    let fixed_blocking = (m * n <= 16 * 16 && lhs_cs == 1 && rhs_rs == 1)
+        || k <= 2
+        || (n <= 1 && (lhs_rs == 1 || (lhs_cs == 1 && rhs_rs == 1)))
+        || (m <= 1 && (rhs_cs == 1 || (rhs_rs == 1 && lhs_cs == 1)))
+        || (m <= 64 && n <= 64);
+    if fixed_blocking || k <= MAX_BLOCK {
+        return k;
+    }
+    k.div_ceil(k.div_ceil(MAX_BLOCK))
 }
 
 /// Products with fewer multiply-adds than this run in one piece: splitting them would cost more
