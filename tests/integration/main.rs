@@ -2,6 +2,7 @@
 
 mod architecture;
 mod bench;
+mod bits;
 mod check;
 mod checkpoints;
 mod cifar_training;

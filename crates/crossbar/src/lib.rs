@@ -57,7 +57,7 @@ mod population;
 mod read;
 pub mod response;
 mod rng;
-mod simd;
+pub mod simd;
 pub mod snapshot;
 pub mod spec;
 mod state;

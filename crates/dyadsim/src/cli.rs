@@ -107,7 +107,7 @@ pub enum Command {
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
     },
-    /// Run the fidelity suite (gradients, devices, dynamics, goldens), or pin and compare goldens.
+    /// Run the fidelity suite (gradients, devices, dynamics, bits, goldens), or pin and compare goldens.
     Check(CheckArgs),
     /// Count an experiment's runs per shard and estimate each shard's wall time, before submitting.
     Plan(PlanArgs),
@@ -374,6 +374,8 @@ pub enum SuiteArg {
     Dynamics,
     /// Seeded short runs against stored results.
     Golden,
+    /// Digests of the exact bits of products, forward passes and training steps.
+    Bits,
     /// Everything.
     All,
 }

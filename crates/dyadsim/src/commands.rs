@@ -531,6 +531,7 @@ fn run_check(args: &crate::cli::CheckArgs, w: &mut (dyn Write + Send)) -> Result
         Some(SuiteArg::Devices) => Suite::Devices,
         Some(SuiteArg::Dynamics) => Suite::Dynamics,
         Some(SuiteArg::Golden) => Suite::Golden,
+        Some(SuiteArg::Bits) => Suite::Bits,
         Some(SuiteArg::All) => Suite::All,
         None if args.golden.is_some() => Suite::Golden,
         None => Suite::All,

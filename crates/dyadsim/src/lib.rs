@@ -58,6 +58,10 @@ pub fn run_styled(
             return if e.use_stderr() { BAD_INPUT } else { SUCCESS };
         }
     };
+    if let Some(message) = lab::check::bits::unknown_simd_width() {
+        let _ = writeln!(err, "error: {message}");
+        return BAD_INPUT;
+    }
     match commands::dispatch(cli, out) {
         Ok(code) => code,
         Err(e) => {

@@ -5,6 +5,7 @@
 //! can be printed as a table or as JSON and every failure says by how much it failed.
 //! docs/FIDELITY.md says what each check proves and why its tolerance is what it is.
 
+pub mod bits;
 pub mod closed_form;
 pub mod conv_gradient;
 pub mod devices;
@@ -169,6 +170,8 @@ pub enum Suite {
     Dynamics,
     /// Seeded short runs against stored results.
     Golden,
+    /// Digests of the exact bits of products, forward passes and training steps.
+    Bits,
     /// All of the above.
     All,
 }
@@ -252,6 +255,9 @@ pub fn run(opts: &CheckOptions) -> Result<Report> {
     }
     if opts.suite.includes(Suite::Dynamics) {
         report.checks.extend(dynamics::run()?);
+    }
+    if opts.suite.includes(Suite::Bits) && opts.golden.is_none() {
+        report.checks.extend(bits::run()?);
     }
     if opts.suite.includes(Suite::Golden) {
         let outcome = match &opts.golden {
