@@ -4,6 +4,7 @@ mod architecture;
 mod bench;
 mod bits;
 mod check;
+mod checkpoint_files;
 mod checkpoints;
 mod cifar_training;
 mod cli_conventions;

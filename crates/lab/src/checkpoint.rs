@@ -21,8 +21,20 @@ use std::time::{Duration, Instant};
 
 /// First bytes of every checkpoint file.
 const MAGIC: &[u8] = b"dyadsim run checkpoint\n";
-/// Layout version: bumped whenever what is saved or its order changes.
-const VERSION: u64 = 1;
+/// Layout version: bumped whenever what is saved or its order changes. Version 2 ends with a
+/// checksum of everything before it; version 1 (without one) is still read.
+const VERSION: u64 = 2;
+/// The last version without a checksum.
+const UNCHECKED_VERSION: u64 = 1;
+/// Bytes of the trailing checksum.
+const CHECKSUM_LEN: usize = 8;
+
+/// 64-bit FNV-1a of `bytes`: any flipped byte changes it (and any flipped bit of a byte).
+fn checksum(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
 
 /// The file name of the checkpoint of run (point, seed), beside its record in `runs/`.
 pub fn file_name(point: usize, seed: u64) -> String {
@@ -43,8 +55,9 @@ pub struct Checkpoints {
     /// What the run is (the runner's run key): a checkpoint of anything else is refused.
     pub key: String,
     /// Write a checkpoint at the first mini-batch boundary once this much time has passed since
-    /// the run (or its last checkpoint) started; zero writes one after every epoch instead.
-    pub every: Duration,
+    /// the run (or its last checkpoint) started; zero writes one after every epoch instead;
+    /// `None` writes none (an existing checkpoint is still continued from).
+    pub every: Option<Duration>,
 }
 
 /// Where in its training a run stands: at mini-batch `batch` of epoch `epoch` (1-based), with
@@ -173,40 +186,61 @@ impl Checkpoints {
         }
         state.net.save(&mut out);
         state.optimizer.save(&mut out);
-        crate::results::write_atomic(&self.path, &out.into_bytes())
+        let mut bytes = out.into_bytes();
+        let sum = checksum(&bytes);
+        bytes.extend_from_slice(&sum.to_le_bytes());
+        crate::results::write_atomic(&self.path, &bytes)
     }
 
-    /// Restore the run's state from its checkpoint into `state`, built as at the start of a run of
-    /// `epochs` epochs; `None` when there is no checkpoint.
-    pub fn load(&self, state: &mut RunState<'_>, epochs: usize) -> Result<Option<Resumed>> {
-        let bytes = match std::fs::read(&self.path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => {
-                return Err(LabError::Io {
-                    path: self.path.clone(),
-                    source,
-                });
-            }
-        };
-        let bad = |message: String| LabError::Data {
+    /// The checkpoint's bytes, at most `limit` of them; `None` when there is none. Anything but a
+    /// regular file (a folder, a FIFO, a device, a link to one), a larger file or one that cannot
+    /// be read is bad input naming the file, refused before it is opened where possible.
+    fn read(&self, limit: u64) -> Result<Option<Vec<u8>>> {
+        crate::files::read_regular(&self.path, "checkpoint", limit, DELETE_ADVICE)
+    }
+
+    fn bad(&self, message: String) -> LabError {
+        LabError::Data {
             path: self.path.clone(),
-            message: format!(
-                "{message}; delete this checkpoint to run that run again from its start"
-            ),
+            message: format!("{message}; {DELETE_ADVICE}"),
+        }
+    }
+
+    /// The checked payload of `bytes`: the magic, a version this dyadsim reads, an intact
+    /// checksum and the run key of this run; returns the reader positioned after the key.
+    fn open<'b>(&self, bytes: &'b [u8]) -> Result<SnapshotReader<'b>> {
+        let corrupt = |e: SnapshotError| {
+            self.bad(format!("not a checkpoint this run can continue from ({e})"))
         };
-        let corrupt =
-            |e: SnapshotError| bad(format!("not a checkpoint this run can continue from ({e})"));
-        let mut input = SnapshotReader::new(&bytes);
+        let mut input = SnapshotReader::new(bytes);
         if input.bytes_value().ok() != Some(MAGIC) {
-            return Err(bad("not a dyadsim checkpoint".into()));
+            return Err(self.bad("not a dyadsim checkpoint".into()));
         }
         let version = input.u64().map_err(corrupt)?;
-        if version != VERSION {
-            return Err(bad(format!(
-                "written in checkpoint format {version}, which this dyadsim ({VERSION}) does not read"
-            )));
-        }
+        let payload = match version {
+            VERSION => {
+                let Some(body) = bytes.len().checked_sub(CHECKSUM_LEN) else {
+                    return Err(self.bad("truncated (it ends before its checksum)".into()));
+                };
+                let stored = u64::from_le_bytes(bytes[body..].try_into().expect("8 bytes"));
+                if checksum(&bytes[..body]) != stored {
+                    return Err(self.bad(
+                        "corrupt: its checksum does not match its contents (a changed or truncated file)"
+                            .into(),
+                    ));
+                }
+                &bytes[..body]
+            }
+            UNCHECKED_VERSION => bytes,
+            _ => {
+                return Err(self.bad(format!(
+                    "written in checkpoint format {version}, which this dyadsim ({VERSION}) does not read"
+                )));
+            }
+        };
+        let mut input = SnapshotReader::new(payload);
+        input.bytes_value().map_err(corrupt)?;
+        input.u64().map_err(corrupt)?;
         let written = String::from_utf8_lossy(input.bytes_value().map_err(corrupt)?);
         let written = match upgraded(&written) {
             Some(key) if written != self.key => key,
@@ -216,10 +250,33 @@ impl Checkpoints {
             let changed = changed_field(&written, &self.key)
                 .map(|difference| format!(": {difference}"))
                 .unwrap_or_default();
-            return Err(bad(format!(
+            return Err(self.bad(format!(
                 "written for another configuration of this run (the experiment changed since{changed})"
             )));
         }
+        Ok(input)
+    }
+
+    /// Check the checkpoint, if there is one, as far as it can be without the run's network:
+    /// a regular file, intact, of this run. The runner calls it for every run before any trains,
+    /// so that a broken checkpoint is reported before hours of other runs.
+    pub fn verify(&self) -> Result<()> {
+        if let Some(bytes) = self.read(u64::MAX)? {
+            self.open(&bytes)?;
+        }
+        Ok(())
+    }
+
+    /// Restore the run's state from its checkpoint into `state`, built as at the start of a run of
+    /// `epochs` epochs; `None` when there is no checkpoint.
+    pub fn load(&self, state: &mut RunState<'_>, epochs: usize) -> Result<Option<Resumed>> {
+        let Some(bytes) = self.read(size_limit(state, epochs))? else {
+            return Ok(None);
+        };
+        let corrupt = |e: SnapshotError| {
+            self.bad(format!("not a checkpoint this run can continue from ({e})"))
+        };
+        let mut input = self.open(&bytes)?;
         let resumed = restore(&mut input, state, epochs).map_err(corrupt)?;
         input.finish().map_err(corrupt)?;
         Ok(Some(resumed))
@@ -236,6 +293,21 @@ impl Checkpoints {
             }),
         }
     }
+}
+
+/// What to do with a checkpoint that cannot be continued from.
+const DELETE_ADVICE: &str = "delete this checkpoint to run that run again from its start";
+
+/// The most bytes a checkpoint of the run in `state` can take: twice its network's and optimiser's
+/// state (the arrays' counts at an epoch's start are saved beside them), its order, 64 KiB of
+/// metrics per epoch and 1 MiB for the rest. A longer file is not a checkpoint of this run, and
+/// reading it could exhaust the memory.
+fn size_limit(state: &RunState<'_>, epochs: usize) -> u64 {
+    let mut out = SnapshotWriter::new();
+    state.net.save(&mut out);
+    state.optimizer.save(&mut out);
+    let state_bytes = out.into_bytes().len() as u64;
+    2 * state_bytes + 8 * state.order_len as u64 + 65_536 * (epochs as u64 + 1) + (1 << 20)
 }
 
 fn restore(

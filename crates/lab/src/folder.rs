@@ -122,6 +122,15 @@ pub fn remove_stale_temporaries(dir: &Path) -> Result<()> {
 /// the tables rebuilt from them. Other files are left where they are.
 fn discard_results(dir: &Path) -> Result<()> {
     let runs = results::records_dir(dir);
+    if std::fs::symlink_metadata(&runs).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(LabError::Conflict {
+            path: runs,
+            message: "is a symbolic link: --fresh deletes only what dyadsim wrote inside this \
+                      folder and does not follow links out of it; replace the link by a folder \
+                      or choose another --out"
+                .into(),
+        });
+    }
     if runs.is_dir() {
         for (name, path) in file_names(&runs)? {
             let ours = results::parse_record_name(&name).is_some()
@@ -213,5 +222,37 @@ pub fn prepare_beside(
         crate::runner::resolved_ron(exp)?.as_bytes(),
     )?;
     let runs = results::records_dir(dir);
-    std::fs::create_dir_all(&runs).map_err(io(&runs))
+    match std::fs::metadata(&runs) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(meta) => Err(LabError::Conflict {
+            path: runs,
+            message: format!(
+                "is {}, where dyadsim keeps the folder of run records; move it away",
+                crate::files::kind(&meta)
+            ),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if std::fs::symlink_metadata(&runs).is_ok() {
+                return Err(LabError::Conflict {
+                    path: runs,
+                    message: "is a symbolic link to nothing, where dyadsim keeps the folder of \
+                              run records; move it away"
+                        .into(),
+                });
+            }
+            std::fs::create_dir_all(&runs).map_err(io(&runs))
+        }
+        Err(e) => Err(not_a_records_folder(&runs, &e)),
+    }
+}
+
+/// The error for a `runs/` that cannot be used as the folder of run records (a file, a link to
+/// nothing or in a loop, a folder without permission), as bad input naming it.
+pub fn not_a_records_folder(runs: &Path, e: &std::io::Error) -> LabError {
+    LabError::Conflict {
+        path: runs.to_owned(),
+        message: format!(
+            "cannot be used as the folder of run records ({e}); move it away or fix its permissions"
+        ),
+    }
 }

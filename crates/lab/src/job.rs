@@ -346,7 +346,7 @@ pub fn train_with(
         // The exact output's fixed point lies at infinity: settling would produce no finite state.
         return Ok(diverged(epochs, 1, 0, DivergenceKind::NonFinite, reason));
     }
-    let mut schedule = checkpoints.map(|c| checkpoint::Schedule::start(c.every));
+    let mut schedule = checkpoints.and_then(|c| c.every.map(checkpoint::Schedule::start));
     for epoch in first_epoch..=t.epochs {
         // An epoch continued from a checkpoint has shuffled its order already.
         let (first_batch, start) = match so_far.take() {

@@ -39,6 +39,7 @@ pub mod device;
 pub mod diff;
 pub mod error;
 pub mod field;
+pub mod files;
 pub mod folder;
 pub mod gradcheck;
 pub mod hardware;

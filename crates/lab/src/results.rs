@@ -207,7 +207,7 @@ fn read_records(out: &Path) -> Result<Vec<(PathBuf, RunRecord)>> {
     let entries = match std::fs::read_dir(&dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => return Err(LabError::Io { path: dir, source }),
+        Err(e) => return Err(crate::folder::not_a_records_folder(&dir, &e)),
     };
     let mut records = Vec::new();
     for entry in entries {
@@ -231,6 +231,10 @@ fn read_records(out: &Path) -> Result<Vec<(PathBuf, RunRecord)>> {
     Ok(records)
 }
 
+/// The largest run record dyadsim reads: 256 MiB, thousands of times a record of 10 000 epochs
+/// with every metric.
+const RECORD_LIMIT: u64 = 256 << 20;
+
 /// Read one record file and check it against its name and the layout version.
 fn read_record(path: &Path, name: &str, point: usize, seed: u64) -> Result<RunRecord> {
     let bad = |what: String| LabError::Data {
@@ -243,9 +247,15 @@ fn read_record(path: &Path, name: &str, point: usize, seed: u64) -> Result<RunRe
             record_name(point, seed)
         )));
     }
-    let bytes = std::fs::read(path).map_err(|source| LabError::Io {
+    let bytes = crate::files::read_regular(
+        path,
+        "run record",
+        RECORD_LIMIT,
+        "delete it and run the same command again to redo that run",
+    )?
+    .ok_or_else(|| LabError::Io {
         path: path.to_owned(),
-        source,
+        source: std::io::ErrorKind::NotFound.into(),
     })?;
     let text = String::from_utf8(bytes)
         .map_err(|_| bad("not a readable run record (not UTF-8 text)".into()))?;

@@ -107,7 +107,8 @@ pub struct RunOptions {
     pub shard: Option<Shard>,
     /// Write a checkpoint of every run in flight at the first mini-batch boundary once this much
     /// time passed since its last one (zero: after every epoch), and continue runs from their
-    /// checkpoints; `None` neither writes nor reads checkpoints.
+    /// checkpoints; `None` writes none (a run with a checkpoint still continues from it, and
+    /// removes it once its record is written).
     pub checkpoint_every: Option<std::time::Duration>,
 }
 
@@ -237,6 +238,16 @@ pub fn run(
                 .any(|r| r.seed == *seed && keys.get(&r.point) == Some(&keys[&members[0].index]))
         })
         .count();
+    let checkpoints_of = |point: usize, seed: u64, key: &str| Checkpoints {
+        path: results::records_dir(&opts.out).join(checkpoint::file_name(point, seed)),
+        key: format!("{key}\nreplicate seed {seed}"),
+        every: opts.checkpoint_every,
+    };
+    // Every checkpoint is checked before any run trains: a broken one is reported at once, not
+    // after the hours the other runs take.
+    for (seed, members) in &groups {
+        checkpoints_of(members[0].index, *seed, &keys[&members[0].index]).verify()?;
+    }
     let batches = data.train.len().div_ceil(exp.training.batch_size);
     observer.planned(trained, done.len(), exp.training.epochs, batches);
     let axes = exp.sweep.paths();
@@ -272,20 +283,15 @@ pub fn run(
                             seed,
                             inner: observer,
                         };
-                        let checkpoints = opts.checkpoint_every.map(|every| Checkpoints {
-                            path: results::records_dir(&opts.out)
-                                .join(checkpoint::file_name(first.index, seed)),
-                            key: format!("{key}\nreplicate seed {seed}"),
-                            every,
-                        });
+                        let checkpoints = checkpoints_of(first.index, seed, key);
                         let outcome = job::train_with(
                             &first.experiment,
                             data,
                             seed,
                             &progress,
-                            checkpoints.as_ref(),
+                            Some(&checkpoints),
                         )?;
-                        finished_checkpoint = checkpoints;
+                        finished_checkpoint = Some(checkpoints);
                         RunRecord {
                             schema: results::SCHEMA,
                             point: first.index,
