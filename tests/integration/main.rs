@@ -12,6 +12,7 @@ mod conv_metrics;
 mod costs;
 mod divergence;
 mod format_reference;
+mod golden_pins;
 mod gradcheck;
 mod hardware;
 mod limits;
