@@ -263,14 +263,17 @@ fn sample_sd(values: &[f64]) -> Option<f64> {
     })
 }
 
+/// How a comparison's detail rows are shown in full: `--details`, or its `--json`.
+pub const ALL_ROWS: &str = "--details (or in --json)";
+
 /// Up to `limit` lines of `lines` (all of them for `None`), then one line saying how many were
-/// left out and how to see them.
-fn capped(lines: &[String], limit: Option<usize>) -> String {
+/// left out and how to see them (`all`, e.g. [`ALL_ROWS`]).
+fn capped(lines: &[String], limit: Option<usize>, all: &str) -> String {
     let shown = limit.map_or(lines.len(), |l| l.min(lines.len()));
     let mut s: String = lines[..shown].iter().map(|l| format!("{l}\n")).collect();
     if shown < lines.len() {
         s.push_str(&format!(
-            "… and {} more; all of them with --details (or in --json)\n",
+            "… and {} more; all of them with {all}\n",
             lines.len() - shown
         ));
     }
@@ -280,11 +283,12 @@ fn capped(lines: &[String], limit: Option<usize>) -> String {
 /// The diff as a table: metric, run (the point by its parameters, and the seed), epoch, old,
 /// new, relative change.
 pub fn diff_table(moved: &[Moved]) -> String {
-    diff_table_capped(moved, None)
+    diff_table_capped(moved, None, ALL_ROWS)
 }
 
-/// [`diff_table`] with at most `limit` rows, then a line saying how many more there are.
-pub fn diff_table_capped(moved: &[Moved], limit: Option<usize>) -> String {
+/// [`diff_table`] with at most `limit` rows, then a line saying how many more there are and how
+/// to see them (`all`).
+pub fn diff_table_capped(moved: &[Moved], limit: Option<usize>, all: &str) -> String {
     let runs: Vec<String> = moved.iter().map(Moved::run).collect();
     let mw = moved
         .iter()
@@ -317,7 +321,7 @@ pub fn diff_table_capped(moved: &[Moved], limit: Option<usize>) -> String {
             )
         })
         .collect();
-    header + &capped(&rows, limit)
+    header + &capped(&rows, limit, all)
 }
 
 /// How far the mean over seeds of one metric of one point moved, against the spread of the
@@ -517,5 +521,5 @@ pub fn shift_table(shifts: &[Shift], limit: Option<usize>) -> String {
             )
         })
         .collect();
-    header + &capped(&rows, limit)
+    header + &capped(&rows, limit, ALL_ROWS)
 }

@@ -11,7 +11,7 @@
 //! tolerance) or statistical (every final mean over seeds within K seed spreads).
 
 use super::diff::{
-    DETAIL_LINES, Moved, Shift, diff_in, diff_summary, diff_table_capped, fewest_seeds,
+    ALL_ROWS, DETAIL_LINES, Moved, Shift, diff_in, diff_summary, diff_table_capped, fewest_seeds,
     shift_summary, shift_table, shifts,
 };
 use super::{Check, Criterion};
@@ -458,7 +458,7 @@ fn compare_with(t: &Target, how: &Comparison, update: bool) -> Result<Compared> 
                     "{} value(s) moved beyond {rtol:e} relative{scope}:\n{}details:\n{}",
                     moved.len(),
                     diff_summary(&moved, old),
-                    diff_table_capped(&moved, how.limit())
+                    diff_table_capped(&moved, how.limit(), ALL_ROWS)
                 ));
             }
             let worst = moved.iter().map(Moved::relative).fold(0.0, f64::max);
@@ -878,7 +878,7 @@ pub fn pin(
                 "{} value(s) moved beyond {rtol:e} relative since the last pin:\n{}details:\n{}",
                 moved.len(),
                 diff_summary(&moved, &old.records),
-                diff_table_capped(&moved, (!details).then_some(DETAIL_LINES))
+                diff_table_capped(&moved, (!details).then_some(DETAIL_LINES), "--details")
             )
         };
         if !update {
