@@ -108,8 +108,8 @@ fn a_perturbed_golden_is_reported_with_its_diff_and_updated_only_on_request() {
         .find(|l| l.trim_start().starts_with("test_acc") && !l.contains("moved"))
         .unwrap_or_else(|| panic!("no diff row: {}", moved.stdout));
     let cells: Vec<&str> = row.split_whitespace().collect();
-    // metric, point, seed, epoch, old, new, relative change
-    assert_eq!(&cells[1..4], ["0", "0", "1"], "{row}");
+    // metric, run (no sweep: the seed alone), epoch, old, new, relative change
+    assert_eq!(&cells[1..4], ["seed", "0", "1"], "{row}");
     assert_eq!(cells[4].parse::<f64>().unwrap(), stored + 0.01);
     assert_eq!(cells[5].parse::<f64>().unwrap(), stored);
     assert!(
@@ -130,7 +130,7 @@ fn a_perturbed_golden_is_reported_with_its_diff_and_updated_only_on_request() {
     assert_eq!(
         report["moved"],
         serde_json::json!([{
-            "golden": "tiny", "metric": "test_acc", "point": 0, "seed": 0, "epoch": 1,
+            "golden": "tiny", "metric": "test_acc", "point": 0, "params": {}, "seed": 0, "epoch": 1,
             "old": stored + 0.01, "new": stored,
         }])
     );
@@ -152,6 +152,10 @@ fn the_built_in_suites_need_no_source_tree() {
         hardware: None,
         golden: None,
         rtol: 1e-9,
+        max_sigma: None,
+        final_only: false,
+        details: false,
+        allow_missing_source: false,
         update: false,
         root: None,
     };

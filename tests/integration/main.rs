@@ -14,6 +14,7 @@ mod conv_metrics;
 mod costs;
 mod divergence;
 mod format_reference;
+mod golden_pins;
 mod gradcheck;
 mod hardware;
 mod limits;

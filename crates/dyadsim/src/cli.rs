@@ -359,8 +359,28 @@ pub struct CheckArgs {
     #[arg(long)]
     pub update: bool,
     /// Relative tolerance of golden comparisons (1e-9: identical builds; see docs/FIDELITY.md).
-    #[arg(long, default_value_t = 1e-9)]
+    #[arg(long, default_value_t = 1e-9, allow_hyphen_values = true)]
     pub rtol: f64,
+    /// Compare goldens statistically: a metric fails only when its mean over seeds at the last
+    /// epoch moves by more than K standard deviations of the golden's seeds (needs goldens of
+    /// 2 or more seeds) [default: exact, every value within --rtol].
+    #[arg(
+        long,
+        value_name = "K",
+        conflicts_with = "pin",
+        allow_hyphen_values = true
+    )]
+    pub max_sigma: Option<f64>,
+    /// Compare only the last epoch of every golden run (and its retention points).
+    #[arg(long, conflicts_with = "pin")]
+    pub final_only: bool,
+    /// Print every moved value of a golden, not only the first 20 (--json always has all).
+    #[arg(long)]
+    pub details: bool,
+    /// Where a golden's experiment file or a hardware file it names is missing, re-run the
+    /// experiment stored in the golden instead of failing.
+    #[arg(long, conflicts_with = "pin")]
+    pub allow_missing_source: bool,
 }
 
 /// `--suite` values.

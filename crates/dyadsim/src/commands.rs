@@ -522,7 +522,7 @@ fn run_check(args: &crate::cli::CheckArgs, w: &mut (dyn Write + Send)) -> Result
     }
     if let Some(experiment) = &args.pin {
         let dir = args.golden.as_deref().unwrap_or(Path::new("goldens"));
-        let pinned = check::golden::pin(experiment, dir, args.rtol, args.update)?;
+        let pinned = check::golden::pin(experiment, dir, args.rtol, args.update, args.details)?;
         write!(w, "{pinned}")?;
         return Ok(crate::SUCCESS);
     }
@@ -541,6 +541,11 @@ fn run_check(args: &crate::cli::CheckArgs, w: &mut (dyn Write + Send)) -> Result
         hardware: args.hardware.clone(),
         golden: args.golden.clone(),
         rtol: args.rtol,
+        max_sigma: args.max_sigma,
+        final_only: args.final_only,
+        // JSON lists everything; the table its first detail rows unless asked.
+        details: args.details || args.json,
+        allow_missing_source: args.allow_missing_source,
         update: args.update,
         root: std::env::current_dir()
             .ok()

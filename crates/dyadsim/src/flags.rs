@@ -36,6 +36,7 @@ pub fn flag(field: &str) -> Option<&'static str> {
         "golden" => "--golden",
         "hardware" => "--hardware",
         "rtol" => "--rtol",
+        "max_sigma" => "--max-sigma",
         _ => return None,
     })
 }

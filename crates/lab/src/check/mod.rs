@@ -106,6 +106,9 @@ pub struct Report {
     /// Every value of a golden comparison that moved beyond tolerance.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub moved: Vec<diff::Moved>,
+    /// In the statistical mode, every mean over seeds that moved, with its seed spread.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shifts: Vec<diff::Shift>,
 }
 
 impl Report {
@@ -193,6 +196,15 @@ pub struct CheckOptions {
     pub golden: Option<PathBuf>,
     /// Relative tolerance of golden comparisons.
     pub rtol: f64,
+    /// Compare goldens statistically: a metric fails when its final mean over seeds moves by
+    /// more than this many seed spreads (see [`golden::Comparison`]).
+    pub max_sigma: Option<f64>,
+    /// Compare the last epoch of every golden run alone.
+    pub final_only: bool,
+    /// Every detail row of a golden comparison, not only the first 20.
+    pub details: bool,
+    /// Re-run the experiment stored in a user's golden whose source files are missing.
+    pub allow_missing_source: bool,
     /// Rewrite goldens whose metrics moved (after showing the diff).
     pub update: bool,
     /// The project root (holding device-models/, experiments/ and tests/golden/), when found.
@@ -228,6 +240,17 @@ pub fn find_root(start: &Path) -> Option<PathBuf> {
 
 /// Run the suites `opts` asks for.
 pub fn run(opts: &CheckOptions) -> Result<Report> {
+    let how = golden::Comparison {
+        rtol: opts.rtol,
+        max_sigma: opts.max_sigma,
+        final_only: opts.final_only,
+        details: opts.details,
+        allow_missing_source: opts.allow_missing_source,
+    };
+    how.validate()?;
+    if opts.suite.includes(Suite::Golden) {
+        golden::preflight(opts.golden.as_deref(), opts.root.as_deref(), &how)?;
+    }
     let mut report = Report::default();
     let hardware = opts
         .hardware
@@ -261,12 +284,13 @@ pub fn run(opts: &CheckOptions) -> Result<Report> {
     }
     if opts.suite.includes(Suite::Golden) {
         let outcome = match &opts.golden {
-            Some(dir) => golden::compare_dir(dir, opts.rtol, opts.update)?,
-            None => golden::project(opts.root.as_deref(), opts.rtol, opts.update)?,
+            Some(dir) => golden::compare_dir(dir, &how, opts.update)?,
+            None => golden::project(opts.root.as_deref(), &how, opts.update)?,
         };
         report.checks.extend(outcome.checks);
         report.notes.extend(outcome.notes);
         report.moved.extend(outcome.moved);
+        report.shifts.extend(outcome.shifts);
     }
     Ok(report)
 }
