@@ -273,13 +273,24 @@ impl Checkpoints {
         let Some(bytes) = self.read(size_limit(state, epochs))? else {
             return Ok(None);
         };
+        self.load_bytes(&bytes, state, epochs).map(Some)
+    }
+
+    /// [`Checkpoints::load`] of checkpoint contents already read (`self.path` names them in
+    /// errors): every byte string is either a checkpoint of this run or an error, never a panic.
+    pub fn load_bytes(
+        &self,
+        bytes: &[u8],
+        state: &mut RunState<'_>,
+        epochs: usize,
+    ) -> Result<Resumed> {
         let corrupt = |e: SnapshotError| {
             self.bad(format!("not a checkpoint this run can continue from ({e})"))
         };
-        let mut input = self.open(&bytes)?;
+        let mut input = self.open(bytes)?;
         let resumed = restore(&mut input, state, epochs).map_err(corrupt)?;
         input.finish().map_err(corrupt)?;
-        Ok(Some(resumed))
+        Ok(resumed)
     }
 
     /// Remove the checkpoint once the run's record is written.
