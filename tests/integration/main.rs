@@ -24,5 +24,6 @@ mod paper_vgg16;
 mod plan;
 mod results_folders;
 mod shipped_files;
+mod silent_settings;
 mod sweeps;
 mod tolerance;

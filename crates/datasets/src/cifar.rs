@@ -50,7 +50,7 @@ pub struct CifarSpec {
     #[serde(default)]
     pub test_subset: Option<usize>,
     /// How subsets are chosen (default `None`: the first n samples in file order; `Some(seed)`: a
-    /// seeded sample kept in file order, as for MNIST).
+    /// seeded sample kept in file order, as for MNIST); `Some` needs a subset.
     #[serde(default)]
     pub subset_seed: Option<u64>,
     /// Pixel scaling (default `Paper`: the per-channel constants of the paper's code).
@@ -141,7 +141,7 @@ impl CifarSpec {
                 "must be Fine for Cifar10 (got Coarse): CIFAR-10 has no coarse labels, use Cifar100 for the 20 superclasses",
             ));
         }
-        validate_subsets(self.train_subset, self.test_subset)
+        validate_subsets(self.train_subset, self.test_subset, self.subset_seed)
     }
 
     pub(crate) fn classes(&self, set: CifarSet) -> usize {

@@ -83,7 +83,7 @@ macro_rules! idx_spec {
             pub test_subset: Option<usize>,
             /// How subsets are chosen (default `None`: the first n samples of each file;
             /// `Some(seed)`: n samples drawn without replacement from the `Subset` stream of
-            /// `seed`, kept in file order).
+            /// `seed`, kept in file order); `Some` needs a subset.
             #[serde(default)]
             pub subset_seed: Option<u64>,
             /// Pixel scaling (default `UnitInterval`: pixel / 255).
@@ -105,7 +105,10 @@ macro_rules! idx_spec {
 
             /// The first out-of-range field, its path relative to the description.
             pub fn validate(&self) -> Result<()> {
-                validate_idx::<$set>(&self.dir, self.train_subset, self.test_subset)
+                validate_idx::<$set>(
+                    &self.dir,
+                    (self.train_subset, self.test_subset, self.subset_seed),
+                )
             }
 
             /// Load both splits; a relative `dir` is relative to the folder of `source`.
@@ -147,15 +150,19 @@ fn fashion_dir() -> PathBuf {
     FashionMnistFiles::default_dir()
 }
 
-/// `dir` is given (or defaulted) and subsets are not empty.
-fn validate_idx<F: IdxSet>(dir: &Path, train: Option<usize>, test: Option<usize>) -> Result<()> {
+/// `dir` is given (or defaulted) and the (train subset, test subset, subset seed) `options` are
+/// valid (see [`validate_subsets`]).
+fn validate_idx<F: IdxSet>(
+    dir: &Path,
+    options: (Option<usize>, Option<usize>, Option<u64>),
+) -> Result<()> {
     if dir.as_os_str().is_empty() {
         return Err(DataError::invalid(
             "dir",
             format!("is required for {}: {}", F::NAME, F::MISSING_HINT),
         ));
     }
-    validate_subsets(train, test)
+    validate_subsets(options.0, options.1, options.2)
 }
 
 /// Load the set `F` from `dir` (relative to the folder of `source`) with (train subset, test
@@ -181,8 +188,12 @@ fn load_set<F: IdxSet>(
     load(&set, streams)
 }
 
-/// Subsets hold at least one sample when given.
-pub(super) fn validate_subsets(train: Option<usize>, test: Option<usize>) -> Result<()> {
+/// Subsets hold at least one sample when given, and a subset seed has a subset to draw.
+pub(super) fn validate_subsets(
+    train: Option<usize>,
+    test: Option<usize>,
+    seed: Option<u64>,
+) -> Result<()> {
     for (field, n) in [("train_subset", train), ("test_subset", test)] {
         if n == Some(0) {
             return Err(DataError::invalid(
@@ -190,6 +201,17 @@ pub(super) fn validate_subsets(train: Option<usize>, test: Option<usize>) -> Res
                 "must be Some(n) with n ≥ 1, or None for all samples (got Some(0))",
             ));
         }
+    }
+    if let Some(seed) = seed
+        && train.is_none()
+        && test.is_none()
+    {
+        return Err(DataError::invalid(
+            "subset_seed",
+            format!(
+                "must be None without train_subset or test_subset (got Some({seed})): every sample is used, so there is no subset to draw; give a subset, or leave subset_seed out"
+            ),
+        ));
     }
     Ok(())
 }

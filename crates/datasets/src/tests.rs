@@ -311,3 +311,28 @@ fn dataset_specs_parse_from_ron_with_defaults_and_reject_typos() {
         assert_eq!(parse(&ron::to_string(&spec).unwrap()).unwrap(), spec);
     }
 }
+
+#[test]
+fn a_subset_seed_without_a_subset_is_refused() {
+    let parse = |text: &str| ron::from_str::<DatasetSpec>(text);
+    for text in [
+        r#"Mnist((dir: "m", subset_seed: Some(3)))"#,
+        "FashionMnist((subset_seed: Some(3)))",
+        r#"Cifar10((dir: "c", subset_seed: Some(3)))"#,
+    ] {
+        let e = parse(text).unwrap().validate().unwrap_err();
+        assert!(
+            matches!(&e, DataError::Invalid { field, .. } if field == "subset_seed"),
+            "{text}: {e}"
+        );
+        assert!(e.to_string().contains("no subset to draw"), "{text}: {e}");
+    }
+    // With a subset of either split the seed chooses it; None is always allowed.
+    for text in [
+        r#"Mnist((dir: "m", train_subset: Some(10), subset_seed: Some(3)))"#,
+        r#"Cifar10((dir: "c", test_subset: Some(10), subset_seed: Some(3)))"#,
+        r#"Mnist((dir: "m", subset_seed: None))"#,
+    ] {
+        assert!(parse(text).unwrap().validate().is_ok(), "{text}");
+    }
+}

@@ -110,10 +110,12 @@ pub struct Algorithm {
     /// How the output dyad is nudged. Default: `Explicit`.
     #[serde(default)]
     pub output: OutputMode,
-    /// Damped-DP options (read only by `DampedDp`).
+    /// Damped-DP options (read only by `DampedDp`; an experiment refuses other than default
+    /// options where no point runs it).
     #[serde(default)]
     pub damping: DampingOptions,
-    /// DP options (read only by `Dp`).
+    /// DP options (read only by `Dp`; an experiment refuses other than default options where no
+    /// point runs it).
     #[serde(default, skip_serializing_if = "DpOptions::is_default")]
     pub dp: DpOptions,
     /// Settle in continuous time with these circuit parameters instead of the schedule (off if absent).

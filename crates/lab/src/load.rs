@@ -46,7 +46,8 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment> {
     })?;
     crate::report::validate_plots(&exp).map_err(invalid)?;
     // Every point of the grid must be valid before anything runs.
-    crate::runner::points(&exp).map_err(invalid)?;
+    let points = crate::runner::points(&exp).map_err(invalid)?;
+    crate::settings::algorithm_options_are_read(&exp, &points).map_err(invalid)?;
     if let Some(spec) = &exp.tolerance {
         crate::tolerance::Plan::resolve(&exp, spec).map_err(|e| invalid(e.under("tolerance")))?;
     }

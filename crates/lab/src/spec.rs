@@ -216,7 +216,7 @@ pub struct NetworkSpec {
     #[serde(default)]
     pub layers: Vec<usize>,
     /// The input image (height, width, channels) that `blocks` read, channel-last, e.g. `(28, 28, 1)`
-    /// (default none: a dense network of `layers`).
+    /// (default none: a dense network of `layers`); it must be the dataset's image shape.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input: Option<(usize, usize, usize)>,
     /// The network as blocks on `input`, e.g. `[Conv(channels: 32, kernel: 3, pool: true), Dense(10)]`
@@ -237,7 +237,8 @@ pub struct NetworkSpec {
     pub preset: Option<NetworkPreset>,
     /// Where a pooled convolution block routes the top-down signal through its max-pooling:
     /// `PlusState` (default, as the authors' code: at conv(s⁺) of the block below) or `MeanState`
-    /// (at conv(s̄), like the weight update); see docs/MODEL.md. Read only by pooled `Conv` blocks.
+    /// (at conv(s̄), like the weight update); see docs/MODEL.md. Read only by pooled `Conv` blocks
+    /// above the first, so `MeanState` without one is refused.
     #[serde(default, skip_serializing_if = "is_default")]
     pub pool_routing: PoolRouting,
     /// How initial weights and biases are drawn (default `Uniform`, PyTorch's rule); always

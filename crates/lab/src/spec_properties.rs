@@ -15,8 +15,9 @@ const DATASETS: [&str; 4] = [
 ];
 
 /// Hardware sections of every kind.
-const HARDWARE: [&str; 4] = [
+const HARDWARE: [&str; 5] = [
     "Hardware()",
+    "Hardware(device: LinearStep(()), update: StochasticRounding((aggregate: true)), io: (is_perfect: true))",
     "Hardware(device: SoftBounds((dw_min: 0.002)), update: StochasticRounding(()))",
     "Hardware(device: ConstantStep(()), update: PulseCoincidence((desired_bl: 15)), periphery: (alpha_std: 0.1))",
     "Hardware(device: PowStep(()), drift: Some(PcmLike(())))",

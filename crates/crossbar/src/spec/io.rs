@@ -48,7 +48,8 @@ pub enum WeightNoiseType {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Io {
-    /// Bypass every stage (an exact product); default false.
+    /// Bypass every stage (an exact product); default false. With `true` every other field must
+    /// keep its default.
     pub is_perfect: bool,
     /// DAC resolution as a fraction of the full range 2·inp_bound (values > 1 are a number of
     /// steps); 0 = no quantisation; default 1/126 (7 bits); >= 0.
@@ -126,7 +127,39 @@ impl Io {
                 && (self.w_noise == 0.0 || self.w_noise_type == WeightNoiseType::None))
     }
 
-    /// Range-check every parameter.
+    /// The first read setting that differs from its default, which `is_perfect` would override.
+    /// Defaults are allowed beside `is_perfect: true`: a results folder's experiment.ron writes
+    /// every field of an ideal `io` with its default.
+    fn bypassed_setting(&self) -> Option<&'static str> {
+        let d = Self::default();
+        [
+            ("inp_res", self.inp_res == d.inp_res),
+            ("inp_bound", self.inp_bound == d.inp_bound),
+            ("inp_noise", self.inp_noise == d.inp_noise),
+            ("out_res", self.out_res == d.out_res),
+            ("out_bound", self.out_bound == d.out_bound),
+            ("out_noise", self.out_noise == d.out_noise),
+            ("out_noise_std", self.out_noise_std == d.out_noise_std),
+            ("w_noise", self.w_noise == d.w_noise),
+            ("w_noise_type", self.w_noise_type == d.w_noise_type),
+            (
+                "noise_management",
+                self.noise_management == d.noise_management,
+            ),
+            ("nm_thres", self.nm_thres == d.nm_thres),
+            (
+                "bound_management",
+                self.bound_management == d.bound_management,
+            ),
+            ("max_bm_factor", self.max_bm_factor == d.max_bm_factor),
+            ("max_bm_res", self.max_bm_res == d.max_bm_res),
+        ]
+        .into_iter()
+        .find_map(|(field, default)| (!default).then_some(field))
+    }
+
+    /// Range-check every parameter; with `is_perfect: true` every other setting must keep its
+    /// default, since none would take effect.
     pub fn validate(&self, path: &str) -> Result<(), SpecError> {
         let p = |f: &str| format!("{path}.{f}");
         check::non_negative(&p("inp_res"), self.inp_res)?;
@@ -140,6 +173,13 @@ impl Io {
         check::non_negative(&p("nm_thres"), self.nm_thres)?;
         check::at_least(&p("max_bm_factor"), self.max_bm_factor, 1.0)?;
         check::positive(&p("max_bm_res"), self.max_bm_res)?;
+        if self.is_perfect
+            && let Some(field) = self.bypassed_setting()
+        {
+            return Err(SpecError::Inconsistent(format!(
+                "{path}.{field} has no effect with {path}.is_perfect: true, which bypasses every stage of the read (an exact product): leave {field} out, or set is_perfect: false to read through the converters"
+            )));
+        }
         if self.inp_res > 0.0 && self.inp_bound == 0.0 {
             return Err(SpecError::Inconsistent(format!(
                 "{path}.inp_res needs a DAC range: {path}.inp_bound must be > 0 when inp_res > 0"
@@ -162,7 +202,8 @@ pub struct StochasticRounding {
     pub max_pulses: u32,
     /// Apply a device's n pulses as one draw with the exact mean and variance of n unclipped
     /// pulses, clipped once (ConstantStep, LinearStep, SoftBounds, SoftBoundsReference only; the
-    /// other models always pulse one by one). Faster for many pulses; default false (exact).
+    /// other models always pulse one by one, and refuse `true`). Faster for many pulses; default
+    /// false (exact).
     pub aggregate: bool,
 }
 

@@ -289,6 +289,23 @@ impl Hardware {
                 ));
             }
         }
+        if let UpdateScheme::StochasticRounding(r) = &self.update
+            && r.aggregate
+            && !matches!(
+                self.device,
+                Device::Ideal
+                    | Device::ConstantStep(_)
+                    | Device::LinearStep(_)
+                    | Device::SoftBounds(_)
+                    | Device::SoftBoundsReference(_)
+            )
+        {
+            return Err(SpecError::Inconsistent(format!(
+                "update.aggregate must be false with device {} (got true): only ConstantStep, LinearStep, SoftBounds and SoftBoundsReference take a train of pulses as one draw, {} pulses one by one whatever aggregate says; leave aggregate out",
+                self.device.name(),
+                self.device.name()
+            )));
+        }
         Ok(())
     }
 }

@@ -214,6 +214,19 @@ fn range_errors_name_the_field_and_value() {
         ),
         ("Hardware(io: (max_bm_factor: 0.5))", "io.max_bm_factor"),
         (
+            "Hardware(device: PowStep(()), update: StochasticRounding((aggregate: true)))",
+            "update.aggregate must be false with device PowStep",
+        ),
+        (
+            "Hardware(device: LinearStep(()), update: StochasticRounding((aggregate: true)))",
+            "",
+        ),
+        (
+            "Hardware(io: (is_perfect: true, inp_noise: 0.01))",
+            "io.inp_noise has no effect with io.is_perfect: true",
+        ),
+        ("Hardware(io: (is_perfect: true, out_noise: 0.06))", ""),
+        (
             "Hardware(device: ExpStep((a_up: 10.0, a_down: 10.0, b: 0.0)))",
             "ExpStep steps at w = 0",
         ),
