@@ -115,3 +115,152 @@ fn gradcheck_experiment_reads_through_the_files_hardware_seeded_as_a_run() {
     assert!(cosines.iter().all(|&c| c > 0.0), "{report}");
     assert!(cosines.iter().any(|&c| c < 0.9999), "{report}");
 }
+
+/// A small dense experiment with `extra` fields spliced in, written to `dir/name.ron`.
+fn dense(dir: &std::path::Path, name: &str, algorithm: &str, extra: &str) -> String {
+    let path = dir.join(format!("{name}.ron"));
+    std::fs::write(
+        &path,
+        format!(
+            "Experiment(name: \"g\", network: (layers: [64, 16, 10]), algorithm: ({algorithm}),\n training: (epochs: 1, batch_size: 64, learning_rate: 0.05),\n {extra})\n"
+        ),
+    )
+    .unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+fn report(args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["gradcheck", "--json"];
+    all.extend_from_slice(args);
+    let out = dyadsim(&all);
+    assert_eq!(out.code, 0, "{out:?}");
+    serde_json::from_str(out.stdout.trim()).unwrap()
+}
+
+#[test]
+fn gradcheck_experiment_checks_the_chosen_point_of_its_grid_and_names_it() {
+    let dir = scratch("gradcheck-point");
+    let ecram = tests::root().join("device-models/ecram-tang2018-rounding.ron");
+    let ideal = tests::root().join("device-models/ideal.ron");
+    let (ecram, ideal) = (ecram.to_str().unwrap(), ideal.to_str().unwrap());
+    let swept = dense(
+        &dir,
+        "swept",
+        "kind: DpTop",
+        &format!("sweep: {{\"hardware\": [{ecram:?}, {ideal:?}]}},"),
+    );
+    let on_ecram = dense(
+        &dir,
+        "ecram",
+        "kind: DpTop",
+        &format!("hardware: {ecram:?},"),
+    );
+    let on_ideal = dense(&dir, "ideal", "kind: DpTop", "");
+    // Point 0 (the default) reads through the swept ECRAM arrays as the file naming it does, point
+    // 1 through the ideal ones; each report names its point and parameters.
+    let first = report(&["--experiment", &swept]);
+    assert_eq!(
+        first["layers"],
+        report(&["--experiment", &on_ecram])["layers"]
+    );
+    assert_ne!(
+        first["layers"],
+        report(&["--experiment", &on_ideal])["layers"]
+    );
+    assert_eq!(first["point"]["index"], 0, "{first}");
+    assert_eq!(first["point"]["of"], 2, "{first}");
+    assert_eq!(
+        first["point"]["params"]["hardware"], "ecram-tang2018-rounding",
+        "{first}"
+    );
+    let second = report(&["--experiment", &swept, "--point", "1"]);
+    assert_eq!(
+        second["layers"],
+        report(&["--experiment", &on_ideal])["layers"]
+    );
+    assert_eq!(second["point"]["params"]["hardware"], "ideal", "{second}");
+    // The table says it too; a file without a sweep is its point 0 of 1.
+    let out = dyadsim(&["gradcheck", "--experiment", &swept, "--point", "1"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout
+            .starts_with("point 1 of 2: hardware = \"ideal\"\n"),
+        "{}",
+        out.stdout
+    );
+    let out = dyadsim(&["gradcheck", "--experiment", &on_ideal]);
+    assert!(out.stdout.starts_with("point 0 of 1:"), "{}", out.stdout);
+    // A point outside the grid, and --point without an experiment, are refused.
+    let out = dyadsim(&["gradcheck", "--experiment", &swept, "--point", "2"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains("--point must be in [0, 1]") && out.stderr.contains("grid of 2"),
+        "{}",
+        out.stderr
+    );
+    let out = dyadsim(&["gradcheck", "--point", "0"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("--experiment"), "{}", out.stderr);
+    // The random network has no point.
+    assert!(report(&["--layers", "64,10"]).get("point").is_none());
+}
+
+#[test]
+fn gradcheck_experiment_refuses_flags_its_algorithm_does_not_read() {
+    let dir = scratch("gradcheck-inapplicable");
+    let backprop = dense(&dir, "backprop", "kind: Backprop", "");
+    for (flag, value) in [
+        ("--alpha", "0.3"),
+        ("--beta", "0.5"),
+        ("--passes", "7"),
+        ("--alpha-fb", "0.2"),
+    ] {
+        let out = dyadsim(&["gradcheck", "--experiment", &backprop, flag, value]);
+        assert_eq!(out.code, 2, "{flag}: {out:?}");
+        assert!(
+            out.stderr
+                .contains(&format!("{flag} does not apply to point 0"))
+                && out.stderr.contains("Backprop"),
+            "{flag}: {}",
+            out.stderr
+        );
+    }
+    // Adversarial backprop reads β as its input step, and nothing else of the nudging.
+    let adversarial = dense(&dir, "adversarial", "kind: AdversarialBackprop", "");
+    report(&["--experiment", &adversarial, "--beta", "0.05"]);
+    let out = dyadsim(&["gradcheck", "--experiment", &adversarial, "--alpha", "0.3"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    // Circuit mode settles for t_max / dt Euler steps, damped DP for damping.passes if given.
+    let circuit = dense(
+        &dir,
+        "circuit",
+        "kind: DpTop, circuit: Some((tau: 1.0, dt: 0.2, tol: 1e-5, t_max: 100.0))",
+        "",
+    );
+    let damped = dense(
+        &dir,
+        "damped",
+        "kind: DampedDp, damping: (alpha_factor: true, power_iterations: 3, passes: Some(15))",
+        "",
+    );
+    for (path, passes, why) in [
+        (&circuit, "1", "continuous time"),
+        (&circuit, "100000", "continuous time"),
+        (&damped, "7", "damping.passes"),
+    ] {
+        let out = dyadsim(&["gradcheck", "--experiment", path, "--passes", passes]);
+        assert_eq!(out.code, 2, "{out:?}");
+        assert!(
+            out.stderr.contains("--passes does not apply") && out.stderr.contains(why),
+            "{}",
+            out.stderr
+        );
+    }
+    // Where the algorithm reads them, the flags still override the file.
+    let dptop = dense(&dir, "dptop", "kind: DpTop, beta: 0.5", "");
+    assert_ne!(
+        report(&["--experiment", &dptop])["layers"],
+        report(&["--experiment", &dptop, "--beta", "0.01", "--passes", "8"])["layers"]
+    );
+    report(&["--experiment", &circuit, "--alpha", "0.3", "--beta", "0.05"]);
+}

@@ -186,9 +186,14 @@ pub enum ScaleArg {
 pub struct GradcheckArgs {
     /// Check the network, algorithm, data and hardware of this experiment file instead of a
     /// random dense network on digits; --alpha, --beta, --passes, --alpha-mix, --alpha-fb,
-    /// --batch and --seed override its values, the other options cannot be combined with it.
+    /// --batch and --seed override its values where its algorithm reads them (else they are
+    /// refused), the other options cannot be combined with it.
     #[arg(long, value_name = "FILE.ron")]
     pub experiment: Option<PathBuf>,
+    /// With --experiment: the point of its sweep grid to check, 0-based as in its run records
+    /// (`runs/point{N}-…`); the point's parameters are printed (and in --json) [default: 0].
+    #[arg(long, value_name = "N", requires = "experiment")]
+    pub point: Option<usize>,
     /// The algorithm whose estimate is checked.
     #[arg(
         long,

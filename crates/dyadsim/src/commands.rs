@@ -401,6 +401,7 @@ fn run_gradcheck(args: &GradcheckArgs, w: &mut (dyn Write + Send)) -> Result<u8>
                 alpha_fb: args.alpha_fb,
                 batch: args.batch,
                 seed: args.seed,
+                point: args.point.unwrap_or(0),
             };
             lab::gradcheck::gradcheck_experiment(path, &overrides)?
         }
@@ -472,6 +473,20 @@ fn print_gradcheck(
     if json {
         writeln!(w, "{}", serde_json::to_string(&report)?)?;
     } else {
+        if let Some(p) = &report.point {
+            let params: Vec<String> = p.params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+            writeln!(
+                w,
+                "point {} of {}: {}",
+                p.index,
+                p.of,
+                if params.is_empty() {
+                    "nothing swept, the file's values".to_owned()
+                } else {
+                    params.join(", ")
+                }
+            )?;
+        }
         writeln!(w, "layer      cosine    rel_err       leak")?;
         for l in &report.layers {
             writeln!(

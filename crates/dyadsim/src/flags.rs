@@ -35,6 +35,7 @@ pub fn flag(field: &str) -> Option<&'static str> {
         "only" => "--only",
         "golden" => "--golden",
         "hardware" => "--hardware",
+        "point" => "--point",
         "rtol" => "--rtol",
         "max_sigma" => "--max-sigma",
         _ => return None,

@@ -6,10 +6,11 @@ use crate::dataset::digits;
 use crate::error::{LabError, Result};
 use crate::field::FieldError;
 use crate::seed::{Purpose, stream};
-use dualprop::{Activation, Algorithm, Loss, Network};
+use dualprop::{Activation, Algorithm, AlgorithmKind, Loss, Network};
 use nalgebra::DMatrix;
 use rand::seq::index::sample;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// What to compare.
@@ -83,6 +84,20 @@ pub struct GradcheckReport {
     /// Circuit mode: the settling time.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time: Option<f32>,
+    /// The grid point of the experiment checked (absent for the random network).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub point: Option<CheckedPoint>,
+}
+
+/// Which point of an experiment's grid a gradient check ran.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckedPoint {
+    /// Its index in the grid (as in run records, `runs/point{index}-…`).
+    pub index: usize,
+    /// Points in the grid.
+    pub of: usize,
+    /// The swept parameters of the point, by field path (empty when nothing is swept).
+    pub params: BTreeMap<String, serde_json::Value>,
 }
 
 /// The first option out of range; fields are those of [`GradcheckOptions`] (`layers`, `batch`,
@@ -164,6 +179,7 @@ impl From<dualprop::GradcheckReport> for GradcheckReport {
             passes: report.passes,
             residual: report.residual,
             time: report.time,
+            point: None,
         }
     }
 }
@@ -185,18 +201,97 @@ pub struct ExperimentOverrides {
     pub batch: Option<usize>,
     /// The experiment seed (default the file's `seed`).
     pub seed: Option<u64>,
+    /// The point of the experiment's grid checked, in 0..points (default 0).
+    pub point: usize,
 }
 
-/// Compare the gradient estimate of the experiment at `path` with backprop: its network (dense or
-/// blocks, with its initialisation, activation and loss) realised on its hardware as `run` realises
-/// replicate 0 ([`crate::network::realise_spec`]), its algorithm, and the first `batch` samples of
-/// its training split as the run loads them (normalised, subsets drawn from the data streams; not
-/// augmented). The file's own values are used: sweep axes are not expanded.
+/// Refuse an override that the algorithm of the checked point would not read: α, the passes and
+/// the α overrides of an algorithm that settles no dyads, β of plain backprop (adversarial
+/// backprop reads it as its input step), passes where circuit mode or `damping.passes` decides.
+fn refuse_inapplicable(
+    algorithm: &Algorithm,
+    overrides: &ExperimentOverrides,
+    point: usize,
+) -> Result<()> {
+    let refuse = |field: &str, why: String| {
+        Err(LabError::option(
+            field,
+            format!("does not apply to point {point} of the experiment: {why}"),
+        ))
+    };
+    let kind = algorithm.kind;
+    if !kind.settles() {
+        let why = format!(
+            "it runs {kind:?}, which settles no dyads (it has no α, α overrides or settling passes{})",
+            if kind == AlgorithmKind::Backprop {
+                ", nor a β"
+            } else {
+                ""
+            }
+        );
+        for (field, given) in [
+            ("algorithm.alpha", overrides.alpha.is_some()),
+            ("algorithm.passes", overrides.passes.is_some()),
+            ("algorithm.alpha_mix", overrides.alpha_mix.is_some()),
+            ("algorithm.alpha_fb", overrides.alpha_fb.is_some()),
+            (
+                "algorithm.beta",
+                overrides.beta.is_some() && kind == AlgorithmKind::Backprop,
+            ),
+        ] {
+            if given {
+                return refuse(field, why);
+            }
+        }
+    }
+    if overrides.passes.is_some() {
+        if algorithm.circuit.is_some() {
+            return refuse(
+                "algorithm.passes",
+                "it settles in continuous time (algorithm.circuit), for t_max / dt Euler steps, not by passes".into(),
+            );
+        }
+        if let (AlgorithmKind::DampedDp, Some(p)) = (kind, algorithm.damping.passes) {
+            return refuse(
+                "algorithm.passes",
+                format!("its algorithm.damping.passes ({p}) sets the passes of DampedDp"),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Compare the gradient estimate of point `overrides.point` of the experiment at `path` with
+/// backprop: the point's network (dense or blocks, with its initialisation, activation and loss)
+/// realised on the point's hardware as `run` realises replicate 0
+/// ([`crate::network::realise_spec`]), its algorithm, and the first `batch` samples of its training
+/// split as the run loads them (normalised, subsets drawn from the data streams; not augmented).
+/// The report names the point and its swept parameters. An override the point's algorithm would
+/// not read is refused rather than ignored.
 pub fn gradcheck_experiment(
     path: &Path,
     overrides: &ExperimentOverrides,
 ) -> Result<GradcheckReport> {
-    let mut exp = crate::load::experiment(path)?;
+    let loaded = crate::load::experiment(path)?;
+    let grid = crate::runner::grid(&loaded)?;
+    let of = grid.len();
+    let Some(point) = grid.into_iter().nth(overrides.point) else {
+        return Err(LabError::option(
+            "point",
+            format!(
+                "must be in [0, {}], a point of the experiment's grid of {of} (got {})",
+                of - 1,
+                overrides.point
+            ),
+        ));
+    };
+    let checked = CheckedPoint {
+        index: point.index,
+        of,
+        params: point.params,
+    };
+    let mut exp = point.experiment;
+    refuse_inapplicable(&exp.algorithm, overrides, checked.index)?;
     let alg = &mut exp.algorithm;
     alg.alpha = overrides.alpha.unwrap_or(alg.alpha);
     alg.beta = overrides.beta.unwrap_or(alg.beta);
@@ -253,5 +348,8 @@ pub fn gradcheck_experiment(
     data.train.gather(&idx, &mut x, &mut y);
     let report = dualprop::gradcheck(&mut net, &x, &y, &exp.algorithm)
         .map_err(|e| LabError::Option(FieldError::from(e).under("algorithm")))?;
-    Ok(report.into())
+    Ok(GradcheckReport {
+        point: Some(checked),
+        ..report.into()
+    })
 }
