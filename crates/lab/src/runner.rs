@@ -85,6 +85,9 @@ impl Shard {
         if count == 0 || index >= count {
             return Err(bad());
         }
+        crate::limits::SHARDS
+            .check("shard", count)
+            .map_err(|e| LabError::option("shard", format!("{text:?}: n {}", e.message)))?;
         Ok(Self { index, count })
     }
 
@@ -190,6 +193,11 @@ pub fn run(
         results::recorded_wall_time(&opts.out).unwrap_or(0.0)
     };
     let wall_time = || Some(earlier_time + started.elapsed().as_secs_f64());
+    if let Some(n) = opts.threads {
+        crate::limits::THREADS
+            .check("threads", n)
+            .map_err(LabError::Option)?;
+    }
     crate::folder::prepare(&opts.out, exp, opts.fresh)?;
     // A caller's own grid (the tolerance search grows one) is checked record by record only.
     let own_grid =
