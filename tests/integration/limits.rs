@@ -248,6 +248,24 @@ fn every_count_is_bounded_by_one_limit_table_before_anything_starts() {
         "at most 1024",
     );
     assert!(!Path::new(out).exists(), "a refused count wrote {out}");
+    // The same limit for a tolerance section's seeds, with its line and column.
+    let section = dir.join("section.ron");
+    std::fs::write(
+        &section,
+        GOOD.replace(
+            "passes: 2),",
+            "passes: 2),\n    seeds: [0, 1],\n    tolerance: (axis: \"algorithm.alpha\", to: 1.0, seeds: Some(1000000000000)),",
+        ),
+    )
+    .unwrap();
+    let run = dyadsim(&["run", section.to_str().unwrap(), "--out", out]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("section.ron:6:")
+            && run.stderr.contains("tolerance.seeds must be at most 10000"),
+        "{}",
+        run.stderr
+    );
     for limit in lab::limits::ALL {
         assert!(limit.max < usize::MAX / 2 && limit.min >= 1, "{limit:?}");
     }

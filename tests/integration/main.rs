@@ -22,3 +22,4 @@ mod results_folders;
 mod shipped_files;
 mod sweeps;
 mod tolerance;
+mod tolerance_inputs;

@@ -198,12 +198,13 @@ fn run_experiment(
 ) -> Result<u8> {
     let exp = load::experiment(path)?;
     if let Some(spec) = &exp.tolerance {
-        let plan = lab::tolerance::Plan::resolve(&exp, spec).map_err(|e| LabError::Invalid {
-            path: path.to_owned(),
-            position: None,
-            field: format!("tolerance.{}", e.field),
-            message: e.message,
-        })?;
+        let place = |e: lab::FieldError| {
+            lab::load::placed(e, &lab::error::read_input(path).unwrap_or_default(), path)
+        };
+        let plan =
+            lab::tolerance::Plan::resolve(&exp, spec).map_err(|e| place(e.under("tolerance")))?;
+        // Seeds the section sets are checked at load; without it they are the file's list.
+        plan.check_seeds().map_err(place)?;
         let opts = opts(PathBuf::new());
         if opts.shard.is_some() {
             return Err(Usage(

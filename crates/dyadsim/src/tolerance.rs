@@ -36,6 +36,18 @@ pub fn command(args: &ToleranceArgs, w: &mut (dyn Write + Send)) -> Result<u8> {
     };
     let plan = Plan::resolve(&exp, &spec)
         .map_err(|e| Usage(format!("--{} {}", e.field.replace('_', "-"), e.message)))?;
+    // Without --seeds the seeds are the file's: the problem is its list, the remedy the flag.
+    plan.check_seeds().map_err(|e| lab::LabError::Invalid {
+        path: args.experiment.clone(),
+        position: lab::load::locate(
+            &lab::error::read_input(&args.experiment).unwrap_or_default(),
+            "seeds",
+        ),
+        field: "seeds".into(),
+        message: e
+            .message
+            .replace("set tolerance.seeds to 2 or more", "pass --seeds 2 or more"),
+    })?;
     search(
         &args.experiment,
         &exp,
@@ -57,9 +69,6 @@ pub fn search(
     threads: Option<usize>,
     w: &mut (dyn Write + Send),
 ) -> Result<u8> {
-    if threads == Some(0) {
-        return Err(Usage("--threads must be at least 1".into()).into());
-    }
     let data = dataset::load(&exp.dataset, path)?;
     lab::job::check_shapes(exp, &data, path)?;
     let out = out.unwrap_or_else(|| Path::new("runs").join(format!("{}-tolerance", exp.name)));
