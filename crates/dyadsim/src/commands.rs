@@ -152,14 +152,32 @@ fn lock_all(dirs: &[PathBuf], target: &Path) -> Result<Vec<lab::lock::FolderLock
     Ok(locks)
 }
 
-/// Draw the figures of a results folder whose lock is held.
+/// Draw the figures of a results folder whose lock is held (after a merge); a tolerance search's
+/// folder also gets its tolerance.json and tolerance.csv, from the merged records.
 fn draw_folder(dir: &Path) -> Result<Vec<PathBuf>> {
     let exp = load::experiment(&dir.join(lab::folder::EXPERIMENT))?;
+    if exp.tolerance.is_some() {
+        let report = lab::tolerance::replay(dir, &exp)?;
+        return Ok(lab::tolerance::output::write(
+            dir,
+            &report,
+            exp.figures.dpi,
+        )?);
+    }
     redraw(dir, &exp)
 }
 
-/// Draw the figures of a results folder from its records.
+/// Draw the figures of a results folder from its records: those its experiment asks for, or a
+/// tolerance search's (the search stepped through again on the records, nothing trained).
 fn redraw(dir: &Path, exp: &lab::Experiment) -> Result<Vec<PathBuf>> {
+    if exp.tolerance.is_some() {
+        let report = lab::tolerance::replay(dir, exp)?;
+        return Ok(lab::tolerance::figures::draw(
+            dir,
+            &report,
+            exp.figures.dpi,
+        )?);
+    }
     let records = lab::results::load_records_of(dir, exp)?;
     if records.is_empty() {
         return Err(LabError::Data {
@@ -214,7 +232,13 @@ fn run_experiment(
             .into());
         }
         let out = out_dir.unwrap_or_else(|| Path::new("runs").join(&exp.name));
-        return crate::tolerance::search(path, &exp, &plan, Some(out), opts.fresh, opts.threads, w);
+        let how = crate::tolerance::Search {
+            out: Some(out),
+            fresh: opts.fresh,
+            threads: opts.threads,
+            command: format!("dyadsim run {}", path.display()),
+        };
+        return crate::tolerance::search(path, &exp, &plan, how, w);
     }
     let data = dataset::load(&exp.dataset, path)?;
     lab::job::check_shapes(&exp, &data, path)?;
