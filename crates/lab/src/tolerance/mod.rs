@@ -181,8 +181,12 @@ pub fn run(
     search(plan, k, &mut points, &opts.out, &mut train)
 }
 
-/// The probes of one round: (point index, parameters), each once.
+/// The parameters of one probe, by field path.
 type Params = std::collections::BTreeMap<String, Value>;
+
+/// What gives a round's records: given its probes, (point index, parameters) each once, it trains
+/// them or reads them back, and returns every record of the folder.
+type RoundRecords<'a> = dyn FnMut(&[(usize, Params)], &Points) -> Result<Vec<RunRecord>> + 'a;
 
 /// Step the searches of `plan` with `k` probes per round, getting each round's records from
 /// `records` (which trains them, or reads them back).
@@ -191,7 +195,7 @@ fn search(
     k: usize,
     points: &mut Points,
     out: &Path,
-    records: &mut dyn FnMut(&[(usize, Params)], &Points) -> Result<Vec<RunRecord>>,
+    records: &mut RoundRecords,
 ) -> Result<ToleranceReport> {
     let combos = combinations(plan);
     let mut searches: Vec<(usize, Direction, Search)> = Vec::new();
