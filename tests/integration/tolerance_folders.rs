@@ -203,6 +203,34 @@ fn a_tolerance_folder_plots_merges_and_reruns_from_its_own_experiment() {
         rerun.stdout
     );
     assert_eq!(json(&out.join("tolerance.json")), answer);
+    // A search that never fails probes the far end and, with 2 per round, one more value; one
+    // probe per round would have stopped at the far end. The merge replays the sources' search.
+    let open = dir.join("open");
+    let mut argv = vec![
+        "tolerance",
+        s(&exp),
+        "--axis",
+        "algorithm.alpha",
+        "--to",
+        "1",
+        "--max-drop",
+        "1",
+        "--threads",
+        "2",
+        "--out",
+        s(&open),
+    ];
+    assert_eq!(dyadsim(&argv).code, 0);
+    let open_merged = dir.join("open-merged");
+    let merge = dyadsim(&["merge", s(&open), "--out", s(&open_merged)]);
+    assert_eq!(merge.code, 0, "{merge:?}");
+    let answer_open = json(&open.join("tolerance.json"));
+    assert_eq!(
+        answer_open["results"][0]["outcome"], "never_fails",
+        "{answer_open}"
+    );
+    assert_eq!(json(&open_merged.join("tolerance.json")), answer_open);
+    argv.clear();
     for (argv, what) in [
         (vec!["plot", s(&out)], "plot"),
         (vec!["plot", s(&merged)], "plot of the merge"),

@@ -42,7 +42,7 @@ pub fn dispatch(cli: Cli, out: &mut (dyn Write + Send)) -> Result<u8> {
             let target = merged.unwrap_or_else(|| dirs[0].clone());
             let _locks = lock_all(&dirs, &target)?;
             let merged = lab::runner::merge(&dirs, &target)?;
-            draw_folder(&target)?;
+            draw_folder(&target, &dirs)?;
             writeln!(
                 out,
                 "merged {} runs into {}",
@@ -152,12 +152,14 @@ fn lock_all(dirs: &[PathBuf], target: &Path) -> Result<Vec<lab::lock::FolderLock
     Ok(locks)
 }
 
-/// Draw the figures of a results folder whose lock is held (after a merge); a tolerance search's
-/// folder also gets its tolerance.json and tolerance.csv, from the merged records.
-fn draw_folder(dir: &Path) -> Result<Vec<PathBuf>> {
+/// Draw the figures of a results folder whose lock is held (after a merge of `sources`); a
+/// tolerance search's folder also gets its tolerance.json and tolerance.csv, from the merged
+/// records.
+fn draw_folder(dir: &Path, sources: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let exp = load::experiment(&dir.join(lab::folder::EXPERIMENT))?;
     if exp.tolerance.is_some() {
-        let report = lab::tolerance::replay(dir, &exp)?;
+        // The merged folder's search is the one its sources ran, with their probes per round.
+        let report = lab::tolerance::replay(dir, &exp, sources)?;
         return Ok(lab::tolerance::output::write(
             dir,
             &report,
@@ -171,7 +173,7 @@ fn draw_folder(dir: &Path) -> Result<Vec<PathBuf>> {
 /// tolerance search's (the search stepped through again on the records, nothing trained).
 fn redraw(dir: &Path, exp: &lab::Experiment) -> Result<Vec<PathBuf>> {
     if exp.tolerance.is_some() {
-        let report = lab::tolerance::replay(dir, exp)?;
+        let report = lab::tolerance::replay(dir, exp, &[])?;
         return Ok(lab::tolerance::figures::draw(
             dir,
             &report,

@@ -11,14 +11,17 @@ use crate::runner;
 use crate::spec::Experiment;
 use crate::sweep::{Axis, Sweep};
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The report of the search a results folder holds, rebuilt from its records alone: the search
 /// is stepped through again with every probe's metric read from the records instead of trained,
 /// with the probes per round that the folder's `tolerance.json` names (else each count the
 /// records answer, from one up). Nothing trains; a search the records do not finish is an error
 /// that says how to finish it.
-pub fn replay(dir: &Path, exp: &Experiment) -> Result<ToleranceReport> {
+///
+/// `sources` are further folders whose `tolerance.json` may name the probes per round, after
+/// `dir`'s own: the folders a merge combined into `dir`, which has none of its own yet.
+pub fn replay(dir: &Path, exp: &Experiment, sources: &[PathBuf]) -> Result<ToleranceReport> {
     let spec = exp.tolerance.as_ref().ok_or_else(|| LabError::Data {
         path: dir.join(crate::folder::EXPERIMENT),
         message: "has no tolerance section".into(),
@@ -32,12 +35,16 @@ pub fn replay(dir: &Path, exp: &Experiment) -> Result<ToleranceReport> {
     })?;
     let stored = stored_experiment(exp, &plan);
     let records = crate::results::load_records_of(dir, &stored)?;
-    let named = std::fs::read_to_string(dir.join("tolerance.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-        .and_then(|j| j["probes_per_round"].as_u64())
-        .and_then(|k| usize::try_from(k).ok())
-        .filter(|k| (1..=crate::limits::THREADS.max).contains(k));
+    let named = std::iter::once(dir)
+        .chain(sources.iter().map(PathBuf::as_path))
+        .find_map(|d| {
+            std::fs::read_to_string(d.join("tolerance.json"))
+                .ok()
+                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+                .and_then(|j| j["probes_per_round"].as_u64())
+                .and_then(|k| usize::try_from(k).ok())
+                .filter(|k| (1..=crate::limits::THREADS.max).contains(k))
+        });
     let counts = named
         .into_iter()
         .chain((1..=crate::limits::THREADS.max).filter(|k| Some(*k) != named));
