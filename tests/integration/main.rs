@@ -25,3 +25,5 @@ mod results_folders;
 mod shipped_files;
 mod sweeps;
 mod tolerance;
+mod tolerance_folders;
+mod tolerance_inputs;

@@ -45,6 +45,7 @@ pub mod gradcheck;
 pub mod hardware;
 pub mod job;
 pub mod labels;
+pub mod limits;
 pub mod load;
 pub mod lock;
 pub mod lr_schedule;
