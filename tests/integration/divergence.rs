@@ -137,7 +137,10 @@ fn a_record_with_non_finite_losses_resumes_plots_and_merges() {
         std::fs::read_to_string(dir.join("r/metrics.csv")).unwrap(),
         csv
     );
-    assert_eq!(std::fs::read_to_string(dir.join("m/metrics.csv")).unwrap(), csv);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("m/metrics.csv")).unwrap(),
+        csv
+    );
     assert_eq!(
         std::fs::read_to_string(dir.join("m/runs/point00000-seed0.json")).unwrap(),
         record

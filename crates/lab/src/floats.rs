@@ -137,7 +137,16 @@ mod tests {
 
     #[test]
     fn finite_values_are_written_as_serde_json_writes_them() {
-        for v in [0.0, -0.0, 0.1, 1.0, 1e300, -2.5e-310, f64::MAX, f64::from(0.7f32)] {
+        for v in [
+            0.0,
+            -0.0,
+            0.1,
+            1.0,
+            1e300,
+            -2.5e-310,
+            f64::MAX,
+            f64::from(0.7f32),
+        ] {
             assert_eq!(
                 serde_json::to_string(&One(v)).unwrap(),
                 serde_json::to_string(&v).unwrap()
@@ -162,6 +171,9 @@ mod tests {
         assert_eq!(serde_json::from_str::<One>("3").unwrap().0, 3.0);
         assert_eq!(serde_json::from_str::<One>("-3").unwrap().0, -3.0);
         let err = serde_json::from_str::<One>("\"Infinity\"").unwrap_err();
-        assert!(err.to_string().contains("\"NaN\", \"inf\" or \"-inf\""), "{err}");
+        assert!(
+            err.to_string().contains("\"NaN\", \"inf\" or \"-inf\""),
+            "{err}"
+        );
     }
 }

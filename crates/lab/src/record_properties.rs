@@ -54,8 +54,7 @@ fn same_epochs(a: &[EpochMetrics], b: &[EpochMetrics]) -> bool {
                 && same(x.test_loss, y.test_loss)
                 && same(x.test_acc, y.test_acc)
                 && x.extra.len() == y.extra.len()
-                && x
-                    .extra
+                && x.extra
                     .iter()
                     .zip(&y.extra)
                     .all(|((kx, vx), (ky, vy))| kx == ky && same(*vx, *vy))
