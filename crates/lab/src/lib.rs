@@ -40,6 +40,7 @@ pub mod diff;
 pub mod error;
 pub mod field;
 pub mod files;
+pub mod floats;
 pub mod folder;
 pub mod gradcheck;
 pub mod hardware;
@@ -62,6 +63,8 @@ pub mod sweep;
 pub mod tolerance;
 pub mod validation;
 
+#[cfg(test)]
+mod record_properties;
 #[cfg(test)]
 mod spec_properties;
 

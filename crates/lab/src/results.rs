@@ -422,13 +422,20 @@ pub fn metrics_csv(records: &[RunRecord], axes: &[String]) -> Result<Vec<u8>> {
     })
 }
 
-/// A finite float as a JSON number, anything else as null (JSON has no NaN or infinity).
+/// A float as a JSON number, a non-finite one as `"NaN"`, `"inf"` or `"-inf"` (JSON has no
+/// spelling of its own for them; see [`crate::floats`]).
 fn json_number(v: f64) -> Value {
-    if v.is_finite() {
-        Value::from(v)
-    } else {
-        Value::Null
-    }
+    crate::floats::to_json(v)
+}
+
+/// `n`, `mean` and `std` of a statistic over seeds: `mean` is null when no seed contributed (a
+/// point whose seeds all diverged), `std` when fewer than two did.
+fn stat_json(s: &Stat) -> Value {
+    serde_json::json!({
+        "n": s.n,
+        "mean": if s.n == 0 { Value::Null } else { json_number(s.mean) },
+        "std": s.std.map_or(Value::Null, json_number),
+    })
 }
 
 /// summary.json: `points` holds one entry per run (its point, seed, parameters, every final metric,
@@ -517,28 +524,14 @@ fn best_validation_stat(records: &[RunRecord], point: usize) -> Option<Value> {
         .filter_map(|r| crate::validation::best_epoch(&r.epochs))
         .map(|b| b.test_acc)
         .collect();
-    (!values.is_empty()).then(|| {
-        let s = Stat::of(&values);
-        serde_json::json!({
-            "n": s.n,
-            "mean": json_number(s.mean),
-            "std": s.std.map_or(Value::Null, json_number),
-        })
-    })
+    (!values.is_empty()).then(|| stat_json(&Stat::of(&values)))
 }
 
 fn point_json(p: &PointSummary) -> Value {
-    let stat = |s: &Stat| {
-        serde_json::json!({
-            "n": s.n,
-            "mean": json_number(s.mean),
-            "std": s.std.map_or(Value::Null, json_number),
-        })
-    };
     let metrics: serde_json::Map<String, Value> = p
         .metrics
         .iter()
-        .map(|(k, s)| (k.clone(), stat(s)))
+        .map(|(k, s)| (k.clone(), stat_json(s)))
         .collect();
     serde_json::json!({
         "point": p.point,
