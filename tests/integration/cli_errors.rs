@@ -314,3 +314,80 @@ fn a_negative_checkpoint_interval_is_refused_in_words_not_as_an_unknown_argument
     }
     assert!(!out.exists());
 }
+
+#[test]
+fn non_finite_values_are_refused_as_not_finite_and_bounds_read_plainly() {
+    let soft =
+        "hardware: Hardware(device: SoftBounds((dw_min: 0.002)), update: StochasticRounding(()),";
+    let with_hardware = |rest: &str| {
+        GOOD.replace(
+            "    training:",
+            &format!("    {soft} {rest}),\n    training:"),
+        )
+    };
+    let cost = "cost: Some((energy: (cell_read: inf, dac_per_bit: 1e-14, pulse: 1e-15, compartment: 1e-14), latency: (pulse: 5e-9, conversion: 1e-9, settle: 1e-8, digital_op: 1e-9), area: (cell: 0.04, adc: 1000.0, dac: 50.0, neuron: 100.0), columns_per_adc: 8))";
+    for (name, text, message) in [
+        (
+            "inf-out-noise",
+            with_hardware("io: (out_noise: inf)"),
+            "exp.ron:5:",
+        ),
+        ("inf-cost", with_hardware(cost), "exp.ron:5:"),
+        (
+            "max-bm-factor",
+            with_hardware("io: (max_bm_factor: 0.5)"),
+            "io.max_bm_factor must be >= 1 (got 0.5)",
+        ),
+        (
+            "max-fraction",
+            with_hardware("mapping: (max_fraction: 0.0)"),
+            "mapping.max_fraction must be in (0, 1] (got 0)",
+        ),
+        (
+            "inf-alpha",
+            GOOD.replace("alpha: 0.0", "alpha: inf"),
+            "algorithm.alpha must be finite (got inf)",
+        ),
+        (
+            "nan-momentum",
+            GOOD.replace("learning_rate: 0.05", "learning_rate: 0.05, momentum: NaN"),
+            "training.momentum must be finite (got NaN)",
+        ),
+    ] {
+        let out = run_with(name, &text);
+        assert_eq!(out.code, 2, "{name}: {out:?}");
+        assert!(out.stderr.contains(message), "{name}: {}", out.stderr);
+        // No 300-digit bound, no rule an infinity satisfies.
+        assert!(out.stderr.len() < 400, "{name}: {}", out.stderr);
+        assert!(!out.stderr.contains(">= 0 (got inf)"), "{}", out.stderr);
+    }
+    let out = run_with("inf-out-noise", &with_hardware("io: (out_noise: inf)"));
+    assert!(
+        out.stderr.contains("io.out_noise must be finite (got inf)"),
+        "{}",
+        out.stderr
+    );
+    let out = run_with("inf-cost", &with_hardware(cost));
+    assert!(
+        out.stderr
+            .contains("cost.energy.cell_read must be finite (got inf)"),
+        "{}",
+        out.stderr
+    );
+    // Flags say the same.
+    let out = dyadsim(&["gradcheck", "--weight-scale", "inf"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("--weight-scale must be finite (got inf)"),
+        "{}",
+        out.stderr
+    );
+    let out = dyadsim(&["check", "--suite", "gradient", "--rtol", "inf"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains("--rtol must be finite (got inf)"),
+        "{}",
+        out.stderr
+    );
+}

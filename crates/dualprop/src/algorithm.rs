@@ -215,8 +215,12 @@ impl AlgorithmError {
         }
     }
 
-    /// What the field must be and what it was, worded to follow the field's name.
+    /// What the field must be and what it was, worded to follow the field's name; a NaN or an
+    /// infinity is called what it is (`must be finite (got inf)`), whatever range was asked for.
     pub fn expected(&self) -> String {
+        if let Some(v) = self.value().filter(|v| !v.is_finite()) {
+            return format!("must be finite (got {v})");
+        }
         match self {
             Self::Alpha(v) => format!("must be in [0, 1] (got {v})"),
             Self::Beta(v) => format!("must be a positive finite number (got {v})"),
@@ -237,6 +241,17 @@ impl AlgorithmError {
             Self::Circuit {
                 expected, value, ..
             } => format!("{expected} (got {value})"),
+        }
+    }
+}
+
+impl AlgorithmError {
+    /// The offending number, for the errors about one number.
+    fn value(&self) -> Option<f32> {
+        match *self {
+            Self::Alpha(v) | Self::Beta(v) | Self::Tolerance(v) | Self::HiddenAlpha(v) => Some(v),
+            Self::AlphaOverride { value, .. } | Self::Circuit { value, .. } => Some(value),
+            _ => None,
         }
     }
 }
@@ -425,6 +440,40 @@ fn validate_circuit(c: &Circuit) -> Result<(), AlgorithmError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn non_finite_parameters_are_refused_as_not_finite() {
+        let alpha = Algorithm {
+            alpha: f32::INFINITY,
+            ..Algorithm::default()
+        };
+        assert_eq!(
+            alpha.validate().unwrap_err().to_string(),
+            "alpha must be finite (got inf)"
+        );
+        let circuit = Algorithm {
+            circuit: Some(Circuit {
+                tau: 1.0,
+                dt: f32::NAN,
+                tol: 1e-5,
+                t_max: 100.0,
+            }),
+            ..Algorithm::default()
+        };
+        assert_eq!(
+            circuit.validate().unwrap_err().to_string(),
+            "circuit.dt must be finite (got NaN)"
+        );
+        // A finite value out of range keeps its rule.
+        let finite = Algorithm {
+            alpha: 1.5,
+            ..Algorithm::default()
+        };
+        assert_eq!(
+            finite.validate().unwrap_err().to_string(),
+            "alpha must be in [0, 1] (got 1.5)"
+        );
+    }
 
     #[test]
     fn exact_output_is_rejected_where_undefined() {

@@ -544,7 +544,7 @@ fn run_check(args: &crate::cli::CheckArgs, w: &mut (dyn Write + Send)) -> Result
     use lab::check::{self, CheckOptions, Suite};
     if !(args.rtol.is_finite() && args.rtol >= 0.0) {
         return Err(
-            LabError::option("rtol", format!("must be a number ≥ 0 (got {})", args.rtol)).into(),
+            LabError::option("rtol", lab::field::must_be("a number ≥ 0", args.rtol)).into(),
         );
     }
     if let Some(experiment) = &args.pin {

@@ -53,7 +53,7 @@ pub fn parse_list(field: &str, text: &str) -> Result<Vec<f64>> {
         .ok_or_else(|| {
             LabError::option(
                 field,
-                format!("must be a comma-separated list of numbers ≥ 0 (got {text:?})"),
+                format!("must be a comma-separated list of finite numbers ≥ 0 (got {text:?})"),
             )
         })
 }

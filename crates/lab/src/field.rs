@@ -4,6 +4,11 @@
 
 use thiserror::Error;
 
+/// How messages show a number and word a range it fails: shared with the hardware descriptions,
+/// so that every field and flag calls a NaN or an infinity "not finite" rather than out of a range
+/// it satisfies, and shows bounds in their shortest form.
+pub use crossbar::spec::{must_be, shown};
+
 /// A value that fails validation: the dotted path of its field and what was expected.
 ///
 /// `field` is relative to the value validated: `algorithm.alpha` for an experiment file,

@@ -107,7 +107,7 @@ pub fn validate(opts: &GradcheckOptions) -> std::result::Result<(), FieldError> 
     if !(opts.weight_scale.is_finite() && opts.weight_scale > 0.0) {
         return Err(FieldError::new(
             "weight_scale",
-            format!("must be positive (got {})", opts.weight_scale),
+            crate::field::must_be("> 0", opts.weight_scale),
         ));
     }
     opts.algorithm

@@ -137,7 +137,7 @@ pub fn validate(exp: &Experiment) -> std::result::Result<(), FieldError> {
     if !(0.0..1.0).contains(&t.momentum) {
         return fail(
             "training.momentum",
-            format!("must be in [0, 1) (got {})", t.momentum),
+            crate::field::must_be("in [0, 1)", t.momentum),
         );
     }
     if !(t.weight_decay.is_finite() && t.weight_decay >= 0.0) {
@@ -172,7 +172,7 @@ pub fn validate(exp: &Experiment) -> std::result::Result<(), FieldError> {
         if r.times.is_empty() || r.times.iter().any(|t| !(t.is_finite() && *t >= 0.0)) {
             return fail(
                 "retention.times",
-                format!("must list times ≥ 0 in seconds (got {:?})", r.times),
+                format!("must list finite times ≥ 0 in seconds (got {:?})", r.times),
             );
         }
     }

@@ -92,7 +92,7 @@ impl MetricSpec {
             {
                 bad(
                     "epsilons",
-                    format!("must list radii ≥ 0 (got {epsilons:?})"),
+                    format!("must list finite radii ≥ 0 (got {epsilons:?})"),
                 )
             }
             MetricSpec::Pgd { steps: 0, .. } => {

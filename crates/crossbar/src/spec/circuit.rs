@@ -105,8 +105,8 @@ impl Drift {
         if d.g_min >= d.g_max {
             return Err(SpecError::OutOfRange {
                 field: p("g_min"),
-                expected: format!("< g_max = {}", d.g_max),
-                value: d.g_min.to_string(),
+                expected: format!("< g_max = {}", super::shown(d.g_max)),
+                value: super::shown(d.g_min),
             });
         }
         check::positive(&p("t0"), d.t0)?;
@@ -183,12 +183,7 @@ impl Default for Mapping {
 impl Mapping {
     /// Range-check every parameter.
     pub fn validate(&self, path: &str) -> Result<(), SpecError> {
-        check::within(
-            &format!("{path}.max_fraction"),
-            self.max_fraction,
-            f64::MIN_POSITIVE,
-            1.0,
-        )?;
+        check::positive_at_most(&format!("{path}.max_fraction"), self.max_fraction, 1.0)?;
         if let Some(s) = self.scale {
             check::positive(&format!("{path}.scale"), s)?;
         }

@@ -287,13 +287,13 @@ impl Device {
         check::non_negative(&p("dw_min_std"), c.dw_min_std)?;
         check::within(&p("up_down"), c.up_down, -1.0, 1.0)?;
         check::non_negative(&p("up_down_dtod"), c.up_down_dtod)?;
-        check::within(&p("w_min"), c.w_min, f64::MIN, 0.0)?;
-        check::within(&p("w_max"), c.w_max, 0.0, f64::MAX)?;
+        check::at_most(&p("w_min"), c.w_min, 0.0)?;
+        check::non_negative(&p("w_max"), c.w_max)?;
         if c.w_max <= c.w_min {
             return Err(SpecError::OutOfRange {
                 field: p("w_max"),
-                expected: format!("> w_min = {}", c.w_min),
-                value: c.w_max.to_string(),
+                expected: format!("> w_min = {}", super::shown(c.w_min)),
+                value: super::shown(c.w_max),
             });
         }
         check::non_negative(&p("w_min_dtod"), c.w_min_dtod)?;

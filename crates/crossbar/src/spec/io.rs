@@ -138,7 +138,7 @@ impl Io {
         check::non_negative(&p("out_noise_std"), self.out_noise_std)?;
         check::non_negative(&p("w_noise"), self.w_noise)?;
         check::non_negative(&p("nm_thres"), self.nm_thres)?;
-        check::within(&p("max_bm_factor"), self.max_bm_factor, 1.0, f64::MAX)?;
+        check::at_least(&p("max_bm_factor"), self.max_bm_factor, 1.0)?;
         check::positive(&p("max_bm_res"), self.max_bm_res)?;
         if self.inp_res > 0.0 && self.inp_bound == 0.0 {
             return Err(SpecError::Inconsistent(format!(

@@ -45,15 +45,49 @@ pub enum SpecError {
     Inconsistent(String),
 }
 
-/// Range checks shared by every section: each returns an error naming `path`.
-pub(crate) mod check {
-    use super::SpecError;
+/// A number as messages show it: its shortest round-trip form (of its own type, so an f32 `0.7`
+/// stays `0.7`), in scientific notation where the plain form would be long
+/// (`1.7976931348623157e308`, `2.2250738585072014e-308`, not 300 digits).
+pub fn shown<T>(v: T) -> String
+where
+    T: Copy + Into<f64> + std::fmt::Display + std::fmt::LowerExp,
+{
+    let magnitude = v.into().abs();
+    if magnitude.is_finite() && magnitude != 0.0 && !(1e-5..1e16).contains(&magnitude) {
+        format!("{v:e}")
+    } else {
+        v.to_string()
+    }
+}
 
-    fn fail(path: &str, expected: &str, value: impl std::fmt::Display) -> SpecError {
+/// What a message says about `v` against `rule` (a range in words, e.g. `>= 0` or `in [0, 1]`):
+/// `must be {rule} (got v)`, or `must be finite (got v)` for NaN and ±∞, which no range of a
+/// physical quantity admits (an infinity would satisfy `>= 0`).
+pub fn must_be<T>(rule: &str, v: T) -> String
+where
+    T: Copy + Into<f64> + std::fmt::Display + std::fmt::LowerExp,
+{
+    if v.into().is_finite() {
+        format!("must be {rule} (got {})", shown(v))
+    } else {
+        format!("must be finite (got {v})")
+    }
+}
+
+/// Range checks shared by every section: each returns an error naming `path`. A NaN or an
+/// infinity fails each of them as "must be finite"; bounds are shown readably ([`shown`]).
+pub(crate) mod check {
+    use super::{SpecError, shown};
+
+    fn fail(path: &str, expected: &str, v: f64) -> SpecError {
         SpecError::OutOfRange {
             field: path.to_string(),
-            expected: expected.to_string(),
-            value: value.to_string(),
+            expected: if v.is_finite() {
+                expected.to_string()
+            } else {
+                "finite".to_string()
+            },
+            value: shown(v),
         }
     }
 
@@ -68,10 +102,24 @@ pub(crate) mod check {
 
     /// Finite and not negative.
     pub fn non_negative(path: &str, v: f64) -> Result<(), SpecError> {
-        if v.is_finite() && v >= 0.0 {
+        at_least(path, v, 0.0)
+    }
+
+    /// Finite and at least `lo`.
+    pub fn at_least(path: &str, v: f64, lo: f64) -> Result<(), SpecError> {
+        if v.is_finite() && v >= lo {
             Ok(())
         } else {
-            Err(fail(path, ">= 0", v))
+            Err(fail(path, &format!(">= {}", shown(lo)), v))
+        }
+    }
+
+    /// Finite and at most `hi`.
+    pub fn at_most(path: &str, v: f64, hi: f64) -> Result<(), SpecError> {
+        if v.is_finite() && v <= hi {
+            Ok(())
+        } else {
+            Err(fail(path, &format!("<= {}", shown(hi)), v))
         }
     }
 
@@ -89,7 +137,16 @@ pub(crate) mod check {
         if v.is_finite() && v >= lo && v <= hi {
             Ok(())
         } else {
-            Err(fail(path, &format!("in [{lo}, {hi}]"), v))
+            Err(fail(path, &format!("in [{}, {}]", shown(lo), shown(hi)), v))
+        }
+    }
+
+    /// Within the half-open interval (0, hi]: a positive fraction or share.
+    pub fn positive_at_most(path: &str, v: f64, hi: f64) -> Result<(), SpecError> {
+        if v.is_finite() && v > 0.0 && v <= hi {
+            Ok(())
+        } else {
+            Err(fail(path, &format!("in (0, {}]", shown(hi)), v))
         }
     }
 
@@ -98,7 +155,11 @@ pub(crate) mod check {
         if (lo..=hi).contains(&v) {
             Ok(())
         } else {
-            Err(fail(path, &format!("in [{lo}, {hi}]"), v))
+            Err(SpecError::OutOfRange {
+                field: path.to_string(),
+                expected: format!("in [{lo}, {hi}]"),
+                value: v.to_string(),
+            })
         }
     }
 }

@@ -137,16 +137,16 @@ fn range_errors_name_the_field_and_value() {
     hw.io.is_perfect = false;
     assert_eq!(
         hw.validate().unwrap_err().to_string(),
-        "io.out_noise must be >= 0 (got NaN)"
+        "io.out_noise must be finite (got NaN)"
     );
     let cases: Vec<(&str, &str)> = vec![
         (
             "Hardware(device: SoftBounds((w_min: 0.2)))",
-            "device.w_min must be in",
+            "device.w_min must be <= 0",
         ),
         (
             "Hardware(device: SoftBounds((w_max: -0.1)))",
-            "device.w_max must be in",
+            "device.w_max must be >= 0",
         ),
         (
             "Hardware(device: LinearStep((corrupt_devices_prob: 1.5)))",
@@ -227,6 +227,79 @@ fn range_errors_name_the_field_and_value() {
             }
         }
     }
+}
+
+#[test]
+fn non_finite_values_are_refused_as_not_finite_and_bounds_read_plainly() {
+    let err = |text: &str| parse(text).unwrap_err().to_string();
+    // An infinity satisfies ">= 0" and "in [1, f64::MAX]" as a rule of words; it must be named
+    // for what it is.
+    for (text, message) in [
+        (
+            "Hardware(device: SoftBounds(()), io: (out_noise: inf))",
+            "io.out_noise must be finite (got inf)",
+        ),
+        (
+            "Hardware(device: SoftBounds(()), io: (max_bm_factor: inf))",
+            "io.max_bm_factor must be finite (got inf)",
+        ),
+        (
+            "Hardware(device: SoftBounds((w_max: inf)))",
+            "device.w_max must be finite (got inf)",
+        ),
+        (
+            "Hardware(device: SoftBounds((w_min: -inf)))",
+            "device.w_min must be finite (got -inf)",
+        ),
+        (
+            "Hardware(device: SoftBounds((dw_min: NaN)))",
+            "device.dw_min must be finite (got NaN)",
+        ),
+        (
+            "Hardware(mapping: (max_fraction: inf))",
+            "mapping.max_fraction must be finite (got inf)",
+        ),
+    ] {
+        assert!(err(text).contains(message), "{text}: {}", err(text));
+    }
+    // Bounds at the ends of the f64 range are written as the rule they stand for.
+    for (text, message) in [
+        (
+            "Hardware(device: SoftBounds(()), io: (max_bm_factor: 0.5))",
+            "io.max_bm_factor must be >= 1 (got 0.5)",
+        ),
+        (
+            "Hardware(mapping: (max_fraction: 0.0))",
+            "mapping.max_fraction must be in (0, 1] (got 0)",
+        ),
+        (
+            "Hardware(mapping: (max_fraction: 1.5))",
+            "mapping.max_fraction must be in (0, 1] (got 1.5)",
+        ),
+        (
+            "Hardware(device: SoftBounds((w_min: 0.2)))",
+            "device.w_min must be <= 0 (got 0.2)",
+        ),
+        (
+            "Hardware(device: SoftBounds((w_max: -0.1)))",
+            "device.w_max must be >= 0 (got -0.1)",
+        ),
+        // A huge value is shown in scientific notation, not as 300 digits.
+        (
+            "Hardware(device: SoftBounds((w_min: 1e300)))",
+            "device.w_min must be <= 0 (got 1e300)",
+        ),
+    ] {
+        let e = err(text);
+        assert!(e.contains(message), "{text}: {e}");
+        assert!(e.len() < 200, "{text}: {e}");
+    }
+    assert_eq!(shown(f64::MAX), "1.7976931348623157e308");
+    assert_eq!(shown(f64::MIN_POSITIVE), "2.2250738585072014e-308");
+    assert_eq!(shown(0.06), "0.06");
+    assert_eq!(shown(1000.0), "1000");
+    assert_eq!(must_be(">= 0", f64::INFINITY), "must be finite (got inf)");
+    assert_eq!(must_be(">= 0", -1.0), "must be >= 0 (got -1)");
 }
 
 #[test]

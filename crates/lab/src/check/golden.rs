@@ -83,7 +83,7 @@ impl Comparison {
         match self.max_sigma {
             Some(k) if !(k.is_finite() && k >= 0.0) => Err(LabError::option(
                 "max_sigma",
-                format!("must be a number ≥ 0 (got {k})"),
+                crate::field::must_be("a number ≥ 0", k),
             )),
             _ => Ok(()),
         }
