@@ -112,7 +112,12 @@ pub fn dispatch(cli: Cli, out: &mut (dyn Write + Send)) -> Result<u8> {
             Ok(crate::SUCCESS)
         }
         Command::Plot { dir, dpi } => {
-            let _lock = lab::lock::lock(&dir, &format!("dyadsim plot {}", dir.display()))?;
+            let _lock = lab::lock::lock_as(
+                &dir,
+                &format!("dyadsim plot {}", dir.display()),
+                &[],
+                lab::folder::Role::Figures,
+            )?;
             for stem in redraw_at(&dir, dpi)? {
                 writeln!(out, "{}.png", stem.display())?;
             }
@@ -143,10 +148,17 @@ fn lock_all(dirs: &[PathBuf], target: &Path) -> Result<Vec<lab::lock::FolderLock
             continue;
         }
         seen.push(key);
-        locks.push(lab::lock::lock_beside(
+        // The target, when it is not one of the folders merged, is the only one written into.
+        let role = if dirs.iter().any(|d| d == dir) {
+            lab::folder::Role::MergeSource
+        } else {
+            lab::folder::Role::Output
+        };
+        locks.push(lab::lock::lock_as(
             dir,
             &format!("dyadsim merge into {}", target.display()),
             dirs,
+            role,
         )?);
     }
     Ok(locks)
