@@ -548,3 +548,38 @@ fn a_folder_refused_as_input_is_not_blamed_on_out_and_is_never_created() {
     );
     assert!(!message.contains("--out"), "{message}");
 }
+
+#[test]
+fn merge_of_folders_without_a_finished_run_succeeds_and_lists_every_run_missing() {
+    // Issue 27, F20: such a merge wrote the tables and then exited 2, "no finished runs to plot".
+    let dir = scratch("merge-empty");
+    let (exp, out) = small_run(&dir);
+    for seed in 0..2 {
+        for point in 0..2 {
+            std::fs::remove_file(record(&out, point, seed)).unwrap();
+        }
+    }
+    let merged = dir.join("m");
+    let r = dyadsim(&["merge", s(&out), "--out", s(&merged)]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("merged 0 runs into"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(
+            "4 run(s) of the grid missing (point 0 seed 0, point 0 seed 1, point 1 seed 0, point 1 seed 1)"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("no figures"), "{}", r.stdout);
+    let summary: serde_json::Value =
+        serde_json::from_str(&read(&merged.join("summary.json"))).unwrap();
+    assert_eq!(summary["complete"], false);
+    assert_eq!(summary["points"], serde_json::json!([]));
+    assert_eq!(read(&merged.join("metrics.csv")).lines().count(), 1);
+    // The merged folder is a results folder: the shards merged into it later complete it.
+    let r = dyadsim(&["run", &exp, "--out", s(&out)]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = dyadsim(&["merge", s(&out), "--out", s(&merged)]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!r.stdout.contains("missing"), "{}", r.stdout);
+}

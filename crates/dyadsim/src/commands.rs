@@ -42,13 +42,20 @@ pub fn dispatch(cli: Cli, out: &mut (dyn Write + Send)) -> Result<u8> {
             let target = merged.unwrap_or_else(|| dirs[0].clone());
             let _locks = lock_all(&dirs, &target)?;
             let merged = lab::runner::merge(&dirs, &target)?;
-            draw_folder(&target)?;
+            // A merge of an incomplete set succeeds, even of one with no finished run: the
+            // tables say so and the missing runs are listed; there is nothing to draw.
+            if !merged.records.is_empty() {
+                draw_folder(&target)?;
+            }
             writeln!(
                 out,
                 "merged {} runs into {}",
                 merged.records.len(),
                 target.display()
             )?;
+            if merged.records.is_empty() {
+                writeln!(out, "no figures: the folders hold no finished run")?;
+            }
             if !merged.missing.is_empty() {
                 let runs: Vec<String> = merged
                     .missing
