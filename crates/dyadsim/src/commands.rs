@@ -42,13 +42,20 @@ pub fn dispatch(cli: Cli, out: &mut (dyn Write + Send)) -> Result<u8> {
             let target = merged.unwrap_or_else(|| dirs[0].clone());
             let _locks = lock_all(&dirs, &target)?;
             let merged = lab::runner::merge(&dirs, &target)?;
-            draw_folder(&target, &dirs)?;
+            // A merge of an incomplete set succeeds, even of one with no finished run: the
+            // tables say so and the missing runs are listed; there is nothing to draw.
+            if !merged.records.is_empty() {
+                draw_folder(&target, &dirs)?;
+            }
             writeln!(
                 out,
                 "merged {} runs into {}",
                 merged.records.len(),
                 target.display()
             )?;
+            if merged.records.is_empty() {
+                writeln!(out, "no figures: the folders hold no finished run")?;
+            }
             if !merged.missing.is_empty() {
                 let runs: Vec<String> = merged
                     .missing
@@ -112,7 +119,12 @@ pub fn dispatch(cli: Cli, out: &mut (dyn Write + Send)) -> Result<u8> {
             Ok(crate::SUCCESS)
         }
         Command::Plot { dir, dpi } => {
-            let _lock = lab::lock::lock(&dir, &format!("dyadsim plot {}", dir.display()))?;
+            let _lock = lab::lock::lock_as(
+                &dir,
+                &format!("dyadsim plot {}", dir.display()),
+                &[],
+                lab::folder::Role::Figures,
+            )?;
             for stem in redraw_at(&dir, dpi)? {
                 writeln!(out, "{}.png", stem.display())?;
             }
@@ -143,10 +155,17 @@ fn lock_all(dirs: &[PathBuf], target: &Path) -> Result<Vec<lab::lock::FolderLock
             continue;
         }
         seen.push(key);
-        locks.push(lab::lock::lock_beside(
+        // The target, when it is not one of the folders merged, is the only one written into.
+        let role = if dirs.iter().any(|d| d == dir) {
+            lab::folder::Role::MergeSource
+        } else {
+            lab::folder::Role::Output
+        };
+        locks.push(lab::lock::lock_as(
             dir,
             &format!("dyadsim merge into {}", target.display()),
             dirs,
+            role,
         )?);
     }
     Ok(locks)

@@ -85,7 +85,13 @@ pub fn message(e: &anyhow::Error) -> String {
     for cause in e.chain() {
         let part = match cause.downcast_ref::<LabError>() {
             Some(LabError::Option(field)) => option(field),
-            Some(e @ LabError::Foreign { .. }) => format!("{e}: choose another --out"),
+            // Only a folder written into is chosen by --out (or by its default).
+            Some(
+                e @ LabError::Foreign {
+                    role: lab::folder::Role::Output,
+                    ..
+                },
+            ) => format!("{e}: choose another --out"),
             Some(e @ LabError::OtherExperiment { .. }) => {
                 format!("{e}; pass --fresh to discard them or --out to choose another folder")
             }
