@@ -17,6 +17,7 @@ mod format_reference;
 mod golden_pins;
 mod gradcheck;
 mod hardware;
+mod input_shapes;
 mod limits;
 mod modules;
 mod paper_vgg16;

@@ -81,6 +81,31 @@ impl DatasetSpec {
         }
     }
 
+    /// The shape of every image, where it is known without reading the files: the digits (8×8×1)
+    /// and CIFAR (32×32×3); `None` for MNIST-style IDX files, whose shape their header gives, and
+    /// for the synthetic task, which has no images ([`DatasetSpec::is_image`]).
+    pub fn known_image(&self) -> Option<ImageShape> {
+        match self {
+            DatasetSpec::Digits => Some(ImageShape::new(8, 8, 1)),
+            DatasetSpec::Cifar10(_) | DatasetSpec::Cifar100(_) => Some(CIFAR_SHAPE),
+            DatasetSpec::Mnist(_) | DatasetSpec::FashionMnist(_) | DatasetSpec::Synthetic(_) => {
+                None
+            }
+        }
+    }
+
+    /// A short name of the data for messages, as the loaded [`Dataset::name`] says it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            DatasetSpec::Digits => "digits",
+            DatasetSpec::Mnist(_) => "mnist",
+            DatasetSpec::FashionMnist(_) => "fashion-mnist",
+            DatasetSpec::Cifar10(_) => "cifar-10",
+            DatasetSpec::Cifar100(_) => "cifar-100",
+            DatasetSpec::Synthetic(_) => "synthetic",
+        }
+    }
+
     /// Whether the data are images (and so have an [`ImageShape`] once loaded): every dataset but
     /// the synthetic task.
     pub fn is_image(&self) -> bool {

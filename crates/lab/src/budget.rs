@@ -367,6 +367,7 @@ mod tests {
         let err = crate::load::experiment_from_str(
             r#"Experiment(
                 name: "too-wide",
+                dataset: Cifar10((dir: "cifar")),
                 network: (input: (32, 32, 3), blocks: [Conv(channels: 100000, kernel: 3), Conv(channels: 100000, kernel: 3, pool: true), Dense(10)]),
                 algorithm: (kind: DpTop),
                 training: (epochs: 1, batch_size: 1, learning_rate: 0.1),

@@ -143,8 +143,13 @@ pub fn build_network(exp: &Experiment, replicate: u64) -> Result<Net> {
         .map_err(|e| invalid(e.field(), e.to_string()))
 }
 
-/// Check that the network's input and output widths fit the dataset.
+/// Check that the network's input and output widths fit the dataset, and a network of blocks
+/// reads the data's image shape; `path` is the experiment file, where a field is located.
 pub fn check_shapes(exp: &Experiment, data: &Dataset, path: &Path) -> Result<()> {
+    crate::network::check_input(&exp.network, data.image, &data.name).map_err(|e| {
+        let text = crate::error::read_input(path).unwrap_or_default();
+        crate::load::placed(e, &text, path)
+    })?;
     let layers = &exp.network.layers;
     let (first, last) = (layers[0], *layers.last().unwrap_or(&0));
     if first != data.inputs() || last != data.outputs() {

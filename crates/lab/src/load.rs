@@ -25,6 +25,12 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment> {
     let invalid = |e: FieldError| placed(e, text, path);
     exp.source = Some(path.to_owned());
     crate::hardware::resolve(&mut exp.hardware, path)?;
+    // The input shape first, where the dataset's description gives it (MNIST-style files give
+    // theirs when read, `job::check_shapes`): blocks on a wrong shape fail for its sake.
+    let image = exp.dataset.known_image();
+    if image.is_some() || !exp.dataset.is_image() {
+        crate::network::check_input(&exp.network, image, exp.dataset.name()).map_err(invalid)?;
+    }
     let classes = exp.dataset.outputs();
     crate::network::resolve_blocks(&mut exp.network, classes).map_err(invalid)?;
     if let Some((field, message)) = crate::hardware::inline_sweep(&mut exp, path)? {

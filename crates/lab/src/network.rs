@@ -109,6 +109,39 @@ pub fn resolve_blocks(spec: &mut NetworkSpec, classes: usize) -> Result<(), Fiel
     Ok(())
 }
 
+/// Check that a network of blocks reads its `input` as the data's images: `image` is their shape
+/// (`None`: data that are no images, the synthetic task), `dataset` their name. The element count
+/// alone is not enough: the 8×8 digits read as 4×16 would convolve and pool pixels that are not
+/// neighbours, and augmentation would pad, crop and flip them as 8×8 images all the same.
+pub fn check_input(
+    spec: &NetworkSpec,
+    image: Option<crate::dataset::ImageShape>,
+    dataset: &str,
+) -> Result<(), FieldError> {
+    let Some(input) = spec.input else {
+        return Ok(());
+    };
+    match image {
+        None => Err(FieldError::new(
+            "network.input",
+            format!(
+                "must be left out on the {dataset} task, whose inputs are features, not images (got {input:?}): a convolution would take features for neighbouring pixels; describe the network by its layers instead"
+            ),
+        )),
+        Some(shape) if (shape.height, shape.width, shape.channels) != input => {
+            let real = (shape.height, shape.width, shape.channels);
+            Err(FieldError::new(
+                "network.input",
+                format!(
+                    "must be the shape of the {dataset} images, (height, width, channels) = {real:?} (got {input:?}): its {} inputs read as another shape would be convolved and pooled across pixels that are not neighbours",
+                    shape.units()
+                ),
+            ))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
 /// The blocks of a named architecture with `classes` outputs.
 fn preset_blocks(preset: &NetworkPreset, classes: usize) -> Result<Vec<BlockSpec>, FieldError> {
     let vgg = match preset {
