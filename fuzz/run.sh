@@ -12,7 +12,7 @@ secs=${1:?usage: fuzz/run.sh SECONDS [TARGET...]}
 shift
 # From the workspace root, so the experiment seeds' relative hardware paths resolve.
 cd "$(dirname "$0")/.."
-all=(experiment hardware idx record pulses shard times cifar checkpoint)
+all=(experiment hardware idx record pulses shard times cifar checkpoint tolerance)
 targets=("${@:-${all[@]}}")
 
 seeds() {

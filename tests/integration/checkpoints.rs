@@ -411,7 +411,10 @@ fn the_runner_continues_from_a_checkpoint_and_removes_it_with_the_record_written
     );
     // A bad flag value is an input error naming the flag.
     for (bad, why) in [
-        ("=-3", "must be in [0, 1000000]"),
+        (
+            "=-3",
+            "must be a number of minutes ≥ 0 (at most 1000000) or `never`",
+        ),
         ("=soon", "number of minutes"),
     ] {
         let flag = format!("--checkpoint-minutes{bad}");

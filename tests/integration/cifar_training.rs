@@ -140,3 +140,57 @@ fn training_settings_that_cannot_act_are_exit_2_errors_naming_the_field() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[cfg(unix)]
+#[test]
+fn a_folder_or_device_where_a_cifar_file_belongs_exits_2_saying_what_is_there() {
+    let dir = scratch("cifar-not-a-file");
+    write_cifar10(&dir.join("data"));
+    let exp = dir.join("c.ron");
+    std::fs::write(
+        &exp,
+        experiment("epochs: 1, batch_size: 5, learning_rate: 0.01"),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let batch = dir.join("data/data_batch_1.bin");
+    let refused = |what: &str| {
+        let r = dyadsim(&["run", exp.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        assert_eq!(r.code, 2, "{r:?}");
+        assert!(
+            r.stderr
+                .contains(&format!("data_batch_1.bin: is {what}, not a regular file")),
+            "{what}: {}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("not found"), "{}", r.stderr);
+    };
+    std::fs::remove_file(&batch).unwrap();
+    std::fs::create_dir(&batch).unwrap();
+    refused("a folder");
+    std::fs::remove_dir(&batch).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &batch).unwrap();
+    refused("a device");
+}
+
+#[test]
+fn a_train_subset_larger_than_the_training_files_names_their_total_and_every_file() {
+    let dir = scratch("cifar-subset-total");
+    write_cifar10(&dir.join("data"));
+    let text = experiment("epochs: 1, batch_size: 5, learning_rate: 0.01").replace(
+        r#"(dir: "data")"#,
+        r#"(dir: "data", train_subset: Some(31))"#,
+    );
+    let exp = dir.join("c.ron");
+    std::fs::write(&exp, text).unwrap();
+    let out = dir.join("out");
+    let r = dyadsim(&["run", exp.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("at most the 30 samples of the 5 files ")
+            && r.stderr.contains("data_batch_1.bin, data_batch_2.bin")
+            && r.stderr.contains("and data_batch_5.bin (got 31)"),
+        "{}",
+        r.stderr
+    );
+}

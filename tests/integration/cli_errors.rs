@@ -272,6 +272,50 @@ fn gradcheck_names_the_flag_of_an_option_out_of_range() {
 }
 
 #[test]
+fn a_negative_checkpoint_interval_is_refused_in_words_not_as_an_unknown_argument() {
+    let dir = scratch("checkpoint-minus");
+    let path = dir.join("exp.ron");
+    std::fs::write(&path, GOOD).unwrap();
+    let out = dir.join("out");
+    // ASCII hyphen-minus and the Unicode minus sign, alone and as --flag=value.
+    for value in ["-1", "\u{2212}1", "-0.5"] {
+        for argv in [
+            vec![
+                "run",
+                path.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--checkpoint-minutes",
+                value,
+            ],
+            vec![
+                "run",
+                path.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                &format!("--checkpoint-minutes={value}"),
+            ],
+        ] {
+            let r = dyadsim(&argv);
+            assert_eq!(r.code, 2, "{argv:?}: {r:?}");
+            assert!(
+                r.stderr.contains("--checkpoint-minutes")
+                    && r.stderr.contains("≥ 0")
+                    && r.stderr.contains("never"),
+                "{}",
+                r.stderr
+            );
+            assert!(
+                !r.stderr.contains("unexpected argument") && !r.stderr.contains("tip:"),
+                "{}",
+                r.stderr
+            );
+        }
+    }
+    assert!(!out.exists());
+}
+
+#[test]
 fn non_finite_values_are_refused_as_not_finite_and_bounds_read_plainly() {
     let soft =
         "hardware: Hardware(device: SoftBounds((dw_min: 0.002)), update: StochasticRounding(()),";

@@ -1,6 +1,7 @@
 //! Sizes beyond what the machine can hold are refused up front with exit 2, the field and the
 //! memory estimate, never an abort or a segfault (docs/RELIABILITY.md, "Validation limits").
 
+use std::path::Path;
 use tests::{dyadsim, root, scratch};
 
 const GOOD: &str = r#"Experiment(
@@ -169,4 +170,103 @@ fn a_hundred_thousand_threads_are_refused_before_any_is_started() {
     }
     let zero = dyadsim(&["run", "experiments/quickstart.ron", "--threads", "0"]);
     assert_eq!(zero.code, 2, "{zero:?}");
+}
+
+/// A refused count: exit 2 within seconds, naming the flag and its limit.
+fn refused_count(args: &[&str], flag: &str, limit: &str) {
+    let started = std::time::Instant::now();
+    let out = dyadsim(args);
+    assert_eq!(out.code, 2, "{args:?}: {out:?}");
+    assert!(
+        out.stderr.contains(flag) && out.stderr.contains(limit),
+        "{args:?}: {}",
+        out.stderr
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{args:?} took {:?} to refuse",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn every_count_is_bounded_by_one_limit_table_before_anything_starts() {
+    let dir = scratch("counts");
+    let exp = dir.join("exp.ron");
+    std::fs::write(
+        &exp,
+        GOOD.replace("passes: 2),", "passes: 2),\n    seeds: [0, 1],"),
+    )
+    .unwrap();
+    let exp = exp.to_str().unwrap();
+    let out = dir.join("out");
+    let out = out.to_str().unwrap();
+    let tolerance = [
+        "tolerance",
+        exp,
+        "--axis",
+        "algorithm.alpha",
+        "--to",
+        "1",
+        "--out",
+        out,
+    ];
+    let with = |extra: &[&'static str]| {
+        let mut v: Vec<&str> = tolerance.to_vec();
+        v.extend_from_slice(extra);
+        v
+    };
+    for seeds in ["1000000000000", "10000000000", "10001"] {
+        refused_count(&with(&["--seeds", seeds]), "--seeds", "at most 10000");
+    }
+    refused_count(&with(&["--threads", "5000"]), "--threads", "at most 1024");
+    for shards in ["1000000000", "18446744073709551615", "100001"] {
+        refused_count(
+            &["plan", exp, "--shards", shards],
+            "--shards",
+            "at most 100000",
+        );
+    }
+    refused_count(
+        &["plan", exp, "--threads", "5000"],
+        "--threads",
+        "at most 1024",
+    );
+    refused_count(
+        &["plan", exp, "--threads", "-1"],
+        "--threads",
+        "whole number",
+    );
+    refused_count(
+        &["run", exp, "--out", out, "--shard", "0/1000000000"],
+        "--shard",
+        "at most 100000",
+    );
+    refused_count(
+        &["bench", "--quick", "--threads", "5000"],
+        "--threads",
+        "at most 1024",
+    );
+    assert!(!Path::new(out).exists(), "a refused count wrote {out}");
+    // The same limit for a tolerance section's seeds, with its line and column.
+    let section = dir.join("section.ron");
+    std::fs::write(
+        &section,
+        GOOD.replace(
+            "passes: 2),",
+            "passes: 2),\n    seeds: [0, 1],\n    tolerance: (axis: \"algorithm.alpha\", to: 1.0, seeds: Some(1000000000000)),",
+        ),
+    )
+    .unwrap();
+    let run = dyadsim(&["run", section.to_str().unwrap(), "--out", out]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("section.ron:6:")
+            && run.stderr.contains("tolerance.seeds must be at most 10000"),
+        "{}",
+        run.stderr
+    );
+    for limit in lab::limits::ALL {
+        assert!(limit.max < usize::MAX / 2 && limit.min >= 1, "{limit:?}");
+    }
 }

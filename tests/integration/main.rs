@@ -27,3 +27,5 @@ mod shipped_files;
 mod silent_settings;
 mod sweeps;
 mod tolerance;
+mod tolerance_folders;
+mod tolerance_inputs;

@@ -97,7 +97,7 @@ fn plan_rejects_zero_shards_and_threads_as_bad_input() {
         let out = dyadsim(&["plan", sweep.to_str().unwrap(), flag, "0"]);
         assert_eq!(out.code, 2, "{out:?}");
         assert!(
-            out.stderr.contains(&format!("{flag} must be at least 1")),
+            out.stderr.contains(flag) && out.stderr.contains("must be at least 1 (got 0)"),
             "{}",
             out.stderr
         );

@@ -483,3 +483,103 @@ fn merge_into_the_folder_holding_its_shards_is_allowed() {
         "mine"
     );
 }
+
+#[test]
+fn a_folder_refused_as_input_is_not_blamed_on_out_and_is_never_created() {
+    // Issue 27, F19: "choose another --out" only where the folder is the one written into.
+    let dir = scratch("foreign-roles");
+    let (exp, out) = small_run(&dir);
+    let afile = write(&dir.join("afile"), "x");
+    let merged = dir.join("m");
+    let absent = dir.join("absent");
+    let refused = |args: &[&str], says: &[&str]| {
+        let r = dyadsim(args);
+        assert_eq!(r.code, 2, "{args:?}: {r:?}");
+        for part in says {
+            assert!(r.stderr.contains(part), "{args:?}: {}", r.stderr);
+        }
+        r.stderr
+    };
+    // A merge's input shard: a file, or a folder that does not exist.
+    for (input, what) in [
+        (afile.as_str(), "is not a folder"),
+        (s(&absent), "does not exist"),
+    ] {
+        let message = refused(
+            &["merge", s(&out), input, "--out", s(&merged)],
+            &[
+                &format!("{input} {what}"),
+                "a merge combines results folders",
+            ],
+        );
+        assert!(!message.contains("--out"), "{message}");
+        assert!(!merged.exists() && !absent.exists());
+    }
+    // The merge's target is chosen by --out.
+    refused(
+        &["merge", s(&out), "--out", &afile],
+        &["afile is not a folder", "choose another --out"],
+    );
+    refused(
+        &["run", &exp, "--out", &afile],
+        &["afile is not a folder", "choose another --out"],
+    );
+    // plot has no --out: a folder it cannot read as results is refused as that.
+    let message = refused(
+        &["plot", s(&absent)],
+        &[
+            "absent does not exist",
+            "figures are drawn only from a results folder",
+        ],
+    );
+    assert!(!message.contains("--out"), "{message}");
+    assert!(
+        !absent.exists(),
+        "plot created the folder it was asked to read"
+    );
+    let text = read(&out.join("experiment.ron"));
+    std::fs::write(out.join("experiment.ron"), &text[..100]).unwrap();
+    let message = refused(
+        &["plot", s(&out)],
+        &[
+            "holds an experiment.ron this dyadsim cannot read",
+            "figures are drawn only from a results folder",
+        ],
+    );
+    assert!(!message.contains("--out"), "{message}");
+}
+
+#[test]
+fn merge_of_folders_without_a_finished_run_succeeds_and_lists_every_run_missing() {
+    // Issue 27, F20: such a merge wrote the tables and then exited 2, "no finished runs to plot".
+    let dir = scratch("merge-empty");
+    let (exp, out) = small_run(&dir);
+    for seed in 0..2 {
+        for point in 0..2 {
+            std::fs::remove_file(record(&out, point, seed)).unwrap();
+        }
+    }
+    let merged = dir.join("m");
+    let r = dyadsim(&["merge", s(&out), "--out", s(&merged)]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("merged 0 runs into"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(
+            "4 run(s) of the grid missing (point 0 seed 0, point 0 seed 1, point 1 seed 0, point 1 seed 1)"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("no figures"), "{}", r.stdout);
+    let summary: serde_json::Value =
+        serde_json::from_str(&read(&merged.join("summary.json"))).unwrap();
+    assert_eq!(summary["complete"], false);
+    assert_eq!(summary["points"], serde_json::json!([]));
+    assert_eq!(read(&merged.join("metrics.csv")).lines().count(), 1);
+    // The merged folder is a results folder: the shards merged into it later complete it.
+    let r = dyadsim(&["run", &exp, "--out", s(&out)]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = dyadsim(&["merge", s(&out), "--out", s(&merged)]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!r.stdout.contains("missing"), "{}", r.stdout);
+}

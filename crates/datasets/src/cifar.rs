@@ -175,7 +175,7 @@ impl CifarSpec {
             self.train_subset,
             seed,
             "train_subset",
-            &train_path,
+            &files_in(&dir, &train_files),
             streams,
         )?;
         let keep_test = keep(
@@ -183,7 +183,7 @@ impl CifarSpec {
             self.test_subset,
             seed,
             "test_subset",
-            &test_path,
+            &test_path.display().to_string(),
             streams,
         )?;
         let shift_scale: Vec<(f64, f64)> = match self.normalize {
@@ -216,6 +216,22 @@ impl CifarSpec {
             test: test.split(&keep_test, &tables, classes),
             image: Some(CIFAR_SHAPE),
         })
+    }
+}
+
+/// The files `names` in `dir`, for messages: `dir/train.bin`, or for several
+/// `the 5 files dir/data_batch_1.bin, data_batch_2.bin, … and data_batch_5.bin`.
+fn files_in(dir: &Path, names: &[String]) -> String {
+    match names {
+        [] => dir.display().to_string(),
+        [one] => dir.join(one).display().to_string(),
+        [first, middle @ .., last] => {
+            let mut text = format!("the {} files {}", names.len(), dir.join(first).display());
+            for name in middle {
+                text.push_str(&format!(", {name}"));
+            }
+            format!("{text} and {last}")
+        }
     }
 }
 
@@ -273,7 +289,7 @@ impl Records {
 
 /// Read one binary file of `set`: whole records, labels in range, planes turned channel-last.
 fn read_file(path: &Path, set: CifarSet, labels: CifarLabels, classes: usize) -> Result<Records> {
-    if !path.is_file() {
+    if !crate::files::is_regular(path, CIFAR_HINT)? {
         return Err(DataError::Data {
             path: path.to_owned(),
             message: format!("not found; {CIFAR_HINT}"),

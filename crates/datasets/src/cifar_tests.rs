@@ -309,3 +309,74 @@ fn crop_draws_are_in_bounds_uniform_and_repeat_with_the_stream() {
         assert!((c as f64 - 500.0).abs() < 5.0 * 22.3, "{counts:?}");
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_folder_fifo_or_device_where_a_cifar_file_belongs_is_named_as_what_it_is() {
+    let root = scratch("not-regular");
+    let source = root.join("exp/x.ron");
+    let dir = root.join("data");
+    let spec = DatasetSpec::Cifar10(CifarSpec::new("../data"));
+    write_cifar10(&dir, 2, 2);
+    let batch = dir.join("data_batch_1.bin");
+    let refused = |what: &str| {
+        let m = data_message(load(&spec, &source));
+        assert!(
+            m.contains(&format!("data_batch_1.bin: is {what}, not a regular file")),
+            "{what}: {m}"
+        );
+        assert!(!m.contains("not found"), "{m}");
+    };
+    std::fs::remove_file(&batch).unwrap();
+    std::fs::create_dir(&batch).unwrap();
+    refused("a folder");
+    std::fs::remove_dir(&batch).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &batch).unwrap();
+    refused("a device");
+    std::fs::remove_file(&batch).unwrap();
+    let fifo = std::process::Command::new("mkfifo").arg(&batch).status();
+    if fifo.is_ok_and(|s| s.success()) {
+        // Refused before it is opened: a FIFO with no writer would block the loader forever.
+        refused("a FIFO (named pipe)");
+        std::fs::remove_file(&batch).unwrap();
+    }
+    std::os::unix::fs::symlink(dir.join("nothing"), &batch).unwrap();
+    let m = data_message(load(&spec, &source));
+    assert!(
+        m.contains("data_batch_1.bin: is a symbolic link to nothing"),
+        "{m}"
+    );
+    std::fs::remove_file(&batch).unwrap();
+    let m = data_message(load(&spec, &source));
+    assert!(m.contains("data_batch_1.bin: not found"), "{m}");
+    std::fs::remove_dir_all(root).unwrap();
+}
+
+#[test]
+fn a_train_subset_beyond_the_training_files_names_the_total_and_every_file() {
+    let root = scratch("subset-total");
+    let source = root.join("exp/x.ron");
+    write_cifar10(&root.join("data"), 3, 2);
+    let spec = DatasetSpec::Cifar10(CifarSpec {
+        train_subset: Some(16),
+        ..unit("../data")
+    });
+    let e = load(&spec, &source).unwrap_err();
+    assert!(matches!(&e, DataError::Invalid { field, .. } if field == "train_subset"));
+    let m = e.to_string();
+    assert!(m.contains("at most the 15 samples of the 5 files "), "{m}");
+    assert!(
+        m.contains("data_batch_1.bin, data_batch_2.bin, data_batch_3.bin, data_batch_4.bin and data_batch_5.bin (got 16)"),
+        "{m}"
+    );
+    let spec = DatasetSpec::Cifar10(CifarSpec {
+        test_subset: Some(3),
+        ..unit("../data")
+    });
+    let m = load(&spec, &source).unwrap_err().to_string();
+    assert!(
+        m.contains("at most the 2 samples of ") && m.contains("test_batch.bin (got 3)"),
+        "{m}"
+    );
+    std::fs::remove_dir_all(root).unwrap();
+}

@@ -12,6 +12,7 @@
 pub mod cifar;
 mod digits;
 mod error;
+mod files;
 pub mod idx;
 mod mnist;
 mod synthetic;

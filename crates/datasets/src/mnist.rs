@@ -241,9 +241,9 @@ pub(super) fn resolve(dir: &Path, source: &Path) -> PathBuf {
 fn find(dir: &Path, stem: &str, hint: &str) -> Result<PathBuf> {
     let plain = dir.join(stem);
     let gz = dir.join(format!("{stem}.gz"));
-    if plain.is_file() {
+    if crate::files::is_regular(&plain, hint)? {
         Ok(plain)
-    } else if gz.is_file() {
+    } else if crate::files::is_regular(&gz, hint)? {
         Ok(gz)
     } else {
         Err(DataError::Data {
@@ -324,23 +324,21 @@ fn read_split(dir: &Path, prefix: &str, hint: &str) -> Result<RawSplit> {
     })
 }
 
-/// Indices of the samples of a file of `count` samples (`path`) to keep, or an error on the field
-/// `field` when its subset asks for more samples than the file holds.
+/// Indices of the samples of a split of `count` samples to keep, or an error on the field `field`
+/// when its subset asks for more samples than the split holds; `files` names the file or files
+/// that hold them (`data/train-images-idx3-ubyte`).
 pub(super) fn keep(
     count: usize,
     subset: Option<usize>,
     seed: Option<u64>,
     field: &str,
-    path: &Path,
+    files: &str,
     streams: Streams,
 ) -> Result<Vec<usize>> {
     if let Some(n) = subset.filter(|&n| n > count) {
         return Err(DataError::Invalid {
             field: field.to_owned(),
-            message: format!(
-                "must be at most the {count} samples of {} (got {n})",
-                path.display()
-            ),
+            message: format!("must be at most the {count} samples of {files} (got {n})"),
         });
     }
     Ok(choose(count, subset, seed, streams))
@@ -418,7 +416,15 @@ fn load(set: &Files, streams: Streams) -> Result<Dataset> {
     ] {
         let count = raw.images.dims()[0];
         let path = &raw.images_path;
-        kept.push(keep(count, subset, set.subset_seed, field, path, streams)?);
+        let files = path.display().to_string();
+        kept.push(keep(
+            count,
+            subset,
+            set.subset_seed,
+            field,
+            &files,
+            streams,
+        )?);
     }
     let (shift, scale) = match set.normalize {
         Normalize::UnitInterval => (0.0, 255.0),

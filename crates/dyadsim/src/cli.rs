@@ -16,6 +16,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Train what an experiment file describes and write metrics, summary and plots.
+    // A negative number is reported by the check of its flag, not as an unknown argument.
+    #[command(allow_negative_numbers = true)]
     Run {
         /// The experiment file (RON).
         experiment: PathBuf,
@@ -91,6 +93,7 @@ pub enum Command {
     /// experiment's network, data and hardware (--experiment).
     Gradcheck(GradcheckArgs),
     /// Time the standard workloads and print their rates, roofline fractions and memory.
+    #[command(allow_negative_numbers = true)]
     Bench {
         /// Print one JSON object instead of a table.
         #[arg(long)]
@@ -117,6 +120,7 @@ pub enum Command {
 
 /// Arguments of `tolerance` (the same as an experiment's `tolerance: (...)` section).
 #[derive(Debug, clap::Args)]
+#[command(allow_negative_numbers = true)]
 pub struct ToleranceArgs {
     /// The experiment file (RON).
     pub experiment: PathBuf,
@@ -141,8 +145,8 @@ pub struct ToleranceArgs {
     /// The final metric, a metrics.csv column.
     #[arg(long, default_value = "test_acc")]
     pub metric: String,
-    /// Replicate seeds 0..N per probe [default: the file's seeds].
-    #[arg(long)]
+    /// Replicate seeds 0..N per probe, 2 to 10000 [default: the file's seeds].
+    #[arg(long, value_parser = crate::flags::seeds)]
     pub seeds: Option<usize>,
     /// Confidence of the paired one-sided bound on the drop.
     #[arg(long, default_value_t = 0.95)]
@@ -165,8 +169,8 @@ pub struct ToleranceArgs {
     /// Discard earlier runs in the folder instead of reusing them.
     #[arg(long)]
     pub fresh: bool,
-    /// Worker threads, and probes per round of each search [default: all cores].
-    #[arg(long)]
+    /// Worker threads, and probes per round of each search, 1 to 1024 [default: all cores].
+    #[arg(long, value_parser = crate::flags::threads)]
     pub threads: Option<usize>,
 }
 
@@ -407,13 +411,14 @@ pub enum SuiteArg {
 
 /// Arguments of `plan`.
 #[derive(Debug, clap::Args)]
+#[command(allow_negative_numbers = true)]
 pub struct PlanArgs {
     /// The experiment file (RON).
     pub experiment: PathBuf,
-    /// Shards the grid is split into (`run --shard i/N`, a job array of N tasks).
-    #[arg(long, default_value_t = 1)]
+    /// Shards the grid is split into (`run --shard i/N`, a job array of N tasks), 1 to 100000.
+    #[arg(long, default_value = "1", value_parser = crate::flags::shards)]
     pub shards: usize,
-    /// Worker threads of each shard (`run --threads`, e.g. Slurm's --cpus-per-task).
-    #[arg(long, default_value_t = 1)]
+    /// Worker threads of each shard (`run --threads`, e.g. Slurm's --cpus-per-task), 1 to 1024.
+    #[arg(long, default_value = "1", value_parser = crate::flags::threads)]
     pub threads: usize,
 }

@@ -42,13 +42,20 @@ pub fn dispatch(cli: Cli, out: &mut (dyn Write + Send)) -> Result<u8> {
             let target = merged.unwrap_or_else(|| dirs[0].clone());
             let _locks = lock_all(&dirs, &target)?;
             let merged = lab::runner::merge(&dirs, &target)?;
-            draw_folder(&target)?;
+            // A merge of an incomplete set succeeds, even of one with no finished run: the
+            // tables say so and the missing runs are listed; there is nothing to draw.
+            if !merged.records.is_empty() {
+                draw_folder(&target, &dirs)?;
+            }
             writeln!(
                 out,
                 "merged {} runs into {}",
                 merged.records.len(),
                 target.display()
             )?;
+            if merged.records.is_empty() {
+                writeln!(out, "no figures: the folders hold no finished run")?;
+            }
             if !merged.missing.is_empty() {
                 let runs: Vec<String> = merged
                     .missing
@@ -112,7 +119,12 @@ pub fn dispatch(cli: Cli, out: &mut (dyn Write + Send)) -> Result<u8> {
             Ok(crate::SUCCESS)
         }
         Command::Plot { dir, dpi } => {
-            let _lock = lab::lock::lock(&dir, &format!("dyadsim plot {}", dir.display()))?;
+            let _lock = lab::lock::lock_as(
+                &dir,
+                &format!("dyadsim plot {}", dir.display()),
+                &[],
+                lab::folder::Role::Figures,
+            )?;
             for stem in redraw_at(&dir, dpi)? {
                 writeln!(out, "{}.png", stem.display())?;
             }
@@ -143,23 +155,50 @@ fn lock_all(dirs: &[PathBuf], target: &Path) -> Result<Vec<lab::lock::FolderLock
             continue;
         }
         seen.push(key);
-        locks.push(lab::lock::lock_beside(
+        // The target, when it is not one of the folders merged, is the only one written into.
+        let role = if dirs.iter().any(|d| d == dir) {
+            lab::folder::Role::MergeSource
+        } else {
+            lab::folder::Role::Output
+        };
+        locks.push(lab::lock::lock_as(
             dir,
             &format!("dyadsim merge into {}", target.display()),
             dirs,
+            role,
         )?);
     }
     Ok(locks)
 }
 
-/// Draw the figures of a results folder whose lock is held.
-fn draw_folder(dir: &Path) -> Result<Vec<PathBuf>> {
+/// Draw the figures of a results folder whose lock is held (after a merge of `sources`); a
+/// tolerance search's folder also gets its tolerance.json and tolerance.csv, from the merged
+/// records.
+fn draw_folder(dir: &Path, sources: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let exp = load::experiment(&dir.join(lab::folder::EXPERIMENT))?;
+    if exp.tolerance.is_some() {
+        // The merged folder's search is the one its sources ran, with their probes per round.
+        let report = lab::tolerance::replay(dir, &exp, sources)?;
+        return Ok(lab::tolerance::output::write(
+            dir,
+            &report,
+            exp.figures.dpi,
+        )?);
+    }
     redraw(dir, &exp)
 }
 
-/// Draw the figures of a results folder from its records.
+/// Draw the figures of a results folder from its records: those its experiment asks for, or a
+/// tolerance search's (the search stepped through again on the records, nothing trained).
 fn redraw(dir: &Path, exp: &lab::Experiment) -> Result<Vec<PathBuf>> {
+    if exp.tolerance.is_some() {
+        let report = lab::tolerance::replay(dir, exp, &[])?;
+        return Ok(lab::tolerance::figures::draw(
+            dir,
+            &report,
+            exp.figures.dpi,
+        )?);
+    }
     let records = lab::results::load_records_of(dir, exp)?;
     if records.is_empty() {
         return Err(LabError::Data {
@@ -198,12 +237,13 @@ fn run_experiment(
 ) -> Result<u8> {
     let exp = load::experiment(path)?;
     if let Some(spec) = &exp.tolerance {
-        let plan = lab::tolerance::Plan::resolve(&exp, spec).map_err(|e| LabError::Invalid {
-            path: path.to_owned(),
-            position: None,
-            field: format!("tolerance.{}", e.field),
-            message: e.message,
-        })?;
+        let place = |e: lab::FieldError| {
+            lab::load::placed(e, &lab::error::read_input(path).unwrap_or_default(), path)
+        };
+        let plan =
+            lab::tolerance::Plan::resolve(&exp, spec).map_err(|e| place(e.under("tolerance")))?;
+        // Seeds the section sets are checked at load; without it they are the file's list.
+        plan.check_seeds().map_err(place)?;
         let opts = opts(PathBuf::new());
         if opts.shard.is_some() {
             return Err(Usage(
@@ -213,7 +253,13 @@ fn run_experiment(
             .into());
         }
         let out = out_dir.unwrap_or_else(|| Path::new("runs").join(&exp.name));
-        return crate::tolerance::search(path, &exp, &plan, Some(out), opts.fresh, opts.threads, w);
+        let how = crate::tolerance::Search {
+            out: Some(out),
+            fresh: opts.fresh,
+            threads: opts.threads,
+            command: format!("dyadsim run {}", path.display()),
+        };
+        return crate::tolerance::search(path, &exp, &plan, how, w);
     }
     let data = dataset::load(&exp.dataset, path)?;
     lab::job::check_shapes(&exp, &data, path)?;

@@ -3,10 +3,6 @@
 
 use lab::{FieldError, LabError};
 
-/// Most worker threads `--threads` accepts: starting more takes long and cannot be faster on any
-/// machine this runs on.
-pub const MAX_THREADS: usize = 1024;
-
 /// The flag that sets an option field of a command (fields of `lab`'s option structs; algorithm
 /// fields as `gradcheck` sets them).
 pub fn flag(field: &str) -> Option<&'static str> {
@@ -90,7 +86,13 @@ pub fn message(e: &anyhow::Error) -> String {
     for cause in e.chain() {
         let part = match cause.downcast_ref::<LabError>() {
             Some(LabError::Option(field)) => option(field),
-            Some(e @ LabError::Foreign { .. }) => format!("{e}: choose another --out"),
+            // Only a folder written into is chosen by --out (or by its default).
+            Some(
+                e @ LabError::Foreign {
+                    role: lab::folder::Role::Output,
+                    ..
+                },
+            ) => format!("{e}: choose another --out"),
             Some(e @ LabError::OtherExperiment { .. }) => {
                 format!("{e}; pass --fresh to discard them or --out to choose another folder")
             }
@@ -109,16 +111,21 @@ pub fn message(e: &anyhow::Error) -> String {
     text
 }
 
-/// Parse `--threads`: a count in [1, MAX_THREADS], checked here once for every command.
+/// Parse `--threads` of every command: a count within [`lab::limits::THREADS`].
 pub fn threads(text: &str) -> Result<usize, String> {
-    let n: usize = text
-        .parse()
-        .map_err(|_| format!("must be a whole number (got {text:?})"))?;
-    if (1..=MAX_THREADS).contains(&n) {
-        Ok(n)
-    } else {
-        Err(format!("must be in [1, {MAX_THREADS}] (got {n})"))
-    }
+    lab::limits::THREADS.parse(text)
+}
+
+/// Parse `plan --shards`: a count within [`lab::limits::SHARDS`] (`run --shard i/n` checks n
+/// against the same limit).
+pub fn shards(text: &str) -> Result<usize, String> {
+    lab::limits::SHARDS.parse(text)
+}
+
+/// Parse `tolerance --seeds`: a count within [`lab::limits::SEEDS`] (a tolerance section's
+/// `seeds` is checked against the same limit).
+pub fn seeds(text: &str) -> Result<usize, String> {
+    lab::limits::SEEDS.parse(text)
 }
 
 /// Default of `run --checkpoint-minutes`: a run stopped mid-way loses at most this much work (and
@@ -129,22 +136,24 @@ pub const CHECKPOINT_MINUTES: &str = "10";
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CheckpointEvery(pub Option<std::time::Duration>);
 
-/// Parse `--checkpoint-minutes`: minutes in [0, 10⁶] between checkpoints, or `never`.
+/// Parse `--checkpoint-minutes`: minutes in [0, 10⁶] between checkpoints, or `never`; a negative
+/// number (with an ASCII or a Unicode minus) is refused in these words, not as an unknown flag.
 pub fn checkpoint_minutes(text: &str) -> Result<CheckpointEvery, String> {
-    if text == "never" {
+    const RULE: &str = "must be a number of minutes ≥ 0 (at most 1000000) or `never`";
+    if text.trim() == "never" {
         return Ok(CheckpointEvery(None));
     }
     let m: f64 = text
+        .trim()
+        .replace('\u{2212}', "-")
         .parse()
-        .map_err(|_| format!("must be a number of minutes or `never` (got {text:?})"))?;
+        .map_err(|_| format!("{RULE} (got {text:?})"))?;
     if (0.0..=1e6).contains(&m) {
         Ok(CheckpointEvery(Some(std::time::Duration::from_secs_f64(
             60.0 * m,
         ))))
     } else {
-        Err(format!(
-            "must be in [0, 1000000] minutes or `never` (got {text})"
-        ))
+        Err(format!("{RULE} (got {text})"))
     }
 }
 
@@ -180,6 +189,21 @@ mod tests {
     fn threads_out_of_range_are_refused() {
         assert_eq!(threads("4"), Ok(4));
         assert!(threads("0").is_err());
-        assert!(threads("100000").is_err());
+        assert!(threads("100000").unwrap_err().contains("at most 1024"));
+        assert!(shards("1000000000").unwrap_err().contains("at most 100000"));
+        assert!(
+            seeds("1000000000000")
+                .unwrap_err()
+                .contains("at most 10000")
+        );
+    }
+
+    #[test]
+    fn a_negative_checkpoint_interval_is_refused_in_words() {
+        for text in ["-1", "\u{2212}1", "-0.5"] {
+            let e = checkpoint_minutes(text).unwrap_err();
+            assert!(e.contains("≥ 0") && e.contains("never"), "{e}");
+        }
+        assert_eq!(checkpoint_minutes("never"), Ok(CheckpointEvery(None)));
     }
 }

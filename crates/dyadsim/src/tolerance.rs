@@ -36,33 +36,66 @@ pub fn command(args: &ToleranceArgs, w: &mut (dyn Write + Send)) -> Result<u8> {
     };
     let plan = Plan::resolve(&exp, &spec)
         .map_err(|e| Usage(format!("--{} {}", e.field.replace('_', "-"), e.message)))?;
+    // Without --seeds the seeds are the file's: the problem is its list, the remedy the flag.
+    plan.check_seeds().map_err(|e| lab::LabError::Invalid {
+        path: args.experiment.clone(),
+        position: lab::load::locate(
+            &lab::error::read_input(&args.experiment).unwrap_or_default(),
+            "seeds",
+        ),
+        field: "seeds".into(),
+        message: e
+            .message
+            .replace("set tolerance.seeds to 2 or more", "pass --seeds 2 or more"),
+    })?;
     search(
         &args.experiment,
         &exp,
         &plan,
-        args.out.clone(),
-        args.fresh,
-        args.threads,
+        Search {
+            out: args.out.clone(),
+            fresh: args.fresh,
+            threads: args.threads,
+            command: format!("dyadsim tolerance {}", args.experiment.display()),
+        },
         w,
     )
 }
 
+/// Where and how a search runs, and the command that holds the folder's lock meanwhile.
+pub struct Search {
+    /// Results folder [default: runs/<name>-tolerance].
+    pub out: Option<PathBuf>,
+    /// Discard earlier records first.
+    pub fresh: bool,
+    /// Worker threads, and probes per round.
+    pub threads: Option<usize>,
+    /// The command as the lock file names it.
+    pub command: String,
+}
+
 /// Run the search `plan` of `exp` (read from `path`) and print the answer.
+///
+/// The results folder is locked for the whole search, as `run` locks it: a second search, run,
+/// plot or merge of the folder meanwhile is refused, naming this one.
 pub fn search(
     path: &Path,
     exp: &Experiment,
     plan: &Plan,
-    out: Option<PathBuf>,
-    fresh: bool,
-    threads: Option<usize>,
+    how: Search,
     w: &mut (dyn Write + Send),
 ) -> Result<u8> {
-    if threads == Some(0) {
-        return Err(Usage("--threads must be at least 1".into()).into());
-    }
+    let Search {
+        out,
+        fresh,
+        threads,
+        command,
+    } = how;
     let data = dataset::load(&exp.dataset, path)?;
     lab::job::check_shapes(exp, &data, path)?;
     let out = out.unwrap_or_else(|| Path::new("runs").join(format!("{}-tolerance", exp.name)));
+    let _lock = lab::lock::lock(&out, &command)?;
+    lab::tolerance::prepare_folder(&out, exp, plan, fresh)?;
     writeln!(
         w,
         "{}: tolerance of {} from {} towards {:?} ({}, {} seeds), results in {}",
@@ -88,7 +121,7 @@ pub fn search(
     rounds.finish();
     drop(rounds);
     let report = report?;
-    output::write(&out, &report)?;
+    output::write(&out, &report, exp.figures.dpi)?;
     writeln!(w, "{}", output::sentence(&report))?;
     write!(w, "{}", output::table(&report))?;
     writeln!(

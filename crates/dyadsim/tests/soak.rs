@@ -1,7 +1,8 @@
 //! Soak test of the built binary: a hardware sweep killed with SIGKILL at seeded random moments
 //! and resumed ends byte-identical to an uninterrupted run, with no temporary file left; and the
 //! same with a checkpoint at almost every mini-batch, so that kills land in checkpoint writes and
-//! runs continue from checkpoints, none of which is left behind.
+//! runs continue from checkpoints, none of which is left behind; and two tolerance searches started
+//! together into one folder, of which the second is refused and the first's records stay whole.
 //!
 //! It lives with the binary because only a package's own tests are given the path of its binary
 //! (`CARGO_BIN_EXE_dyadsim`), and a kill must hit a real process, not a thread of the test.
@@ -213,5 +214,94 @@ fn soak(name: &str, extra: &[&str], seed: u64) {
             "no kill left a checkpoint to continue from"
         );
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A tolerance search of about a second here: DP⊤ on the embedded digits, α from ½ towards one
+/// end, three seeds.
+const SEARCH: &str = r#"Experiment(
+    name: "search",
+    network: (layers: [64, 16, 10], loss: Mse),
+    algorithm: (kind: Dp, alpha: 0.5, beta: 2.0, passes: 4),
+    training: (epochs: 12, batch_size: 32, learning_rate: 0.05, momentum: 0.9),
+    seed: 7,
+    seeds: [0, 1, 2],
+)
+"#;
+
+fn tolerance(exp: &Path, out: &Path, to: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dyadsim"));
+    cmd.args(["tolerance"])
+        .arg(exp)
+        .args([
+            "--axis",
+            "algorithm.alpha",
+            "--to",
+            to,
+            "--threads",
+            "1",
+            "--out",
+        ])
+        .arg(out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+#[test]
+fn two_concurrent_tolerance_searches_into_one_folder_one_is_refused() {
+    let dir = std::env::temp_dir().join(format!("dyadsim-soak-tolerance-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir is writable");
+    let exp = dir.join("search.ron");
+    std::fs::write(&exp, SEARCH).expect("temp dir is writable");
+    let out = dir.join("out");
+    let first = tolerance(&exp, &out, "1").spawn().expect("dyadsim starts");
+    // The second starts once the first holds the lock (it writes its command into the lock file).
+    let lock = out.join(".dyadsim.lock");
+    let began = Instant::now();
+    while !std::fs::read_to_string(&lock).is_ok_and(|t| t.contains("dyadsim tolerance")) {
+        assert!(
+            began.elapsed().as_secs() < 60,
+            "the first search took no lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let second = tolerance(&exp, &out, "0").output().expect("dyadsim runs");
+    let first = first.wait_with_output().expect("dyadsim ends");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let refused = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(2), "{refused}");
+    // Refused for the lock while the first ran, or, had it finished first, as another search.
+    assert!(
+        refused.contains("is in use by process")
+            || refused.contains("tolerance.to: 1 in the folder"),
+        "{refused}"
+    );
+    // Every record is the first search's, and every probe it reports has its records.
+    let answer: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("tolerance.json")).expect("the first search's answer"),
+    )
+    .expect("tolerance.json is JSON");
+    let mut records = 0;
+    for entry in std::fs::read_dir(out.join("runs")).expect("runs/ exists") {
+        let text = std::fs::read_to_string(entry.expect("readable").path()).expect("a record");
+        let record: serde_json::Value = serde_json::from_str(&text).expect("a JSON record");
+        let alpha = record["params"]["algorithm.alpha"]
+            .as_f64()
+            .expect("a probe");
+        assert!(
+            (0.5..=1.0).contains(&alpha),
+            "a probe of the refused search: {alpha}"
+        );
+        records += 1;
+    }
+    let probes = answer["probes"].as_array().expect("probes").len();
+    assert_eq!(records, probes * 3, "{answer}");
+    assert_eq!(temporaries(&out), Vec::<String>::new());
     let _ = std::fs::remove_dir_all(&dir);
 }

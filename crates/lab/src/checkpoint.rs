@@ -161,7 +161,7 @@ impl Checkpoints {
     /// Write the checkpoint of a run (atomically: the previous checkpoint stays until the new one
     /// is complete).
     pub fn save(&self, state: &Saved<'_>) -> Result<()> {
-        let metrics = serde_json::to_vec(state.epochs).map_err(|e| LabError::Encode {
+        let metrics = encode_metrics(state.epochs).map_err(|e| LabError::Encode {
             path: self.path.clone(),
             message: e.to_string(),
         })?;
@@ -306,6 +306,17 @@ impl Checkpoints {
     }
 }
 
+/// The metrics block of a checkpoint: the epochs' metrics as JSON, non-finite values spelled as
+/// in run records ([`crate::floats`]), so a run whose untrained loss overflows still continues.
+pub(crate) fn encode_metrics(epochs: &[EpochMetrics]) -> serde_json::Result<Vec<u8>> {
+    serde_json::to_vec(epochs)
+}
+
+/// The epochs' metrics of a checkpoint's metrics block.
+pub(crate) fn decode_metrics(bytes: &[u8]) -> serde_json::Result<Vec<EpochMetrics>> {
+    serde_json::from_slice(bytes)
+}
+
 /// What to do with a checkpoint that cannot be continued from.
 const DELETE_ADVICE: &str = "delete this checkpoint to run that run again from its start";
 
@@ -357,7 +368,7 @@ fn restore(
         order.push(i);
     }
     let metrics = input.bytes_value()?;
-    let epochs: Vec<EpochMetrics> = serde_json::from_slice(metrics)
+    let epochs = decode_metrics(metrics)
         .map_err(|e| input.error(format!("the metrics do not read: {e}")))?;
     if epochs.len() != epoch {
         return Err(input.error(format!(

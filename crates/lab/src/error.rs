@@ -83,15 +83,16 @@ pub enum LabError {
     /// name for it (a command-line flag).
     #[error("{0}")]
     Option(FieldError),
-    /// A folder this command did not write and must not write into.
-    #[error(
-        "{path} {reason}; dyadsim writes only into a new or empty folder or a results folder of its own (holding experiment.ron)"
-    )]
+    /// A folder that is not what the command needs: not dyadsim's to write into, or not a results
+    /// folder to read.
+    #[error("{path} {reason}; {}", .role.needs())]
     Foreign {
         /// The folder.
         path: PathBuf,
         /// What it is or holds.
         reason: String,
+        /// What the command does with the folder.
+        role: crate::folder::Role,
     },
     /// A results folder that holds records of another experiment than the one to run.
     #[error("{path} holds results of a different experiment ({difference})")]

@@ -44,6 +44,35 @@ fn file_names(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
     Ok(names)
 }
 
+/// What a command does with a folder it locks: this decides whether the folder may be new, and
+/// what the message about a folder that is not dyadsim's advises.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Results are written into it (the output of a run, a search or a merge); it may be new.
+    Output,
+    /// One of the folders a merge combines: read, never written; it must be a results folder.
+    MergeSource,
+    /// A results folder whose figures are redrawn from its records; it must be one already.
+    Figures,
+}
+
+impl Role {
+    /// What the command needs the folder to be, for the message that refuses it.
+    pub fn needs(self) -> &'static str {
+        match self {
+            Role::Output => {
+                "dyadsim writes only into a new or empty folder or a results folder of its own (holding experiment.ron)"
+            }
+            Role::MergeSource => {
+                "a merge combines results folders of dyadsim, each holding the experiment.ron and runs/ that a run wrote"
+            }
+            Role::Figures => {
+                "figures are drawn only from a results folder of dyadsim, holding the experiment.ron and runs/ that a run wrote"
+            }
+        }
+    }
+}
+
 /// Decide whether `dir` is dyadsim's to write into; refuse (an input error) when it is not.
 pub fn recognise(dir: &Path) -> Result<Ownership> {
     recognise_beside(dir, &[])
@@ -52,6 +81,12 @@ pub fn recognise(dir: &Path) -> Result<Ownership> {
 /// [`recognise`], for a folder that may also hold `sources`: the results folders a merge combines
 /// into it (`dyadsim merge runs/x/shard* --out runs/x`).
 pub fn recognise_beside(dir: &Path, sources: &[PathBuf]) -> Result<Ownership> {
+    recognise_as(dir, sources, Role::Output)
+}
+
+/// [`recognise_beside`] for a folder of `role`: a folder that is read ([`Role::MergeSource`],
+/// [`Role::Figures`]) must be a results folder already, never a new one.
+pub fn recognise_as(dir: &Path, sources: &[PathBuf], role: Role) -> Result<Ownership> {
     let canonical: Vec<PathBuf> = sources
         .iter()
         .filter_map(|s| std::fs::canonicalize(s).ok())
@@ -61,10 +96,15 @@ pub fn recognise_beside(dir: &Path, sources: &[PathBuf]) -> Result<Ownership> {
         Err(LabError::Foreign {
             path: dir.to_owned(),
             reason,
+            role,
         })
     };
+    let new = |reason: &str| match role {
+        Role::Output => Ok(Ownership::New),
+        Role::MergeSource | Role::Figures => refuse(reason.to_owned()),
+    };
     match std::fs::metadata(dir) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Ownership::New),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return new("does not exist"),
         Err(source) => {
             return Err(LabError::Io {
                 path: dir.to_owned(),
@@ -99,7 +139,7 @@ pub fn recognise_beside(dir: &Path, sources: &[PathBuf]) -> Result<Ownership> {
             ));
         }
     }
-    Ok(Ownership::New)
+    new("holds no experiment.ron, so it is not a results folder")
 }
 
 /// Remove temporary files left in `dir` and its `runs/` by an interrupted process. Call only with

@@ -25,15 +25,23 @@ pub struct EpochMetrics {
     /// Epochs completed.
     pub epoch: usize,
     /// Mean loss on the training split.
+    #[serde(with = "crate::floats")]
     pub train_loss: f64,
     /// Accuracy on the training split, a fraction in [0, 1].
+    #[serde(with = "crate::floats")]
     pub train_acc: f64,
     /// Mean loss on the test split.
+    #[serde(with = "crate::floats")]
     pub test_loss: f64,
     /// Accuracy on the test split, a fraction in [0, 1].
+    #[serde(with = "crate::floats")]
     pub test_acc: f64,
     /// The experiment's further metrics by metrics.csv column name.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        with = "crate::floats::map"
+    )]
     pub extra: BTreeMap<String, f64>,
 }
 
@@ -77,10 +85,13 @@ pub struct Divergence {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RetentionPoint {
     /// Time since programming (s).
+    #[serde(with = "crate::floats")]
     pub t: f64,
     /// Mean test loss.
+    #[serde(with = "crate::floats")]
     pub test_loss: f64,
     /// Test accuracy, a fraction in [0, 1].
+    #[serde(with = "crate::floats")]
     pub test_acc: f64,
 }
 

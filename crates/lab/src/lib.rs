@@ -40,11 +40,13 @@ pub mod diff;
 pub mod error;
 pub mod field;
 pub mod files;
+pub mod floats;
 pub mod folder;
 pub mod gradcheck;
 pub mod hardware;
 pub mod job;
 pub mod labels;
+pub mod limits;
 pub mod load;
 pub mod lock;
 pub mod lr_schedule;
@@ -61,6 +63,8 @@ pub mod sweep;
 pub mod tolerance;
 pub mod validation;
 
+#[cfg(test)]
+mod record_properties;
 #[cfg(test)]
 mod spec_properties;
 

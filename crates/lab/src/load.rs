@@ -45,6 +45,11 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment> {
         message,
     })?;
     crate::report::validate_plots(&exp).map_err(invalid)?;
+    // A non-finite number would not survive the grid's round trip through JSON: named first.
+    if let Some(spec) = &exp.tolerance {
+        spec.check_finite()
+            .map_err(|e| invalid(e.under("tolerance")))?;
+    }
     // Every point of the grid must be valid before anything runs.
     let points = crate::runner::points(&exp).map_err(invalid)?;
     crate::settings::algorithm_options_are_read(&exp, &points).map_err(invalid)?;

@@ -8,6 +8,7 @@
 //! have it open would let two processes lock two different files).
 
 use crate::error::{LabError, Result};
+use crate::folder::Role;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -53,7 +54,18 @@ pub fn lock_beside(
     command: &str,
     sources: &[std::path::PathBuf],
 ) -> Result<FolderLock> {
-    crate::folder::recognise_beside(dir, sources)?;
+    lock_as(dir, command, sources, Role::Output)
+}
+
+/// [`lock_beside`] for a folder of `role`: a folder the command reads ([`Role::MergeSource`],
+/// [`Role::Figures`]) must already be a results folder, and is refused (never created) otherwise.
+pub fn lock_as(
+    dir: &Path,
+    command: &str,
+    sources: &[std::path::PathBuf],
+    role: Role,
+) -> Result<FolderLock> {
+    crate::folder::recognise_as(dir, sources, role)?;
     let path = dir.join(LOCK);
     let io = |source| LabError::Io {
         path: path.clone(),

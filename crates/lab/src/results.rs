@@ -155,21 +155,69 @@ pub fn load_records(out: &Path) -> Result<Vec<RunRecord>> {
 
 /// Every run record in `out`, checked as [`load_records`] does and against `exp`: the point is in
 /// the grid with the parameters the grid gives it, the seed is a replicate seed of the experiment,
-/// and every epoch is there unless the run diverged.
+/// and every epoch is there unless the run diverged. In the folder of a tolerance search the grid
+/// is its probes: a record's parameters are the sweep's (compare and across) values of one point
+/// and a value of the searched axis within the searched range, and one point index holds one
+/// probe.
 pub fn load_records_of(out: &Path, exp: &Experiment) -> Result<Vec<RunRecord>> {
     let records = read_records(out)?;
     let points = exp.sweep.len();
     let epochs = exp.training.epochs + 1;
+    let probes = exp.tolerance.as_ref().map(|t| {
+        let (lo, hi) = t.probe_range();
+        (t.axis.clone(), lo, hi)
+    });
+    let mut probe_params: BTreeMap<usize, &BTreeMap<String, Value>> = BTreeMap::new();
     for (path, r) in &records {
         let bad = |what: String| {
+            let earlier = if probes.is_none() && out.join("tolerance.json").is_file() {
+                ". The folder holds a tolerance search of an earlier dyadsim, whose experiment.ron lacks its tolerance section: run the search's command again (it trains nothing) to update the folder"
+            } else {
+                ""
+            };
             Err(LabError::Data {
                 path: path.clone(),
                 message: format!(
-                    "{what}; this run record does not belong to the folder's experiment: move it away or delete it, then run the same command again to redo that run"
+                    "{what}; this run record does not belong to the folder's experiment: move it away or delete it, then run the same command again to redo that run{earlier}"
                 ),
             })
         };
-        if r.point >= points {
+        if let Some((axis, lo, hi)) = &probes {
+            let mut grid_part = r.params.clone();
+            let value = grid_part.remove(axis);
+            let in_grid = (0..points).any(|i| exp.sweep.params(i) == grid_part);
+            let in_range = value
+                .as_ref()
+                .and_then(Value::as_f64)
+                .is_some_and(|v| v.is_finite() && *lo <= v && v <= *hi);
+            if !(in_grid && in_range) {
+                return bad(format!(
+                    "its parameters {} are not those of a probe of the folder's search ({axis} in [{lo}, {hi}]{})",
+                    Value::from(serde_json::Map::from_iter(r.params.clone())),
+                    if exp.sweep.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            " at a point of the sweep over {}",
+                            exp.sweep.paths().join(", ")
+                        )
+                    }
+                ));
+            }
+            match probe_params.get(&r.point) {
+                Some(other) if **other != r.params => {
+                    return bad(format!(
+                        "point {} is another probe ({}) in another record of the folder ({})",
+                        r.point,
+                        Value::from(serde_json::Map::from_iter(r.params.clone())),
+                        Value::from(serde_json::Map::from_iter((*other).clone()))
+                    ));
+                }
+                _ => {
+                    probe_params.insert(r.point, &r.params);
+                }
+            }
+        } else if r.point >= points {
             return bad(format!(
                 "point {} is outside the grid of {points} points",
                 r.point
@@ -182,7 +230,7 @@ pub fn load_records_of(out: &Path, exp: &Experiment) -> Result<Vec<RunRecord>> {
             ));
         }
         let params = exp.sweep.params(r.point);
-        if r.params != params {
+        if probes.is_none() && r.params != params {
             return bad(format!(
                 "its parameters {} are not those of point {} ({})",
                 Value::from(serde_json::Map::from_iter(r.params.clone())),
@@ -374,13 +422,20 @@ pub fn metrics_csv(records: &[RunRecord], axes: &[String]) -> Result<Vec<u8>> {
     })
 }
 
-/// A finite float as a JSON number, anything else as null (JSON has no NaN or infinity).
+/// A float as a JSON number, a non-finite one as `"NaN"`, `"inf"` or `"-inf"` (JSON has no
+/// spelling of its own for them; see [`crate::floats`]).
 fn json_number(v: f64) -> Value {
-    if v.is_finite() {
-        Value::from(v)
-    } else {
-        Value::Null
-    }
+    crate::floats::to_json(v)
+}
+
+/// `n`, `mean` and `std` of a statistic over seeds: `mean` is null when no seed contributed (a
+/// point whose seeds all diverged), `std` when fewer than two did.
+fn stat_json(s: &Stat) -> Value {
+    serde_json::json!({
+        "n": s.n,
+        "mean": if s.n == 0 { Value::Null } else { json_number(s.mean) },
+        "std": s.std.map_or(Value::Null, json_number),
+    })
 }
 
 /// summary.json: `points` holds one entry per run (its point, seed, parameters, every final metric,
@@ -469,28 +524,14 @@ fn best_validation_stat(records: &[RunRecord], point: usize) -> Option<Value> {
         .filter_map(|r| crate::validation::best_epoch(&r.epochs))
         .map(|b| b.test_acc)
         .collect();
-    (!values.is_empty()).then(|| {
-        let s = Stat::of(&values);
-        serde_json::json!({
-            "n": s.n,
-            "mean": json_number(s.mean),
-            "std": s.std.map_or(Value::Null, json_number),
-        })
-    })
+    (!values.is_empty()).then(|| stat_json(&Stat::of(&values)))
 }
 
 fn point_json(p: &PointSummary) -> Value {
-    let stat = |s: &Stat| {
-        serde_json::json!({
-            "n": s.n,
-            "mean": json_number(s.mean),
-            "std": s.std.map_or(Value::Null, json_number),
-        })
-    };
     let metrics: serde_json::Map<String, Value> = p
         .metrics
         .iter()
-        .map(|(k, s)| (k.clone(), stat(s)))
+        .map(|(k, s)| (k.clone(), stat_json(s)))
         .collect();
     serde_json::json!({
         "point": p.point,

@@ -85,6 +85,9 @@ impl Shard {
         if count == 0 || index >= count {
             return Err(bad());
         }
+        crate::limits::SHARDS
+            .check("shard", count)
+            .map_err(|e| LabError::option("shard", format!("{text:?}: n {}", e.message)))?;
         Ok(Self { index, count })
     }
 
@@ -164,8 +167,18 @@ pub fn resolved_ron(exp: &Experiment) -> Result<String> {
 
 /// The runs of the grid of `exp` (every point with every replicate seed) that `records` lack,
 /// in (point, seed) order.
+///
+/// The grid of a tolerance search is its probes: every point the records hold.
 pub fn missing(exp: &Experiment, records: &[RunRecord]) -> Vec<(usize, u64)> {
     let present: BTreeSet<(usize, u64)> = records.iter().map(|r| (r.point, r.seed)).collect();
+    if exp.tolerance.is_some() {
+        let points: BTreeSet<usize> = records.iter().map(|r| r.point).collect();
+        return points
+            .into_iter()
+            .flat_map(|p| exp.seeds.iter().map(move |&s| (p, s)))
+            .filter(|run| !present.contains(run))
+            .collect();
+    }
     (0..exp.sweep.len())
         .flat_map(|p| exp.seeds.iter().map(move |&s| (p, s)))
         .filter(|run| !present.contains(run))
@@ -191,11 +204,17 @@ pub fn run(
         results::recorded_wall_time(&opts.out).unwrap_or(0.0)
     };
     let wall_time = || Some(earlier_time + started.elapsed().as_secs_f64());
+    if let Some(n) = opts.threads {
+        crate::limits::THREADS
+            .check("threads", n)
+            .map_err(LabError::Option)?;
+    }
     crate::folder::prepare(&opts.out, exp, opts.fresh)?;
-    // A caller's own grid (the tolerance search grows one) is checked record by record only.
+    // A caller's own grid is checked record by record only; the records of a tolerance search
+    // (which grows its grid round by round) are checked as probes of its range.
     let own_grid =
         grid.len() == exp.sweep.len() && grid.iter().all(|p| p.params == exp.sweep.params(p.index));
-    let existing = if own_grid {
+    let existing = if own_grid || exp.tolerance.is_some() {
         results::load_records_of(&opts.out, exp)?
     } else {
         results::load_records(&opts.out)?
@@ -250,7 +269,7 @@ pub fn run(
     }
     let batches = data.train.len().div_ceil(exp.training.batch_size);
     observer.planned(trained, done.len(), exp.training.epochs, batches);
-    let axes = exp.sweep.paths();
+    let axes = exp.record_axes();
     let records = Mutex::new(existing);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.unwrap_or(0))
@@ -436,7 +455,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged> {
     results::write_tables(
         out,
         &records,
-        &exp.sweep.paths(),
+        &exp.record_axes(),
         missing.is_empty(),
         wall_time,
     )?;

@@ -118,6 +118,18 @@ pub struct RetentionSpec {
     pub times: Vec<f64>,
 }
 
+impl Experiment {
+    /// The parameters every run record of this experiment carries, in table order: the sweep's
+    /// paths, then a tolerance search's axis (its probes' varying value).
+    pub fn record_axes(&self) -> Vec<String> {
+        let mut axes = self.sweep.paths();
+        if let Some(t) = &self.tolerance {
+            axes.push(t.axis.clone());
+        }
+        axes
+    }
+}
+
 /// A figure an experiment asks for. Metrics are column names of metrics.csv (e.g. `"test_acc"`);
 /// axes are sweep paths. Values are averaged over replicate seeds and over any axis the figure
 /// does not show.

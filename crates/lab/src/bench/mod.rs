@@ -230,11 +230,13 @@ pub fn run(
     done: &mut (dyn FnMut(&WorkloadResult) + Send),
 ) -> Result<BenchReport> {
     let threads = opts.threads.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .min(crate::limits::THREADS.max)
     });
-    if threads == 0 {
-        return Err(LabError::option("threads", "must be at least 1"));
-    }
+    crate::limits::THREADS
+        .check("threads", threads)
+        .map_err(LabError::Option)?;
     if let Some(bad) = opts
         .only
         .iter()

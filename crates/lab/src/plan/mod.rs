@@ -66,16 +66,31 @@ pub fn runs<'a>(
     grid: &'a [Point],
     shard: Option<Shard>,
 ) -> Result<Vec<(u64, Vec<&'a Point>)>> {
-    let keys: Vec<String> = grid
-        .iter()
+    let members: Vec<usize> = (0..grid.len())
+        .filter(|&i| shard.is_none_or(|s| s.owns(grid[i].index)))
+        .collect();
+    Ok(runs_keyed(exp, grid, &run_keys(grid)?, &members))
+}
+
+/// The run key of every point of `grid`, in grid order.
+fn run_keys(grid: &[Point]) -> Result<Vec<String>> {
+    grid.iter()
         .map(|p| runner::canonical(&p.experiment))
-        .collect::<Result<_>>()?;
+        .collect()
+}
+
+/// [`runs`] of the grid positions `members` (in grid order), with the points' run keys computed
+/// once: a plan of many shards asks for every shard, each holding a few points.
+fn runs_keyed<'a>(
+    exp: &Experiment,
+    grid: &'a [Point],
+    keys: &[String],
+    members: &[usize],
+) -> Vec<(u64, Vec<&'a Point>)> {
     let mut groups: Vec<(u64, Vec<&Point>)> = Vec::new();
     let mut first: BTreeMap<(u64, &str), usize> = BTreeMap::new();
-    for (i, point) in grid.iter().enumerate() {
-        if !shard.is_none_or(|s| s.owns(point.index)) {
-            continue;
-        }
+    for &i in members {
+        let point = &grid[i];
         for &seed in &exp.seeds {
             match first.get(&(seed, keys[i].as_str())) {
                 Some(&g) => groups[g].1.push(point),
@@ -86,7 +101,7 @@ pub fn runs<'a>(
             }
         }
     }
-    Ok(groups)
+    groups
 }
 
 /// Plan `exp` over `shards` shards of `threads` workers each, timing its configurations on `data`.
@@ -97,12 +112,12 @@ pub fn plan(
     shards: usize,
     threads: usize,
 ) -> Result<Plan> {
-    if shards == 0 {
-        return Err(LabError::option("shards", "must be at least 1"));
-    }
-    if threads == 0 {
-        return Err(LabError::option("threads", "must be at least 1"));
-    }
+    crate::limits::SHARDS
+        .check("shards", shards)
+        .map_err(LabError::Option)?;
+    crate::limits::THREADS
+        .check("threads", threads)
+        .map_err(LabError::Option)?;
     let replicate = *exp.seeds.first().ok_or_else(|| LabError::Invalid {
         path: exp.source.clone().unwrap_or_default(),
         position: None,
@@ -113,17 +128,22 @@ pub fn plan(
     let mut costs: Vec<RunCost> = Vec::new();
     let mut cost_of: BTreeMap<String, usize> = BTreeMap::new();
     let mut seconds: BTreeMap<usize, f64> = BTreeMap::new();
-    for point in grid {
-        let key = runner::canonical(&point.experiment)?;
-        let c = match cost_of.get(&key) {
+    let keys = run_keys(grid)?;
+    for (point, key) in grid.iter().zip(&keys) {
+        let c = match cost_of.get(key) {
             Some(&c) => c,
             None => {
                 costs.push(cost::measure(&point.experiment, data, replicate)?);
-                cost_of.insert(key, costs.len() - 1);
+                cost_of.insert(key.clone(), costs.len() - 1);
                 costs.len() - 1
             }
         };
         seconds.insert(point.index, costs[c].seconds);
+    }
+    // One pass over the grid puts every point into its shard.
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); shards];
+    for (i, p) in grid.iter().enumerate() {
+        members[p.index % shards].push(i);
     }
     let shards = (0..shards)
         .map(|index| {
@@ -131,9 +151,9 @@ pub fn plan(
                 index,
                 count: shards,
             };
-            let runs = runs(exp, grid, Some(shard))?;
+            let runs = runs_keyed(exp, grid, &keys, &members[index]);
             let times: Vec<f64> = runs.iter().map(|(_, m)| seconds[&m[0].index]).collect();
-            let points = grid.iter().filter(|p| shard.owns(p.index)).count();
+            let points = members[index].len();
             Ok(ShardPlan {
                 shard,
                 points,
@@ -146,7 +166,7 @@ pub fn plan(
     Ok(Plan {
         points: grid.len(),
         seeds: exp.seeds.len(),
-        runs: runs(exp, grid, None)?.len(),
+        runs: runs_keyed(exp, grid, &keys, &(0..grid.len()).collect::<Vec<_>>()).len(),
         threads,
         shards,
         costs,

@@ -11,8 +11,9 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// Draw `tolerance.png/svg` (and `tolerance-boundary.png/svg` for a numeric across axis) into
-/// `out`; returns the stems written.
-pub fn draw(out: &Path, report: &ToleranceReport) -> Result<Vec<PathBuf>> {
+/// `out`, the PNG files at `dpi` dots per inch; returns the stems written.
+pub fn draw(out: &Path, report: &ToleranceReport, dpi: u32) -> Result<Vec<PathBuf>> {
+    let opts = &plot::Options { dpi };
     let plan = &report.plan;
     let mut across: Vec<&Value> = Vec::new();
     let mut compare: Vec<&Value> = Vec::new();
@@ -49,8 +50,7 @@ pub fn draw(out: &Path, report: &ToleranceReport) -> Result<Vec<PathBuf>> {
         "points: mean over {} seeds, bars: ± 1 std; band: the allowed drop below the reference",
         plan.seeds.len()
     );
-    let opts = plot::Options::default();
-    figure(&stem, &title, &caption, &panels, &opts)?;
+    figure(&stem, &title, &caption, &panels, opts)?;
     let mut stems = vec![stem];
     let numeric = across.len() > 1 && across.iter().all(|a| a.is_number());
     if numeric && let Some((path, _)) = &plan.across {
@@ -64,7 +64,7 @@ pub fn draw(out: &Path, report: &ToleranceReport) -> Result<Vec<PathBuf>> {
             ),
             "the largest excursion that stays within the allowed drop, per value",
             &[boundary_panel(report, &across, &compare, path)],
-            &opts,
+            opts,
         )?;
         stems.push(stem);
     }

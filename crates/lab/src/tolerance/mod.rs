@@ -9,26 +9,30 @@
 //! parameters ran before, so a repeated command trains nothing. The decision at a probe is the
 //! paired one-sided bound of [`stats`].
 
+mod checks;
 pub mod figures;
+mod folder;
 pub mod output;
 mod probes;
 pub mod search;
 pub mod spec;
 pub mod stats;
 
+pub use folder::{prepare_folder, replay, stored_experiment};
 pub use search::{Found, Outcome, Scale};
 pub use spec::{Choice, Plan, ToleranceSpec};
 
 use crate::dataset::Dataset;
 use crate::error::{LabError, Result};
+use crate::results::RunRecord;
 use crate::runner::{self, Point, RunObserver, RunOptions};
 use crate::spec::Experiment;
-use crate::sweep::{Axis, Sweep};
+
 use probes::{Points, metric_values};
 use search::Search;
 use serde_json::Value;
 use stats::Summary;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Where and how to run the probes.
 #[derive(Clone, Debug)]
@@ -114,9 +118,17 @@ pub struct ToleranceReport {
     pub runs: usize,
     /// Runs a grid of the same resolution over the same ranges would take.
     pub grid_runs: usize,
+    /// Probes per round of each direction (the thread count of the search), on which the probed
+    /// values depend.
+    pub probes_per_round: usize,
 }
 
 /// Run the search `plan` of `exp` on `data` into `opts.out`, reusing finished records there.
+///
+/// The caller holds the folder's [`lock`](crate::lock::lock) for the whole search. The folder's
+/// `experiment.ron` stores `exp` with the plan as its `tolerance:` section, so a folder holds one
+/// search: another one (any field of its section differing) is refused like another experiment
+/// (unless `fresh`), and `dyadsim run DIR/experiment.ron` repeats this one.
 pub fn run(
     exp: &Experiment,
     plan: &Plan,
@@ -124,12 +136,68 @@ pub fn run(
     opts: &ToleranceOptions,
     observer: &dyn RunObserver,
 ) -> Result<ToleranceReport> {
+    if let Some(n) = opts.threads {
+        crate::limits::THREADS
+            .check("threads", n)
+            .map_err(LabError::Option)?;
+    }
+    plan.check_seeds().map_err(LabError::Option)?;
     let stored = stored_experiment(exp, plan);
-    let combos = combinations(plan);
     let k = opts
         .threads
         .unwrap_or_else(rayon::current_num_threads)
         .max(1);
+    prepare_folder(&opts.out, exp, plan, opts.fresh)?;
+    let records = if opts.fresh {
+        Vec::new()
+    } else {
+        crate::results::load_records_of(&opts.out, &stored)?
+    };
+    let mut points = Points::new(&stored, plan, &records);
+    // Every end must be a valid experiment before anything trains.
+    for combo in &combinations(plan) {
+        for &v in std::iter::once(&plan.reference).chain(&plan.ends) {
+            let (index, params) = points.probe(combo, v);
+            points.point(index, &params)?;
+        }
+    }
+    points.used.clear();
+    let mut round = 0;
+    let mut train = |probes: &[(usize, Params)], points: &Points| -> Result<Vec<RunRecord>> {
+        let grid = probes
+            .iter()
+            .map(|(index, params)| points.point(*index, params))
+            .collect::<Result<Vec<Point>>>()?;
+        let run_opts = RunOptions {
+            out: opts.out.clone(),
+            fresh: opts.fresh && round == 0,
+            threads: opts.threads,
+            shard: None,
+            checkpoint_every: None,
+        };
+        round += 1;
+        runner::run(&stored, &grid, data, &run_opts, observer)
+    };
+    search(plan, k, &mut points, &opts.out, &mut train)
+}
+
+/// The parameters of one probe, by field path.
+type Params = std::collections::BTreeMap<String, Value>;
+
+/// What gives a round's records: given its probes, (point index, parameters) each once, it trains
+/// them or reads them back, and returns every record of the folder.
+type RoundRecords<'a> = dyn FnMut(&[(usize, Params)], &Points) -> Result<Vec<RunRecord>> + 'a;
+
+/// Step the searches of `plan` with `k` probes per round, getting each round's records from
+/// `records` (which trains them, or reads them back).
+fn search(
+    plan: &Plan,
+    k: usize,
+    points: &mut Points,
+    out: &Path,
+    records: &mut RoundRecords,
+) -> Result<ToleranceReport> {
+    let combos = combinations(plan);
     let mut searches: Vec<(usize, Direction, Search)> = Vec::new();
     for c in 0..combos.len() {
         for &end in &plan.ends {
@@ -142,14 +210,6 @@ pub fn run(
             searches.push((c, dir, s));
         }
     }
-    // Every end must be a valid experiment before anything trains.
-    let mut points = Points::new(&stored, exp, plan, opts)?;
-    for combo in &combos {
-        for &v in std::iter::once(&plan.reference).chain(&plan.ends) {
-            points.point(combo, v)?;
-        }
-    }
-    points.used.clear();
     let mut probes: Vec<ProbeResult> = Vec::new();
     let mut references: Vec<Option<(Vec<f64>, Summary)>> = vec![None; combos.len()];
     for round in 0.. {
@@ -157,38 +217,31 @@ pub fn run(
         if asked.iter().all(Vec::is_empty) {
             break;
         }
-        let mut grid: Vec<Point> = Vec::new();
-        let push = |p: Point, grid: &mut Vec<Point>| {
-            if !grid.iter().any(|q| q.index == p.index) {
+        let mut grid: Vec<(usize, Params)> = Vec::new();
+        let mut push = |p: (usize, Params)| {
+            if !grid.iter().any(|q| q.0 == p.0) {
                 grid.push(p);
             }
         };
         if round == 0 {
             for combo in &combos {
-                push(points.point(combo, plan.reference)?, &mut grid);
+                push(points.probe(combo, plan.reference));
             }
         }
         for ((c, _, _), values) in searches.iter().zip(&asked) {
             for &v in values {
-                push(points.point(&combos[*c], v)?, &mut grid);
+                push(points.probe(&combos[*c], v));
             }
         }
-        let run_opts = RunOptions {
-            out: opts.out.clone(),
-            fresh: opts.fresh && round == 0,
-            threads: opts.threads,
-            shard: None,
-            checkpoint_every: None,
-        };
-        let records = runner::run(&stored, &grid, data, &run_opts, observer)?;
+        let records = records(&grid, points)?;
         if round == 0 {
             for (c, combo) in combos.iter().enumerate() {
-                let index = points.point(combo, plan.reference)?.index;
-                let values = metric_values(&records, index, plan, &opts.out)?;
+                let index = points.probe(combo, plan.reference).0;
+                let values = metric_values(&records, index, plan, out)?;
                 let summary = stats::summarise(&values);
                 if summary.diverged > 0 || summary.n == 0 {
                     return Err(LabError::Data {
-                        path: opts.out.clone(),
+                        path: out.to_owned(),
                         message: format!(
                             "the reference ({} = {}{}) diverged in {} of {} seeds; a tolerance needs a reference that trains",
                             plan.axis,
@@ -215,8 +268,8 @@ pub fn run(
             let (reference, ref_summary) = references[*c].as_ref().expect("measured in round 0");
             let allowed = allowed_drop(plan, ref_summary);
             for &v in values {
-                let index = points.point(&combos[*c], v)?.index;
-                let measured = metric_values(&records, index, plan, &opts.out)?;
+                let index = points.probe(&combos[*c], v).0;
+                let measured = metric_values(&records, index, plan, out)?;
                 let (bound, pass) = stats::paired_pass(
                     reference,
                     &measured,
@@ -225,14 +278,15 @@ pub fn run(
                     plan.confidence,
                 );
                 search.record(v, pass);
-                let seen = probes
-                    .iter()
-                    .any(|p| p.value == v && p.compare == combos[*c].0 && p.across == combos[*c].1);
+                let value = plan.shown(v);
+                let seen = probes.iter().any(|p| {
+                    p.value == value && p.compare == combos[*c].0 && p.across == combos[*c].1
+                });
                 if !seen {
                     probes.push(ProbeResult {
                         compare: combos[*c].0.clone(),
                         across: combos[*c].1.clone(),
-                        value: v,
+                        value,
                         summary: stats::summarise(&measured),
                         bound,
                         pass,
@@ -246,11 +300,17 @@ pub fn run(
         .iter()
         .map(|(c, direction, s)| {
             let (_, summary) = references[*c].as_ref().expect("measured in round 0");
+            let mut found = s.result().expect("every search finished");
+            found.tolerance = plan.shown(found.tolerance);
+            found.bracket = (
+                plan.shown(found.bracket.0),
+                found.bracket.1.map(|f| plan.shown(f)),
+            );
             SearchResult {
                 compare: combos[*c].0.clone(),
                 across: combos[*c].1.clone(),
                 direction: *direction,
-                found: s.result().expect("every search finished"),
+                found,
                 reference: summary.clone(),
                 allowed: allowed_drop(plan, summary),
                 probes: s.probes(),
@@ -267,6 +327,7 @@ pub fn run(
         runs: points.used.len() * seeds,
         probes,
         grid_runs,
+        probes_per_round: k,
     })
 }
 
@@ -307,27 +368,5 @@ fn label(combo: &Combo) -> String {
         String::new()
     } else {
         format!(", {}", parts.join(", "))
-    }
-}
-
-/// The experiment as stored in the results folder: the searched axes as its sweep (the search
-/// axis with the reference alone, since its probed values vary), the search section removed.
-fn stored_experiment(exp: &Experiment, plan: &Plan) -> Experiment {
-    let mut axes = Vec::new();
-    for (path, values) in [&plan.compare, &plan.across].into_iter().flatten() {
-        axes.push(Axis {
-            path: path.clone(),
-            values: values.clone(),
-        });
-    }
-    axes.push(Axis {
-        path: plan.axis.clone(),
-        values: vec![Value::from(plan.reference)],
-    });
-    Experiment {
-        sweep: Sweep(axes),
-        seeds: plan.seeds.clone(),
-        tolerance: None,
-        ..exp.clone()
     }
 }

@@ -77,6 +77,7 @@ pub fn json(report: &ToleranceReport) -> Value {
         "probes": probes,
         "runs": report.runs,
         "grid_runs": report.grid_runs,
+        "probes_per_round": report.probes_per_round,
     })
 }
 
@@ -128,8 +129,9 @@ pub fn csv(report: &ToleranceReport) -> Result<Vec<u8>> {
     })
 }
 
-/// Write `tolerance.json`, `tolerance.csv` and the figures into `out`; returns the files written.
-pub fn write(out: &Path, report: &ToleranceReport) -> Result<Vec<PathBuf>> {
+/// Write `tolerance.json`, `tolerance.csv` and the figures (PNG at `dpi` dots per inch) into
+/// `out`; returns the files written.
+pub fn write(out: &Path, report: &ToleranceReport, dpi: u32) -> Result<Vec<PathBuf>> {
     let json_path = out.join("tolerance.json");
     let text = serde_json::to_vec_pretty(&json(report)).map_err(|e| LabError::Encode {
         path: json_path.clone(),
@@ -139,7 +141,7 @@ pub fn write(out: &Path, report: &ToleranceReport) -> Result<Vec<PathBuf>> {
     let csv_path = out.join("tolerance.csv");
     write_atomic(&csv_path, &csv(report)?)?;
     let mut files = vec![json_path, csv_path];
-    for stem in super::figures::draw(out, report)? {
+    for stem in super::figures::draw(out, report, dpi)? {
         files.push(stem.with_extension("png"));
     }
     Ok(files)

@@ -1,7 +1,7 @@
 //! Probe points: one grid point per (compare, across, axis value), with an index that stays the
 //! same across commands, and the metric read back from the records.
 
-use super::{Combo, Plan, ToleranceOptions};
+use super::{Combo, Plan};
 use crate::error::{LabError, Result};
 use crate::results::RunRecord;
 use crate::runner::{self, Point};
@@ -9,60 +9,51 @@ use crate::spec::Experiment;
 use crate::sweep::{Axis, Sweep};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 /// Probe points by their parameters, with indices that stay the same across commands: taken from
 /// the records when the parameters ran before, else the next free index.
 pub(super) struct Points<'a> {
     stored: &'a Experiment,
-    axis: String,
-    compare: Option<String>,
-    across: Option<String>,
+    plan: &'a Plan,
     known: Vec<(BTreeMap<String, Value>, usize)>,
     next: usize,
     pub(super) used: Vec<usize>,
-    source: PathBuf,
 }
 
 impl<'a> Points<'a> {
-    pub(super) fn new(
-        stored: &'a Experiment,
-        exp: &Experiment,
-        plan: &Plan,
-        opts: &ToleranceOptions,
-    ) -> Result<Self> {
-        let records = if opts.fresh {
-            Vec::new()
-        } else {
-            crate::results::load_records(&opts.out)?
-        };
+    /// The probes of `plan` over the folder's `records` (of the experiment `stored`).
+    pub(super) fn new(stored: &'a Experiment, plan: &'a Plan, records: &[RunRecord]) -> Self {
         let mut known: Vec<(BTreeMap<String, Value>, usize)> = Vec::new();
-        for r in &records {
+        for r in records {
             if !known.iter().any(|(_, i)| *i == r.point) {
-                known.push((r.params.clone(), r.point));
+                // Earlier versions stored an f32 axis widened (0.699999988079071): the same probe.
+                let mut params = r.params.clone();
+                if let Some(v) = params.get_mut(&plan.axis)
+                    && let Some(x) = v.as_f64()
+                {
+                    *v = Value::from(plan.shown(x));
+                }
+                known.push((params, r.point));
             }
         }
         let next = records.iter().map(|r| r.point + 1).max().unwrap_or(0);
-        Ok(Self {
+        Self {
             stored,
-            axis: plan.axis.clone(),
-            compare: plan.compare.as_ref().map(|c| c.0.clone()),
-            across: plan.across.as_ref().map(|a| a.0.clone()),
+            plan,
             known,
             next,
             used: Vec::new(),
-            source: exp.source.clone().unwrap_or_default(),
-        })
+        }
     }
 
-    /// The point of `value` in `combo`, validated; counted as used.
-    pub(super) fn point(&mut self, combo: &Combo, value: f64) -> Result<Point> {
+    /// The point index and parameters of `value` in `combo`; counted as used.
+    pub(super) fn probe(&mut self, combo: &Combo, value: f64) -> (usize, BTreeMap<String, Value>) {
         let mut params = BTreeMap::new();
-        params.insert(self.axis.clone(), Value::from(value));
-        if let Some(path) = &self.compare {
+        params.insert(self.plan.axis.clone(), Value::from(self.plan.shown(value)));
+        if let Some((path, _)) = &self.plan.compare {
             params.insert(path.clone(), combo.0.clone());
         }
-        if let Some(path) = &self.across {
+        if let Some((path, _)) = &self.plan.across {
             params.insert(path.clone(), combo.1.clone());
         }
         let index = match self.known.iter().find(|(p, _)| *p == params) {
@@ -74,6 +65,14 @@ impl<'a> Points<'a> {
                 i
             }
         };
+        if !self.used.contains(&index) {
+            self.used.push(index);
+        }
+        (index, params)
+    }
+
+    /// The probe `index` with `params` as the runner runs it, validated.
+    pub(super) fn point(&self, index: usize, params: &BTreeMap<String, Value>) -> Result<Point> {
         let single = Experiment {
             sweep: Sweep(
                 params
@@ -84,20 +83,18 @@ impl<'a> Points<'a> {
                     })
                     .collect(),
             ),
+            tolerance: None,
             ..self.stored.clone()
         };
         let mut point = runner::points(&single)
             .map_err(|e| LabError::Invalid {
-                path: self.source.clone(),
+                path: self.stored.source.clone().unwrap_or_default(),
                 position: None,
                 field: e.field,
                 message: e.message,
             })?
             .remove(0);
         point.index = index;
-        if !self.used.contains(&index) {
-            self.used.push(index);
-        }
         Ok(point)
     }
 }

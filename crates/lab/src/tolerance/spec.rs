@@ -1,16 +1,20 @@
 //! What a tolerance search asks, as written in an experiment's `tolerance: (...)` section or given
 //! by `dyadsim tolerance` flags, and its checked form.
 
+use super::checks::{base_of, field_at, precision, shortest, value_at};
 use super::search::Scale;
 use crate::spec::Experiment;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// The `tolerance: (...)` section of an experiment file (the flags of `dyadsim tolerance`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ToleranceSpec {
-    /// The searched field path, any numeric field `sweep` accepts (e.g. `"algorithm.alpha"`).
+    /// The searched field path, any field of real numbers `sweep` accepts (e.g.
+    /// `"algorithm.alpha"`); whole-number fields (`algorithm.passes`, `training.epochs`, ...) are
+    /// swept instead.
     pub axis: String,
     /// The reference value (default: the value in the file); with `around`, the lower end.
     #[serde(default)]
@@ -32,7 +36,8 @@ pub struct ToleranceSpec {
     /// accuracies (names ending in `acc`), lower for everything else.
     #[serde(default = "default_metric")]
     pub metric: String,
-    /// Replicate seeds 0..N per probe (default: the experiment's `seeds`).
+    /// Replicate seeds 0..N per probe, 2 to 10 000 (default: the experiment's `seeds`, which
+    /// must then list at least 2).
     #[serde(default)]
     pub seeds: Option<usize>,
     /// Confidence of the paired one-sided bound, in (0.5, 1) (default 0.95).
@@ -85,6 +90,42 @@ impl Choice {
     }
 }
 
+impl ToleranceSpec {
+    /// The range every probe of the search lies in, from the smallest to the largest of `from`,
+    /// `to` and `around`: what a record in the folder of this search may hold on the axis. (A
+    /// folder stores its search with `from` set; without it the range starts at `to`.)
+    pub fn probe_range(&self) -> (f64, f64) {
+        let values: Vec<f64> = [self.from, self.to, self.around]
+            .into_iter()
+            .flatten()
+            .collect();
+        let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (lo, hi)
+    }
+
+    /// Every number of the section is finite: a NaN or an infinity is refused naming its field
+    /// before anything else reads the section.
+    pub fn check_finite(&self) -> Result<(), Problem> {
+        let numbers = [
+            ("from", self.from),
+            ("to", self.to),
+            ("around", self.around),
+            ("max_drop", Some(self.max_drop)),
+            ("confidence", Some(self.confidence)),
+            ("resolution", self.resolution),
+        ];
+        for (field, v) in numbers {
+            if let Some(v) = v
+                && !v.is_finite()
+            {
+                return Err(Problem::new(field, format!("must be finite (got {v})")));
+            }
+        }
+        Ok(())
+    }
+}
+
 fn default_max_drop() -> f64 {
     0.02
 }
@@ -104,7 +145,7 @@ pub struct Plan {
     pub axis: String,
     /// The reference value.
     pub reference: f64,
-    /// The far end of each direction searched (one, or two with `around`).
+    /// The far end of each direction searched (one, or two with `around`: the lower end first).
     pub ends: Vec<f64>,
     /// Probe spacing.
     pub scale: Scale,
@@ -126,6 +167,9 @@ pub struct Plan {
     pub compare: Option<(String, Vec<Value>)>,
     /// The across axis and its values.
     pub across: Option<(String, Vec<Value>)>,
+    /// The axis is a single-precision (f32) field: its values are shown and stored in their
+    /// shortest f32 form (0.7, not the 0.699999988079071 the f32 reads as in f64).
+    pub single_precision: bool,
 }
 
 /// A problem with a search: the field of the `tolerance` section (as the experiment file names
@@ -135,10 +179,16 @@ pub type Problem = crate::field::FieldError;
 const METRICS: [&str; 4] = ["train_loss", "train_acc", "test_loss", "test_acc"];
 
 impl Plan {
-    /// Check `spec` against `exp` and fill in the defaults.
+    /// Check `spec` against `exp` and fill in the defaults. Every value the search starts from
+    /// (the reference, the ends, the compared and across values) is applied to the experiment and
+    /// validated here, and a problem is reported under the field that set it.
     pub fn resolve(exp: &Experiment, spec: &ToleranceSpec) -> Result<Plan, Problem> {
         let fail = |field: &str, message: String| Err(Problem::new(field, message));
-        let nominal = value_at(exp, &spec.axis).map_err(|m| Problem::new("axis", m))?;
+        spec.check_finite()?;
+        let base = base_of(exp);
+        let nominal = value_at(&base, &spec.axis).map_err(|m| Problem::new("axis", m))?;
+        let single_precision = precision(&base, &spec.axis)?;
+        let shown = |v: f64| shortest(v, single_precision);
         let (reference, ends) = match spec.around {
             Some(c) => match (spec.from, spec.to) {
                 (Some(lo), Some(hi)) if lo < c && c < hi => (c, vec![lo, hi]),
@@ -162,17 +212,24 @@ impl Plan {
                     Some(to) => {
                         return fail(
                             "to",
-                            format!("must differ from the reference {reference} (got {to})"),
+                            format!(
+                                "must differ from the reference {} (got {to})",
+                                shown(reference)
+                            ),
                         );
                     }
                     None => return fail("to", "is required: the far end of the search".into()),
                 }
             }
         };
-        if !reference.is_finite() || ends.iter().any(|e| !e.is_finite()) {
+        let reference = shown(reference);
+        let ends: Vec<f64> = ends.into_iter().map(shown).collect();
+        if ends.contains(&reference) {
             return fail(
-                "from",
-                "the reference and the ends must be finite numbers".into(),
+                "to",
+                format!(
+                    "must differ from the reference {reference} in the axis' precision (got {ends:?})"
+                ),
             );
         }
         let scale = spec.scale.unwrap_or_else(|| default_scale(&spec.axis));
@@ -205,7 +262,7 @@ impl Plan {
                 format!("must be a positive number (got {resolution})"),
             );
         }
-        if !(spec.max_drop.is_finite() && spec.max_drop >= 0.0) {
+        if spec.max_drop < 0.0 {
             return fail(
                 "max_drop",
                 format!("must be a number ≥ 0 (got {})", spec.max_drop),
@@ -230,12 +287,11 @@ impl Plan {
             );
         }
         let seeds = match spec.seeds {
-            Some(0) => return fail("seeds", "must be at least 1".into()),
-            Some(n) => (0..n as u64).collect(),
+            Some(n) => (0..crate::limits::SEEDS.check("seeds", n)? as u64).collect(),
             None => exp.seeds.clone(),
         };
-        let compare = choice(exp, spec.compare.as_ref(), "compare")?;
-        let across = choice(exp, spec.across.as_ref(), "across")?;
+        let compare = choice(exp, &base, spec.compare.as_ref(), "compare")?;
+        let across = choice(exp, &base, spec.across.as_ref(), "across")?;
         let paths: Vec<&str> = [
             Some(spec.axis.as_str()),
             compare.as_ref().map(|c| c.0.as_str()),
@@ -266,7 +322,7 @@ impl Plan {
                 ),
             );
         }
-        Ok(Plan {
+        let plan = Plan {
             axis: spec.axis.clone(),
             reference,
             ends,
@@ -280,7 +336,88 @@ impl Plan {
             confidence: spec.confidence,
             compare,
             across,
-        })
+            single_precision,
+        };
+        plan.check_points(&base, spec)?;
+        Ok(plan)
+    }
+
+    /// `v` as the axis holds it, in its shortest form: for an f32 field the shortest decimal
+    /// that reads as the same f32, so records, tables and messages show what the file would say.
+    pub fn shown(&self, v: f64) -> f64 {
+        shortest(v, self.single_precision)
+    }
+
+    /// The plan can decide: at least two replicate seeds, since one seed has no spread to bound
+    /// the mean drop with. Checked when a search starts rather than when a file loads, so that a
+    /// file with a `tolerance:` section still loads for its grid with one seed (a golden pins the
+    /// grid of a shortened copy with one seed, `plan` counts its runs).
+    pub fn check_seeds(&self) -> Result<(), Problem> {
+        let n = self.seeds.len();
+        if n >= crate::limits::SEEDS.min {
+            return Ok(());
+        }
+        Err(Problem::new(
+            "seeds",
+            format!(
+                "lists {n} replicate seed ({:?}) where a tolerance search needs at least {}: {} (set tolerance.seeds to 2 or more, or list more seeds)",
+                self.seeds,
+                crate::limits::SEEDS.min,
+                crate::limits::SEEDS.why_min
+            ),
+        ))
+    }
+
+    /// The section this plan resolves from, every default filled in: what a results folder's
+    /// `experiment.ron` stores, so that running that file repeats exactly this search.
+    pub fn spec(&self) -> ToleranceSpec {
+        let (from, to, around) = match self.ends.as_slice() {
+            [lo, hi] => (Some(*lo), Some(*hi), Some(self.reference)),
+            [end, ..] => (Some(self.reference), Some(*end), None),
+            [] => (Some(self.reference), None, None),
+        };
+        let choice = |c: &Option<(String, Vec<Value>)>| {
+            c.as_ref().map(|(path, values)| Choice {
+                path: path.clone(),
+                values: values.clone(),
+            })
+        };
+        ToleranceSpec {
+            axis: self.axis.clone(),
+            from,
+            to,
+            around,
+            max_drop: self.max_drop,
+            relative: self.relative,
+            metric: self.metric.clone(),
+            seeds: None,
+            confidence: self.confidence,
+            resolution: Some(self.resolution),
+            scale: Some(self.scale),
+            compare: choice(&self.compare),
+            across: choice(&self.across),
+        }
+    }
+
+    /// The (compare, across) combinations, across values outermost, as field path → value.
+    pub(super) fn combination_params(&self) -> Vec<BTreeMap<String, Value>> {
+        fn values(axis: &Option<(String, Vec<Value>)>) -> Vec<Option<(&String, &Value)>> {
+            match axis {
+                Some((path, values)) => values.iter().map(|v| Some((path, v))).collect(),
+                None => vec![None],
+            }
+        }
+        let mut combos = Vec::new();
+        for a in values(&self.across) {
+            for c in values(&self.compare) {
+                let mut params = BTreeMap::new();
+                for (path, v) in [c, a].into_iter().flatten() {
+                    params.insert(path.clone(), v.clone());
+                }
+                combos.push(params);
+            }
+        }
+        combos
     }
 }
 
@@ -296,10 +433,12 @@ fn default_scale(path: &str) -> Scale {
 
 fn choice(
     exp: &Experiment,
+    base: &Experiment,
     c: Option<&Choice>,
     field: &str,
 ) -> Result<Option<(String, Vec<Value>)>, Problem> {
     let Some(c) = c else { return Ok(None) };
+    field_at(base, &c.path).map_err(|m| Problem::new(field, m))?;
     let values = if c.values.is_empty() {
         exp.sweep
             .0
@@ -311,25 +450,4 @@ fn choice(
         c.values.clone()
     };
     Ok(Some((c.path.clone(), values)))
-}
-
-/// The number at a field path of the resolved experiment.
-fn value_at(exp: &Experiment, path: &str) -> Result<f64, String> {
-    let mut node = serde_json::to_value(exp).map_err(|e| e.to_string())?;
-    for part in path.split('.') {
-        node = crate::sweep::descend_variant(&mut node).clone();
-        node = node
-            .get(part)
-            .cloned()
-            .ok_or_else(|| format!("unknown field path {path:?} (no field {part:?})"))?;
-    }
-    match node {
-        Value::Number(n) => n
-            .as_f64()
-            .ok_or_else(|| format!("{path:?} is not a number")),
-        Value::Null => Ok(0.0),
-        other => Err(format!(
-            "{path:?} must be a number to search along (got {other})"
-        )),
-    }
 }

@@ -12,8 +12,9 @@
 //! ```
 //!
 //! is at most the allowed drop D, where t(P, ν) is the P-quantile of Student's t with ν degrees of
-//! freedom: at confidence P the true mean drop is within D. One seed has no spread to test: then
-//! U = d̄. A probe with a diverged run fails.
+//! freedom: at confidence P the true mean drop is within D. One seed has no spread to test, so a
+//! search refuses to start with fewer than two ([`crate::tolerance::Plan::check_seeds`]); called
+//! with one, [`paired_pass`] returns U = d̄. A probe with a diverged run fails.
 
 /// The metric at one probe over its replicate seeds.
 #[derive(Clone, Debug, PartialEq)]
